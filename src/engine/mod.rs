@@ -1,0 +1,785 @@
+//! The discrete-event engine: replays a call stream through a fleet under one policy and emits
+//! one [`CallRecord`] per call. It knows nothing of files, charts or the command line.
+//!
+//! ## Contract
+//! - Events run in (time, sequence) order: at equal times, the one scheduled first runs first.
+//!   The next arrival takes its sequence number when it is read from the stream.
+//! - A call's route comes from the policy. Police go to the nearest free police unit (shortest
+//!   mean travel time; ties: lower zone index, then lower pool index, then lower unit index);
+//!   care likewise among care teams.
+//! - Waiting calls queue per responder kind by priority (1 first; police backup is priority 0),
+//!   then by arrival. A unit that becomes free takes the head of its kind's queue.
+//! - A unit travels, serves on scene, then is free where it is, or drives back to base first
+//!   (`after_clear = "return"`, unavailable until there). A unit whose shift ends mid-call
+//!   finishes the call, then goes off duty.
+//! - A care team on scene asks for police backup with its call type's probability, and always
+//!   on a call that was not truly care-eligible (a triage error). Backup is priority 0.
+//! - At the horizon the run stops: calls with no unit on scene yet are unserved; work under
+//!   way is counted up to the horizon.
+//!
+//! Every random draw comes from the call's key (see [`crate::rng`]), so the engine itself
+//! holds no generator and two policies see identical per-call draws.
+
+mod events;
+mod free_units;
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use events::{Event, EventKind};
+use free_units::FreeUnits;
+
+use crate::calls::Call;
+use crate::distribution::Sampler;
+use crate::outcome::{Assignment, CallRecord, FleetTotals, Observer, Outcomes, PoolTotals};
+use crate::policy::{CallContext, Policy, Route, SystemView};
+use crate::rng::{self, Purpose};
+use crate::scenario::{AfterClear, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+
+const MINUTES_PER_DAY: f64 = 1440.0;
+const BACKUP_PRIORITY: u8 = 0;
+
+/// Runs one replication of `calls` through the scenario's fleet under `policy`, reporting each
+/// call to `observer`. Returns what the fleet did within the measurement window.
+pub fn simulate<I, O>(
+    scenario: &Scenario,
+    policy: &dyn Policy,
+    calls: I,
+    observer: &mut O,
+) -> FleetTotals
+where
+    I: IntoIterator<Item = Call>,
+    O: Observer + ?Sized,
+{
+    let mut engine = Engine::new(scenario, policy, observer);
+    engine.run(calls.into_iter());
+    engine.finish()
+}
+
+/// One draw of `sampler` from the call's stream for `purpose` (no stream for a fixed value).
+#[inline]
+fn draw(sampler: &Sampler, call_key: u64, purpose: Purpose) -> f64 {
+    match sampler {
+        Sampler::Fixed(value) => *value,
+        _ => sampler.sample(&mut rng::stream(call_key, purpose)),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UnitState {
+    OffDuty,
+    Free,
+    OnCall,
+    Returning,
+}
+
+#[derive(Clone, Debug)]
+struct Unit {
+    pool: u16,
+    index_in_pool: u32,
+    kind: ResponderKind,
+    home: ZoneId,
+    /// Where it is (or, on a call, where it will be when it clears).
+    zone: ZoneId,
+    state: UnitState,
+    /// Shift blocks covering now; on duty by schedule while > 0.
+    active_blocks: u8,
+    busy_since: f64,
+    duty_since: f64,
+    /// Slot of the call it is on.
+    call_slot: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    WaitingCare,
+    WaitingPolice,
+    Assigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Job {
+    Primary,
+    Backup,
+}
+
+/// A call in the system (from arrival until its last unit clears).
+#[derive(Clone, Copy, Debug)]
+struct ActiveCall {
+    record: CallRecord,
+    stage: Stage,
+    /// Units still working the call plus backup requests not yet answered.
+    outstanding: u8,
+}
+
+/// An entry of a waiting queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Waiting {
+    priority: u8,
+    order: u64,
+    slot: u32,
+    call_id: u64,
+    job: Job,
+}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Reversed: the max-heap pops the lowest (priority, order).
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.priority, other.order).cmp(&(self.priority, self.order))
+    }
+}
+
+struct Engine<'a, O: ?Sized> {
+    scenario: &'a Scenario,
+    policy: &'a dyn Policy,
+    observer: &'a mut O,
+    horizon: f64,
+    warmup: f64,
+    now: f64,
+    next_seq: u64,
+    events: BinaryHeap<Event>,
+    units: Vec<Unit>,
+    /// Global unit id of each pool's first unit.
+    pool_first_unit: Vec<u32>,
+    pools_of_kind: [Vec<usize>; 2],
+    free: FreeUnits,
+    free_by_kind: [u32; 2],
+    /// Units on duty by schedule (not counting those finishing a call after their shift).
+    scheduled_by_kind: [u32; 2],
+    calls: Vec<Option<ActiveCall>>,
+    free_slots: Vec<u32>,
+    queues: [BinaryHeap<Waiting>; 2],
+    on_scene: Vec<[Sampler; 2]>,
+    travel_factor: Sampler,
+    /// For each call zone, the zones units may come from, nearest first.
+    zone_order: Vec<Vec<usize>>,
+    totals: FleetTotals,
+}
+
+impl<'a, O: Observer + ?Sized> Engine<'a, O> {
+    fn new(scenario: &'a Scenario, policy: &'a dyn Policy, observer: &'a mut O) -> Self {
+        let zones = scenario.zones.len();
+        let mut units = Vec::new();
+        let mut pool_first_unit = Vec::with_capacity(scenario.pools.len());
+        let mut pools_of_kind: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        for (p, pool) in scenario.pools.iter().enumerate() {
+            pool_first_unit.push(units.len() as u32);
+            pools_of_kind[pool.kind.index()].push(p);
+            for i in 0..pool.count {
+                let home = pool.home_zone(i);
+                units.push(Unit {
+                    pool: p as u16,
+                    index_in_pool: i,
+                    kind: pool.kind,
+                    home,
+                    zone: home,
+                    state: UnitState::OffDuty,
+                    active_blocks: 0,
+                    busy_since: 0.0,
+                    duty_since: 0.0,
+                    call_slot: u32::MAX,
+                });
+            }
+        }
+        let zone_order = (0..zones)
+            .map(|to| {
+                let mut from: Vec<usize> = (0..zones).collect();
+                from.sort_by(|&a, &b| {
+                    let ta = scenario
+                        .travel
+                        .mean_minutes(ZoneId(a as u16), ZoneId(to as u16));
+                    let tb = scenario
+                        .travel
+                        .mean_minutes(ZoneId(b as u16), ZoneId(to as u16));
+                    ta.total_cmp(&tb).then(a.cmp(&b))
+                });
+                from
+            })
+            .collect();
+        let pool_sizes: Vec<u32> = scenario.pools.iter().map(|p| p.count).collect();
+        Self {
+            scenario,
+            policy,
+            observer,
+            horizon: scenario.horizon_minutes(),
+            warmup: scenario.warmup_minutes(),
+            now: 0.0,
+            next_seq: 0,
+            events: BinaryHeap::with_capacity(units.len() * 2 + 64),
+            units,
+            pool_first_unit,
+            pools_of_kind,
+            free: FreeUnits::new(&pool_sizes, zones),
+            free_by_kind: [0; 2],
+            scheduled_by_kind: [0; 2],
+            calls: Vec::with_capacity(256),
+            free_slots: Vec::with_capacity(256),
+            queues: [BinaryHeap::new(), BinaryHeap::new()],
+            on_scene: scenario.on_scene_samplers(),
+            travel_factor: scenario.travel.variation.factor_sampler(scenario.travel.cv),
+            zone_order,
+            totals: FleetTotals {
+                pools: vec![PoolTotals::default(); scenario.pools.len()],
+                police_minutes_on_eligible: 0.0,
+            },
+        }
+    }
+
+    fn schedule(&mut self, time: f64, kind: EventKind) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.events.push(Event { time, seq, kind });
+    }
+
+    /// Minutes of `[from, to]` inside the measurement window.
+    #[inline]
+    fn in_window(&self, from: f64, to: f64) -> f64 {
+        (to.min(self.horizon) - from.max(self.warmup)).max(0.0)
+    }
+
+    fn run(&mut self, mut calls: impl Iterator<Item = Call>) {
+        self.start_shifts();
+        let mut next_call = calls.next();
+        let mut next_call_seq = self.take_seq();
+        loop {
+            let call_first = match (&next_call, self.events.peek()) {
+                (Some(call), Some(event)) => {
+                    Event::precedes(call.received_minutes, next_call_seq, event.time, event.seq)
+                }
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let time = if call_first {
+                next_call
+                    .as_ref()
+                    .map_or(f64::INFINITY, |c| c.received_minutes)
+            } else {
+                self.events.peek().map_or(f64::INFINITY, |e| e.time)
+            };
+            if time >= self.horizon {
+                break;
+            }
+            debug_assert!(
+                time >= self.now,
+                "time went backwards: {time} < {}",
+                self.now
+            );
+            self.now = time;
+            if call_first {
+                if let Some(call) = next_call.take() {
+                    self.arrive(call);
+                }
+                next_call = calls.next();
+                next_call_seq = self.take_seq();
+            } else if let Some(event) = self.events.pop() {
+                self.handle(event.kind);
+            }
+        }
+        self.now = self.horizon;
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn handle(&mut self, kind: EventKind) {
+        match kind {
+            EventKind::UnitClears { unit } => self.unit_clears(unit),
+            EventKind::BackupRequested { slot, .. } => {
+                self.request_police(slot, Job::Backup);
+            }
+            EventKind::CareWaitExpired { slot, call_id } => {
+                if let Some(active) = self.calls[slot as usize].as_mut()
+                    && active.record.call.id == call_id
+                    && active.stage == Stage::WaitingCare
+                {
+                    active.record.overflowed_to_police = true;
+                    active.stage = Stage::WaitingPolice;
+                    self.request_police(slot, Job::Primary);
+                }
+            }
+            EventKind::UnitHome { unit } => {
+                let u = &mut self.units[unit as usize];
+                u.zone = u.home;
+                let since = u.busy_since;
+                let pool = u.pool as usize;
+                let busy = self.in_window(since, self.now);
+                self.totals.pools[pool].busy_minutes += busy;
+                self.release(unit);
+            }
+            EventKind::ShiftStart { pool, block, day } => self.shift_start(pool, block, day),
+            EventKind::ShiftEnd { pool, block } => self.shift_end(pool, block),
+        }
+    }
+
+    // ---- arrivals and routing ------------------------------------------------------------
+
+    fn arrive(&mut self, call: Call) {
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let view = SystemView {
+            free_units: self.free_by_kind,
+            on_duty_units: self.scheduled_by_kind,
+        };
+        let routing = self.policy.route(
+            &CallContext {
+                call: &call,
+                call_type,
+            },
+            &view,
+        );
+        let slot = self.insert_call(ActiveCall {
+            record: CallRecord {
+                call,
+                priority: call_type.priority,
+                care_eligible: call_type.care_eligible,
+                triaged_eligible: routing.triaged_eligible,
+                routed_to_care: matches!(routing.route, Route::Care { .. }),
+                overflowed_to_police: false,
+                primary: None,
+                backup_requested: false,
+                backup: None,
+                cleared_minutes: None,
+                unserved_at_horizon: false,
+                outcomes: Outcomes::default(),
+            },
+            stage: Stage::WaitingPolice,
+            outstanding: 0,
+        });
+        match routing.route {
+            Route::Police => self.request_police(slot, Job::Primary),
+            Route::Care { max_wait_minutes } => {
+                let care = ResponderKind::Care.index();
+                if let Some(unit) = self.nearest_free(ResponderKind::Care, call.zone) {
+                    self.dispatch(unit, slot, Job::Primary);
+                } else if self.scheduled_by_kind[care] > 0 && max_wait_minutes > 0.0 {
+                    self.call_mut(slot).stage = Stage::WaitingCare;
+                    self.queues[care].push(Waiting {
+                        priority: call_type.priority,
+                        order: call.id,
+                        slot,
+                        call_id: call.id,
+                        job: Job::Primary,
+                    });
+                    self.schedule(
+                        self.now + max_wait_minutes,
+                        EventKind::CareWaitExpired {
+                            slot,
+                            call_id: call.id,
+                        },
+                    );
+                } else {
+                    self.call_mut(slot).record.overflowed_to_police = true;
+                    self.request_police(slot, Job::Primary);
+                }
+            }
+        }
+    }
+
+    /// Sends the nearest free police unit, or queues the job.
+    fn request_police(&mut self, slot: u32, job: Job) {
+        let police = ResponderKind::Police;
+        let active = self.call(slot);
+        let zone = active.record.call.zone;
+        if let Some(unit) = self.nearest_free(police, zone) {
+            self.dispatch(unit, slot, job);
+            return;
+        }
+        let (priority, order) = match job {
+            Job::Primary => (active.record.priority, active.record.call.id),
+            Job::Backup => (BACKUP_PRIORITY, self.take_seq()),
+        };
+        let call_id = self.call(slot).record.call.id;
+        if job == Job::Primary {
+            self.call_mut(slot).stage = Stage::WaitingPolice;
+        }
+        self.queues[police.index()].push(Waiting {
+            priority,
+            order,
+            slot,
+            call_id,
+            job,
+        });
+    }
+
+    /// The free unit of `kind` with the shortest mean travel time to `zone`.
+    fn nearest_free(&self, kind: ResponderKind, zone: ZoneId) -> Option<u32> {
+        if self.free_by_kind[kind.index()] == 0 {
+            return None;
+        }
+        let pools = &self.pools_of_kind[kind.index()];
+        for &from in &self.zone_order[usize::from(zone.0)] {
+            for &pool in pools {
+                if let Some(index) = self.free.first(pool, from) {
+                    return Some(self.pool_first_unit[pool] + index);
+                }
+            }
+        }
+        None
+    }
+
+    /// Sends `unit` (free or just released) to the call in `slot`.
+    fn dispatch(&mut self, unit: u32, slot: u32, job: Job) {
+        let now = self.now;
+        let (kind, from, pool) = {
+            let u = &self.units[unit as usize];
+            (u.kind, u.zone, u.pool)
+        };
+        if self.units[unit as usize].state == UnitState::Free {
+            self.take_from_free(unit);
+        }
+        let call = self.call(slot).record.call;
+        let type_index = usize::from(call.call_type.0);
+
+        let mean_travel = self.scenario.travel.mean_minutes(from, call.zone);
+        let travel_purpose = match job {
+            Job::Primary => Purpose::TravelPrimary,
+            Job::Backup => Purpose::TravelBackup,
+        };
+        let travel = mean_travel * draw(&self.travel_factor, call.draw_key, travel_purpose);
+        let on_scene_purpose = match kind {
+            ResponderKind::Police => Purpose::OnScenePolice,
+            ResponderKind::Care => Purpose::OnSceneCare,
+        };
+        let service = draw(
+            &self.on_scene[type_index][kind.index()],
+            call.draw_key,
+            on_scene_purpose,
+        );
+        let on_scene = now + travel;
+        let clear = on_scene + service;
+
+        let u = &mut self.units[unit as usize];
+        u.state = UnitState::OnCall;
+        u.busy_since = now;
+        u.zone = call.zone;
+        u.call_slot = slot;
+        self.schedule(clear, EventKind::UnitClears { unit });
+
+        let assignment = Assignment {
+            unit: UnitId(unit),
+            pool: PoolId(pool),
+            kind,
+            dispatched_minutes: now,
+            on_scene_minutes: on_scene,
+            cleared_minutes: clear,
+        };
+        let care_backup = self.scenario.call_types[type_index].care_backup;
+        let active = self.call_mut(slot);
+        match job {
+            Job::Primary => {
+                active.record.primary = Some(assignment);
+                active.stage = Stage::Assigned;
+                active.outstanding += 1;
+                let needs_backup = kind == ResponderKind::Care
+                    && (!active.record.care_eligible
+                        || call.uniform(Purpose::CareBackup) < care_backup);
+                if needs_backup {
+                    active.record.backup_requested = true;
+                    active.outstanding += 1;
+                    self.schedule(
+                        on_scene,
+                        EventKind::BackupRequested {
+                            slot,
+                            call_id: call.id,
+                        },
+                    );
+                }
+            }
+            // The backup request already counts as outstanding; the unit now carries it.
+            Job::Backup => active.record.backup = Some(assignment),
+        }
+    }
+
+    // ---- units becoming free -------------------------------------------------------------
+
+    fn unit_clears(&mut self, unit: u32) {
+        let (slot, since, pool, kind) = {
+            let u = &self.units[unit as usize];
+            (u.call_slot, u.busy_since, u.pool as usize, u.kind)
+        };
+        let busy = self.in_window(since, self.now);
+        self.totals.pools[pool].busy_minutes += busy;
+        if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
+            self.totals.police_minutes_on_eligible += busy;
+        }
+        let active = self.call_mut(slot);
+        active.outstanding -= 1;
+        if active.outstanding == 0 {
+            let now = self.now;
+            self.end_call(slot, Some(now));
+        }
+        let u = &mut self.units[unit as usize];
+        u.call_slot = u32::MAX;
+        let pool_spec = &self.scenario.pools[pool];
+        if u.active_blocks > 0 && pool_spec.after_clear == AfterClear::Return && u.zone != u.home {
+            u.state = UnitState::Returning;
+            u.busy_since = self.now;
+            let back = self.now + self.scenario.travel.mean_minutes(u.zone, u.home);
+            self.schedule(back, EventKind::UnitHome { unit });
+        } else {
+            self.release(unit);
+        }
+    }
+
+    /// A unit done with work: off duty if its shift is over, else available.
+    fn release(&mut self, unit: u32) {
+        if self.units[unit as usize].active_blocks == 0 {
+            self.go_off_duty(unit);
+        } else {
+            self.make_available(unit);
+        }
+    }
+
+    /// Gives the unit the head of its kind's queue, or marks it free.
+    fn make_available(&mut self, unit: u32) {
+        let kind = self.units[unit as usize].kind;
+        while let Some(waiting) = self.queues[kind.index()].pop() {
+            let valid = self.calls[waiting.slot as usize].is_some_and(|active| {
+                active.record.call.id == waiting.call_id
+                    && match (waiting.job, kind) {
+                        (Job::Primary, ResponderKind::Care) => active.stage == Stage::WaitingCare,
+                        (Job::Primary, ResponderKind::Police) => {
+                            active.stage == Stage::WaitingPolice
+                        }
+                        (Job::Backup, _) => true,
+                    }
+            });
+            if valid {
+                self.units[unit as usize].state = UnitState::OnCall;
+                self.dispatch(unit, waiting.slot, waiting.job);
+                return;
+            }
+        }
+        let u = &mut self.units[unit as usize];
+        u.state = UnitState::Free;
+        let (pool, zone, index) = (u.pool as usize, usize::from(u.zone.0), u.index_in_pool);
+        self.free.insert(pool, zone, index);
+        self.free_by_kind[kind.index()] += 1;
+    }
+
+    fn take_from_free(&mut self, unit: u32) {
+        let u = &self.units[unit as usize];
+        self.free
+            .remove(u.pool as usize, usize::from(u.zone.0), u.index_in_pool);
+        self.free_by_kind[u.kind.index()] -= 1;
+    }
+
+    fn go_off_duty(&mut self, unit: u32) {
+        let since = self.units[unit as usize].duty_since;
+        let pool = self.units[unit as usize].pool as usize;
+        let duty = self.in_window(since, self.now);
+        self.totals.pools[pool].on_duty_minutes += duty;
+        self.units[unit as usize].state = UnitState::OffDuty;
+    }
+
+    // ---- shifts --------------------------------------------------------------------------
+
+    fn start_shifts(&mut self) {
+        for (p, pool) in self.scenario.pools.iter().enumerate() {
+            if pool.shifts.is_empty() {
+                let first = self.pool_first_unit[p];
+                for unit in first..first + pool.count {
+                    self.units[unit as usize].active_blocks = 1;
+                    self.come_on_duty(unit);
+                }
+                continue;
+            }
+            for (b, block) in pool.shifts.iter().enumerate() {
+                // Start from the day before, so a block running past midnight into day 0 is on.
+                let Some(day) = self.next_shift_day(p, b, -2) else {
+                    continue;
+                };
+                let start = day as f64 * MINUTES_PER_DAY + block.start_minute_of_day;
+                let day = if start + block.length_minutes <= 0.0 {
+                    match self.next_shift_day(p, b, day) {
+                        Some(next) => next,
+                        None => continue,
+                    }
+                } else {
+                    day
+                };
+                let start = day as f64 * MINUTES_PER_DAY + block.start_minute_of_day;
+                self.schedule(
+                    start.max(0.0),
+                    EventKind::ShiftStart {
+                        pool: p as u16,
+                        block: b as u16,
+                        day,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The first day after `after` on which block `b` of pool `p` works.
+    fn next_shift_day(&self, p: usize, b: usize, after: i64) -> Option<i64> {
+        let block = &self.scenario.pools[p].shifts[b];
+        (after + 1..after + 8).find(|&day| block.days[self.scenario.weekday_of_day(day)])
+    }
+
+    fn shift_start(&mut self, pool: u16, block: u16, day: i64) {
+        let (p, b) = (usize::from(pool), usize::from(block));
+        let spec = &self.scenario.pools[p].shifts[b];
+        let (start_minute, length, count) =
+            (spec.start_minute_of_day, spec.length_minutes, spec.count);
+        // Schedule the next start before this end: when blocks chain (24 h), the next start
+        // runs first at the shared instant, so units stay on duty without a gap.
+        if let Some(next_day) = self.next_shift_day(p, b, day) {
+            let next = next_day as f64 * MINUTES_PER_DAY + start_minute;
+            if next < self.horizon {
+                self.schedule(
+                    next,
+                    EventKind::ShiftStart {
+                        pool,
+                        block,
+                        day: next_day,
+                    },
+                );
+            }
+        }
+        let end = day as f64 * MINUTES_PER_DAY + start_minute + length;
+        if end < self.horizon {
+            self.schedule(end, EventKind::ShiftEnd { pool, block });
+        }
+        let first = self.pool_first_unit[p];
+        for unit in first..first + count {
+            let u = &mut self.units[unit as usize];
+            u.active_blocks += 1;
+            if u.active_blocks == 1 {
+                self.come_on_duty(unit);
+            }
+        }
+    }
+
+    fn come_on_duty(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        self.scheduled_by_kind[u.kind.index()] += 1;
+        // A unit still finishing a call from its last shift just carries on.
+        if u.state == UnitState::OffDuty {
+            u.zone = u.home;
+            u.duty_since = self.now;
+            self.make_available(unit);
+        }
+    }
+
+    fn shift_end(&mut self, pool: u16, block: u16) {
+        let p = usize::from(pool);
+        let count = self.scenario.pools[p].shifts[usize::from(block)].count;
+        let first = self.pool_first_unit[p];
+        for unit in first..first + count {
+            let u = &mut self.units[unit as usize];
+            u.active_blocks -= 1;
+            if u.active_blocks > 0 {
+                continue;
+            }
+            self.scheduled_by_kind[u.kind.index()] -= 1;
+            if u.state == UnitState::Free {
+                self.take_from_free(unit);
+                self.go_off_duty(unit);
+            }
+        }
+    }
+
+    // ---- calls ---------------------------------------------------------------------------
+
+    fn insert_call(&mut self, active: ActiveCall) -> u32 {
+        match self.free_slots.pop() {
+            Some(slot) => {
+                self.calls[slot as usize] = Some(active);
+                slot
+            }
+            None => {
+                self.calls.push(Some(active));
+                (self.calls.len() - 1) as u32
+            }
+        }
+    }
+
+    fn call(&self, slot: u32) -> &ActiveCall {
+        self.calls[slot as usize]
+            .as_ref()
+            .expect("slot of a live call")
+    }
+
+    fn call_mut(&mut self, slot: u32) -> &mut ActiveCall {
+        self.calls[slot as usize]
+            .as_mut()
+            .expect("slot of a live call")
+    }
+
+    /// Draws the outcomes, reports the record and frees the slot.
+    fn end_call(&mut self, slot: u32, cleared: Option<f64>) {
+        let Some(mut active) = self.calls[slot as usize].take() else {
+            return;
+        };
+        self.free_slots.push(slot);
+        let record = &mut active.record;
+        record.cleared_minutes = cleared;
+        let served = record
+            .primary
+            .is_some_and(|p| p.on_scene_minutes < self.horizon);
+        record.unserved_at_horizon = !served;
+        if served {
+            let police_on_scene = record.responder() == Some(ResponderKind::Police)
+                || record
+                    .backup
+                    .is_some_and(|b| b.on_scene_minutes < self.horizon);
+            let kind = if police_on_scene {
+                ResponderKind::Police
+            } else {
+                ResponderKind::Care
+            };
+            let p = &self.scenario.call_types[usize::from(record.call.call_type.0)].outcomes
+                [kind.index()];
+            let call = record.call;
+            let arrest_draw = call.uniform(Purpose::Arrest);
+            record.outcomes = Outcomes {
+                arrest: arrest_draw < p.arrest,
+                booking: arrest_draw < p.booking,
+                force: call.uniform(Purpose::Force) < p.force,
+                injury: call.uniform(Purpose::Injury) < p.injury,
+                er_transport: call.uniform(Purpose::ErTransport) < p.er_transport,
+            };
+        }
+        self.observer.on_call(&active.record);
+    }
+
+    /// Closes the books at the horizon: work under way counts up to it; open calls are
+    /// reported (unserved if no unit reached them).
+    fn finish(mut self) -> FleetTotals {
+        for unit in 0..self.units.len() {
+            let u = &self.units[unit];
+            let pool = u.pool as usize;
+            if u.state != UnitState::OffDuty {
+                let duty = self.in_window(u.duty_since, self.horizon);
+                self.totals.pools[pool].on_duty_minutes += duty;
+            }
+            if matches!(u.state, UnitState::OnCall | UnitState::Returning) {
+                let busy = self.in_window(u.busy_since, self.horizon);
+                self.totals.pools[pool].busy_minutes += busy;
+                if u.state == UnitState::OnCall
+                    && u.kind == ResponderKind::Police
+                    && self.call(u.call_slot).record.care_eligible
+                {
+                    self.totals.police_minutes_on_eligible += busy;
+                }
+            }
+        }
+        for slot in 0..self.calls.len() as u32 {
+            self.end_call(slot, None);
+        }
+        self.totals
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! Per-call outcomes: the one record the engine emits for every call, and the [`Observer`]
+//! that receives them. Every figure is computed from these records (and the fleet totals), so
+//! statistics, logs and tests all read the same source of truth.
+
+use serde::Serialize;
+
+use crate::calls::Call;
+use crate::scenario::{PoolId, ResponderKind, UnitId};
+
+/// One unit's part in a call: when it was sent, arrived and (is planned to) clear. Times are
+/// minutes from the simulation's start and may lie past the horizon for work still under way.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Assignment {
+    pub unit: UnitId,
+    pub pool: PoolId,
+    pub kind: ResponderKind,
+    pub dispatched_minutes: f64,
+    pub on_scene_minutes: f64,
+    pub cleared_minutes: f64,
+}
+
+/// What happened to the person at the call. Drawn once per served call from the call's own
+/// uniforms, with the probabilities of police if any police unit was on scene, else of care.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcomes {
+    pub arrest: bool,
+    pub booking: bool,
+    pub force: bool,
+    pub injury: bool,
+    pub er_transport: bool,
+}
+
+/// Everything that happened to one call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CallRecord {
+    pub call: Call,
+    pub priority: u8,
+    /// Truly care-eligible (by call type).
+    pub care_eligible: bool,
+    /// Judged care-eligible by the dispatcher (triage may err).
+    pub triaged_eligible: bool,
+    /// The policy sent the call to care (a team, or the wait for one).
+    pub routed_to_care: bool,
+    /// Routed to care but sent police because no care team was free in time.
+    pub overflowed_to_police: bool,
+    /// The first unit sent.
+    pub primary: Option<Assignment>,
+    pub backup_requested: bool,
+    /// The police unit sent as backup to a care team.
+    pub backup: Option<Assignment>,
+    /// When the last unit cleared; `None` if work was still under way at the horizon.
+    pub cleared_minutes: Option<f64>,
+    /// No unit was on scene by the horizon.
+    pub unserved_at_horizon: bool,
+    pub outcomes: Outcomes,
+}
+
+impl CallRecord {
+    /// Received to first unit on scene, for a served call.
+    pub fn response_minutes(&self) -> Option<f64> {
+        match (self.unserved_at_horizon, self.primary) {
+            (false, Some(primary)) => Some(primary.on_scene_minutes - self.call.received_minutes),
+            _ => None,
+        }
+    }
+
+    /// Received to first dispatch (time in queue), for a dispatched call.
+    pub fn wait_minutes(&self) -> Option<f64> {
+        self.primary
+            .map(|primary| primary.dispatched_minutes - self.call.received_minutes)
+    }
+
+    /// Who handled the call (the first unit's kind).
+    pub fn responder(&self) -> Option<ResponderKind> {
+        self.primary.map(|primary| primary.kind)
+    }
+}
+
+/// Busy and on-duty unit-minutes of one pool within the measurement window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PoolTotals {
+    /// Minutes units spent travelling to, on, or returning from calls.
+    pub busy_minutes: f64,
+    /// Minutes units were on duty, including time finishing a call after a shift ended.
+    pub on_duty_minutes: f64,
+}
+
+/// What the fleet did over the measurement window (warm-up excluded).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FleetTotals {
+    /// Indexed like the scenario's pools.
+    pub pools: Vec<PoolTotals>,
+    /// Police unit-minutes spent on truly care-eligible calls: the time a care program frees.
+    pub police_minutes_on_eligible: f64,
+}
+
+/// Receives each call's record as the call ends (or at the horizon, for calls still open).
+pub trait Observer {
+    fn on_call(&mut self, record: &CallRecord);
+}
+
+/// Collects every record: for tests and small runs (memory grows with calls).
+impl Observer for Vec<CallRecord> {
+    fn on_call(&mut self, record: &CallRecord) {
+        self.push(*record);
+    }
+}
+
+/// Feeds two observers.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn on_call(&mut self, record: &CallRecord) {
+        self.0.on_call(record);
+        self.1.on_call(record);
+    }
+}

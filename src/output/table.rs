@@ -1,0 +1,190 @@
+//! The comparison table printed by `run`: each figure's mean and 95% CI per policy, and each
+//! policy's paired difference against the baseline. Numbers are rounded to what their interval
+//! supports (two significant digits of the half-width), so no figure looks more precise than it is.
+
+use std::fmt::Write;
+
+use crate::experiment::Results;
+use crate::stats::Estimate;
+
+/// Decimals that show `half_width` to two significant digits (or a sensible default).
+fn decimals(value: f64, half_width: f64) -> usize {
+    let reference = if half_width.is_finite() && half_width > 0.0 {
+        half_width
+    } else {
+        value.abs() / 100.0
+    };
+    if !(reference.is_finite() && reference > 0.0) {
+        return if value.fract() == 0.0 { 0 } else { 2 };
+    }
+    (1.0 - reference.log10().floor()).clamp(0.0, 4.0) as usize
+}
+
+/// Formats a number with `decimals` places and thousands separators.
+pub fn format_number(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "n/a".to_string();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text.as_str(), ""), |(w, f)| (w, f));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{fraction}")
+    }
+}
+
+fn mean_and_interval(e: &Estimate) -> String {
+    if e.n == 0 {
+        return "n/a".to_string();
+    }
+    let d = decimals(e.mean, e.half_width);
+    if e.half_width.is_finite() {
+        format!(
+            "{} ± {}",
+            format_number(e.mean, d),
+            format_number(e.half_width, d)
+        )
+    } else {
+        format_number(e.mean, d)
+    }
+}
+
+fn difference(e: &Estimate) -> String {
+    if e.n == 0 {
+        return "n/a".to_string();
+    }
+    let d = decimals(e.mean, e.half_width);
+    if !e.half_width.is_finite() {
+        return format_number(e.mean, d);
+    }
+    let marker = if e.excludes_zero() { " *" } else { "" };
+    let mean = format_number(e.mean, d);
+    let sign = if mean.starts_with('-') || mean.trim_matches(['0', '.', ',']).is_empty() {
+        ""
+    } else {
+        "+"
+    };
+    format!(
+        "{sign}{mean} [{}, {}]{marker}",
+        format_number(e.ci_low, d),
+        format_number(e.ci_high, d)
+    )
+}
+
+/// The comparison table as text.
+pub fn comparison_table(results: &Results) -> String {
+    let baseline = &results.baseline().label;
+    let mut header = vec!["figure".to_string(), "unit".to_string()];
+    for policy in &results.policies {
+        header.push(policy.label.clone());
+    }
+    for policy in &results.policies[1..] {
+        header.push(format!("{} − {baseline}", policy.label));
+    }
+    let mut rows = vec![header];
+    for (f, def) in results.figures.iter().enumerate() {
+        let mut row = vec![def.label.clone(), def.unit.clone()];
+        for policy in &results.policies {
+            row.push(mean_and_interval(&policy.estimates[f]));
+        }
+        for policy in &results.policies[1..] {
+            row.push(
+                policy
+                    .differences
+                    .as_ref()
+                    .map_or_else(String::new, |d| difference(&d[f])),
+            );
+        }
+        rows.push(row);
+    }
+    let columns = rows[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+
+    let s = &results.scenario;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} (population {}): {} replication{}, seed {}, {} measured days after a {}-day warm-up",
+        s.name,
+        format_number(s.population, 0),
+        results.replications,
+        if results.replications == 1 { "" } else { "s" },
+        results.seed,
+        format_number(s.horizon_days - s.warmup_days, 1).trim_end_matches(".0"),
+        format_number(s.warmup_days, 1).trim_end_matches(".0"),
+    );
+    let _ = writeln!(
+        out,
+        "Mean ± 95% CI half-width across replications; differences are paired by replication \
+         [95% CI], * where the interval excludes 0.\n"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c < 2 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+            line.push_str("  ");
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (columns - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_rounded() {
+        assert_eq!(format_number(31_536_000.4, 0), "31,536,000");
+        assert_eq!(format_number(-1234.5678, 2), "-1,234.57");
+        assert_eq!(format_number(0.04321, 4), "0.0432");
+        assert_eq!(format_number(-0.0001, 2), "0.00");
+        assert_eq!(format_number(f64::NAN, 2), "n/a");
+    }
+
+    #[test]
+    fn precision_follows_the_interval() {
+        assert_eq!(decimals(12.3456, 0.56), 2);
+        assert_eq!(decimals(12.3456, 0.056), 3);
+        assert_eq!(decimals(31_000_000.0, 12_345.0), 0);
+        assert_eq!(decimals(0.25, 0.0), 4);
+    }
+
+    #[test]
+    fn differences_show_sign_interval_and_marker() {
+        let e = Estimate::paired_difference(&[1.0, 1.2, 0.8, 1.1], &[0.0; 4]);
+        let text = difference(&e);
+        assert!(text.starts_with("+1.0"), "{text}");
+        assert!(text.ends_with(" *"), "{text}");
+        let e = Estimate::paired_difference(&[1.0, -1.0, 0.5, -0.5], &[0.0; 4]);
+        assert!(!difference(&e).ends_with('*'));
+    }
+}

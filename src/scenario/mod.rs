@@ -1,0 +1,946 @@
+//! Scenarios: a city, its 911 demand, zones and travel, call types, fleet, costs and the
+//! policies to compare. A TOML file is parsed into a serde mirror (`raw`), then checked once
+//! into the typed [`Scenario`] the rest of the crate uses; nothing after this sees strings or
+//! `Option`s from the file.
+
+mod error;
+mod raw;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{FieldPath, Location, PathSegment, Problem, ScenarioError};
+use raw::RawScenario;
+
+use crate::distribution::{DurationSpec, Sampler, TravelVariation};
+use crate::policy::{self, Policy};
+
+/// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
+pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
+/// How the built-in default is named in messages and results.
+pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default scenario>";
+
+const MINUTES_PER_DAY: f64 = 1440.0;
+/// Shares must sum to 1 within this tolerance (people write 0.333).
+const SHARE_TOLERANCE: f64 = 1e-3;
+
+/// Who a unit is: an armed police unit or an unarmed care team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderKind {
+    Police,
+    Care,
+}
+
+impl ResponderKind {
+    pub const ALL: [ResponderKind; 2] = [ResponderKind::Police, ResponderKind::Care];
+
+    /// Index into per-kind arrays.
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Police => "police",
+            Self::Care => "care",
+        }
+    }
+}
+
+/// Where a unit goes when it clears a call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterClear {
+    /// Free at once where the call was (patrol style).
+    #[default]
+    Stay,
+    /// Drives back to its home zone, unavailable until there.
+    Return,
+}
+
+/// Day of the week, Monday first (the order of `demand.day_of_week`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// A calendar date (proleptic Gregorian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CivilDate {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl CivilDate {
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    pub fn days_since_epoch(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// 0 = Monday ... 6 = Sunday.
+    pub fn weekday_index(self) -> u8 {
+        // 1970-01-01 was a Thursday (index 3).
+        (self.days_since_epoch() + 3).rem_euclid(7) as u8
+    }
+}
+
+impl std::fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ZoneId(pub u16);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CallTypeId(pub u16);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PoolId(pub u16);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UnitId(pub u32);
+
+/// A checked scenario. Fields are public so tests and sweeps can build variants in code.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    /// File path or [`DEFAULT_SCENARIO_NAME`].
+    pub source: String,
+    /// FNV-1a hash of the scenario text: tells results of different scenarios apart.
+    pub fingerprint: String,
+    pub population: f64,
+    pub horizon_days: f64,
+    pub warmup_days: f64,
+    pub start_date: CivilDate,
+    pub replications: u32,
+    pub seed: u64,
+    pub demand: Demand,
+    pub zones: Vec<Zone>,
+    pub travel: Travel,
+    pub call_types: Vec<CallType>,
+    pub pools: Vec<Pool>,
+    /// The first is the baseline every other is compared against.
+    pub policies: Vec<PolicySpec>,
+}
+
+/// Arrival intensity: `calls_per_day` on average, shaped by hour of day and day of week.
+#[derive(Clone, Debug)]
+pub struct Demand {
+    pub calls_per_day: f64,
+    /// Relative weights, normalised to sum to 1.
+    pub hour_of_day: [f64; 24],
+    /// Relative weights, normalised to average 1 (Monday first).
+    pub day_of_week: [f64; 7],
+}
+
+impl Demand {
+    /// Expected calls per minute during hour `hour` (0-23) of weekday `weekday` (0 = Monday).
+    pub fn rate_per_minute(&self, weekday: usize, hour: usize) -> f64 {
+        self.calls_per_day * self.day_of_week[weekday] * self.hour_of_day[hour] / 60.0
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub name: String,
+    pub share: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Travel {
+    /// Mean minutes from zone `i` to zone `j` at `[i * zones + j]`.
+    pub minutes: Vec<f64>,
+    pub zones: usize,
+    pub variation: TravelVariation,
+    pub cv: f64,
+}
+
+impl Travel {
+    #[inline]
+    pub fn mean_minutes(&self, from: ZoneId, to: ZoneId) -> f64 {
+        self.minutes[usize::from(from.0) * self.zones + usize::from(to.0)]
+    }
+}
+
+/// Probabilities of each outcome on one call, for one responder kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct OutcomeProbabilities {
+    pub arrest: f64,
+    /// Jail booking; a booking is always also an arrest (booking <= arrest).
+    pub booking: f64,
+    pub force: f64,
+    pub injury: f64,
+    pub er_transport: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallType {
+    pub name: String,
+    pub share: f64,
+    /// 1 = most urgent.
+    pub priority: u8,
+    pub care_eligible: bool,
+    /// On-scene time by responder kind (indexed by [`ResponderKind::index`]).
+    pub on_scene: [DurationSpec; 2],
+    pub outcomes: [OutcomeProbabilities; 2],
+    /// Probability a care team on this call asks for police backup.
+    pub care_backup: f64,
+}
+
+/// A block of on-duty hours, repeated on the given days.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftBlock {
+    pub start_minute_of_day: f64,
+    pub length_minutes: f64,
+    /// Units `0..count` of the pool work this block.
+    pub count: u32,
+    /// Indexed Monday first.
+    pub days: [bool; 7],
+}
+
+/// What a pool costs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cost {
+    PerUnitHour(f64),
+    PerUnitYear(f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct Pool {
+    pub name: String,
+    pub kind: ResponderKind,
+    pub count: u32,
+    /// Unit `i` is based in `home_zones[i % len]`.
+    pub home_zones: Vec<ZoneId>,
+    /// Empty means on duty 24/7.
+    pub shifts: Vec<ShiftBlock>,
+    pub cost: Cost,
+    pub after_clear: AfterClear,
+}
+
+impl Pool {
+    pub fn home_zone(&self, unit_in_pool: u32) -> ZoneId {
+        self.home_zones[unit_in_pool as usize % self.home_zones.len()]
+    }
+}
+
+/// A policy to compare, as named in the scenario.
+#[derive(Clone, Debug)]
+pub struct PolicySpec {
+    /// How results name it (defaults to the rule's name).
+    pub label: String,
+    /// The rule's name, e.g. `care_first`.
+    pub rule: &'static str,
+    /// The parameters as written, echoed into results.
+    pub params: toml::Table,
+    pub policy: Arc<dyn Policy>,
+}
+
+impl Scenario {
+    /// The built-in default scenario.
+    pub fn default_scenario() -> Self {
+        Self::from_toml_str(DEFAULT_SCENARIO_TOML, DEFAULT_SCENARIO_NAME)
+            .expect("the built-in default scenario is valid (checked by a test)")
+    }
+
+    /// Loads and checks a scenario file.
+    pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks scenario text; `file` names it in error messages.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ScenarioError> {
+        let raw: RawScenario = toml::from_str(text).map_err(|err| ScenarioError::Syntax {
+            location: err.span().map(|span| Location::at(file, text, span.start)),
+            message: err.message().to_string(),
+        })?;
+        let mut checker = Checker::default();
+        let scenario = checker.scenario(raw, file, text);
+        if checker.problems.is_empty()
+            && let Some(scenario) = scenario
+        {
+            return Ok(scenario);
+        }
+        let spans = toml::de::DeTable::parse(text).ok();
+        let problems = checker
+            .problems
+            .into_iter()
+            .map(|(path, expected)| Problem {
+                location: spans
+                    .as_ref()
+                    .and_then(|root| span_of(root, &path))
+                    .map(|start| Location::at(file, text, start)),
+                field: path.to_string(),
+                expected,
+            })
+            .collect();
+        Err(ScenarioError::Invalid {
+            file: file.to_string(),
+            problems,
+        })
+    }
+
+    pub fn horizon_minutes(&self) -> f64 {
+        self.horizon_days * MINUTES_PER_DAY
+    }
+
+    pub fn warmup_minutes(&self) -> f64 {
+        self.warmup_days * MINUTES_PER_DAY
+    }
+
+    /// Days over which statistics are collected (horizon less warm-up).
+    pub fn measured_days(&self) -> f64 {
+        self.horizon_days - self.warmup_days
+    }
+
+    /// Weekday index (0 = Monday) of simulation day `day` (day 0 starts at minute 0).
+    pub fn weekday_of_day(&self, day: i64) -> usize {
+        (i64::from(self.start_date.weekday_index()) + day).rem_euclid(7) as usize
+    }
+
+    /// Distinct priorities of the call types, most urgent first.
+    pub fn priorities(&self) -> Vec<u8> {
+        let set: BTreeSet<u8> = self.call_types.iter().map(|t| t.priority).collect();
+        set.into_iter().collect()
+    }
+
+    /// Share of calls whose type a care team may take.
+    pub fn eligible_share(&self) -> f64 {
+        self.call_types
+            .iter()
+            .filter(|t| t.care_eligible)
+            .map(|t| t.share)
+            .sum()
+    }
+
+    /// Prepared samplers of the on-scene times, `[call type][responder kind]`.
+    pub fn on_scene_samplers(&self) -> Vec<[Sampler; 2]> {
+        self.call_types
+            .iter()
+            .map(|t| [t.on_scene[0].sampler(), t.on_scene[1].sampler()])
+            .collect()
+    }
+
+    pub fn policy(&self, label: &str) -> Option<&PolicySpec> {
+        self.policies.iter().find(|p| p.label == label)
+    }
+}
+
+/// FNV-1a, 64-bit: a stable fingerprint (std's hasher is not stable across releases).
+pub fn fingerprint(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// The byte offset where the value at `path` starts, or the nearest ancestor that has one.
+fn span_of(root: &toml::Spanned<toml::de::DeTable<'_>>, path: &FieldPath) -> Option<usize> {
+    let mut best = None;
+    let mut current: Option<&toml::Spanned<toml::de::DeValue<'_>>> = None;
+    for (depth, segment) in path.0.iter().enumerate() {
+        let next = match (depth, segment, current) {
+            (0, PathSegment::Key(key), _) => root.get_ref().get(key.as_str()),
+            (_, PathSegment::Key(key), Some(value)) => value.get_ref().get(key.as_str()),
+            (_, PathSegment::Index(index), Some(value)) => value.get_ref().get(*index),
+            _ => None,
+        };
+        match next {
+            Some(value) => {
+                // A table from a `[header]` may have an empty span; keep the last useful one.
+                if value.span().end > value.span().start {
+                    best = Some(value.span().start);
+                }
+                current = Some(value);
+            }
+            None => break,
+        }
+    }
+    best
+}
+
+/// Collects every problem in a raw scenario rather than stopping at the first.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<(FieldPath, String)>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: FieldPath, expected: impl Into<String>) {
+        self.problems.push((path, expected.into()));
+    }
+
+    /// `value` must be finite and within `[low, high]` (with `low_open`: strictly above low).
+    fn number(&mut self, path: FieldPath, value: f64, low: f64, low_open: bool, high: f64) -> f64 {
+        let ok =
+            value.is_finite() && value <= high && if low_open { value > low } else { value >= low };
+        if !ok {
+            let bound = if low_open { ">" } else { ">=" };
+            let expected = if high.is_infinite() {
+                format!("a number {bound} {low}, found {value}")
+            } else if low == 0.0 && high == 1.0 && !low_open {
+                format!("a probability in [0, 1], found {value}")
+            } else {
+                format!("a number {bound} {low} and <= {high}, found {value}")
+            };
+            self.fail(path, expected);
+        }
+        value
+    }
+
+    fn probability(&mut self, path: FieldPath, value: f64) -> f64 {
+        self.number(path, value, 0.0, false, 1.0)
+    }
+
+    fn shares_sum_to_one(&mut self, path: FieldPath, what: &str, shares: &[f64]) {
+        let sum: f64 = shares.iter().sum();
+        if shares.iter().all(|s| s.is_finite()) && (sum - 1.0).abs() > SHARE_TOLERANCE {
+            self.fail(
+                path,
+                format!("{what} shares that sum to 1, found a sum of {sum:.6}"),
+            );
+        }
+    }
+
+    fn unique_names<'a>(
+        &mut self,
+        path: &FieldPath,
+        what: &str,
+        names: impl Iterator<Item = &'a str>,
+    ) {
+        let mut seen = BTreeSet::new();
+        for (i, name) in names.enumerate() {
+            if name.trim().is_empty() {
+                self.fail(
+                    path.index(i).key("name"),
+                    format!("a non-empty {what} name"),
+                );
+            } else if !seen.insert(name) {
+                self.fail(
+                    path.index(i).key("name"),
+                    format!("a unique {what} name, but `{name}` is used twice"),
+                );
+            }
+        }
+    }
+
+    fn duration(&mut self, path: FieldPath, spec: DurationSpec) -> DurationSpec {
+        if let Err((field, expected)) = spec.check() {
+            self.fail(path.key(field), expected);
+        }
+        spec
+    }
+
+    fn scenario(&mut self, raw: RawScenario, file: &str, text: &str) -> Option<Scenario> {
+        let root = FieldPath::root();
+
+        // city
+        let city = root.key("city");
+        if raw.city.name.trim().is_empty() {
+            self.fail(city.key("name"), "a non-empty city name");
+        }
+        let population = self.number(
+            city.key("population"),
+            raw.city.population,
+            0.0,
+            true,
+            f64::INFINITY,
+        );
+        let horizon_days = self.number(
+            city.key("horizon_days"),
+            raw.city.horizon_days,
+            0.0,
+            true,
+            1.0e5,
+        );
+        let warmup_days = self.number(
+            city.key("warmup_days"),
+            raw.city.warmup_days,
+            0.0,
+            false,
+            f64::INFINITY,
+        );
+        if warmup_days >= horizon_days {
+            self.fail(
+                city.key("warmup_days"),
+                format!(
+                    "a warm-up shorter than the horizon ({horizon_days} days), found {warmup_days}"
+                ),
+            );
+        }
+        let start_date = match &raw.city.start_date {
+            None => CivilDate {
+                year: 2024,
+                month: 1,
+                day: 1,
+            },
+            Some(datetime) => match (datetime.date, datetime.time) {
+                (Some(date), None) => CivilDate {
+                    year: i32::from(date.year),
+                    month: date.month,
+                    day: date.day,
+                },
+                _ => {
+                    self.fail(
+                        city.key("start_date"),
+                        format!("a local date like 2024-01-01, found {datetime}"),
+                    );
+                    CivilDate {
+                        year: 2024,
+                        month: 1,
+                        day: 1,
+                    }
+                }
+            },
+        };
+
+        // run
+        let run = root.key("run");
+        if !(1..=10_000_000).contains(&raw.run.replications) {
+            self.fail(
+                run.key("replications"),
+                format!(
+                    "a whole number from 1 to 10000000, found {}",
+                    raw.run.replications
+                ),
+            );
+        }
+
+        // demand
+        let demand = self.demand(&root.key("demand"), &raw.demand);
+
+        // zones
+        let zones_path = root.key("zones");
+        if raw.zones.is_empty() {
+            self.fail(zones_path.clone(), "at least one zone");
+        }
+        if raw.zones.len() > usize::from(u16::MAX) {
+            self.fail(zones_path.clone(), "at most 65535 zones");
+        }
+        self.unique_names(
+            &zones_path,
+            "zone",
+            raw.zones.iter().map(|z| z.name.as_str()),
+        );
+        let zones: Vec<Zone> = raw
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| Zone {
+                name: z.name.clone(),
+                share: self.probability(zones_path.index(i).key("share"), z.share),
+            })
+            .collect();
+        let zone_shares: Vec<f64> = zones.iter().map(|z| z.share).collect();
+        self.shares_sum_to_one(zones_path.clone(), "zone", &zone_shares);
+        let zone_id = |name: &str| {
+            zones
+                .iter()
+                .position(|z| z.name == name)
+                .map(|i| ZoneId(i as u16))
+        };
+
+        // travel
+        let travel_path = root.key("travel");
+        let n = zones.len();
+        if raw.travel.minutes.len() != n {
+            self.fail(
+                travel_path.key("minutes"),
+                format!(
+                    "a {n} x {n} matrix (one row per zone, in [[zones]] order), found {} rows",
+                    raw.travel.minutes.len()
+                ),
+            );
+        }
+        let mut minutes = Vec::with_capacity(n * n);
+        for (i, row) in raw.travel.minutes.iter().enumerate() {
+            if row.len() != n {
+                self.fail(
+                    travel_path.key("minutes").index(i),
+                    format!("{n} travel times (one per zone), found {}", row.len()),
+                );
+            }
+            for (j, &value) in row.iter().enumerate() {
+                minutes.push(self.number(
+                    travel_path.key("minutes").index(i).index(j),
+                    value,
+                    0.0,
+                    false,
+                    f64::INFINITY,
+                ));
+            }
+        }
+        let cv = self.number(
+            travel_path.key("cv"),
+            raw.travel.cv,
+            0.0,
+            false,
+            f64::INFINITY,
+        );
+        let travel = Travel {
+            minutes,
+            zones: n,
+            variation: raw.travel.variation,
+            cv,
+        };
+
+        // call types
+        let types_path = root.key("call_types");
+        if raw.call_types.is_empty() {
+            self.fail(types_path.clone(), "at least one call type");
+        }
+        if raw.call_types.len() > usize::from(u16::MAX) {
+            self.fail(types_path.clone(), "at most 65535 call types");
+        }
+        self.unique_names(
+            &types_path,
+            "call type",
+            raw.call_types.iter().map(|t| t.name.as_str()),
+        );
+        let call_types: Vec<CallType> = raw
+            .call_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.call_type(&types_path.index(i), t))
+            .collect();
+        let type_shares: Vec<f64> = call_types.iter().map(|t| t.share).collect();
+        self.shares_sum_to_one(types_path, "call type", &type_shares);
+
+        // fleet
+        let fleet_path = root.key("fleet");
+        if raw.fleet.is_empty() {
+            self.fail(fleet_path.clone(), "at least one unit pool");
+        }
+        self.unique_names(
+            &fleet_path,
+            "pool",
+            raw.fleet.iter().map(|p| p.name.as_str()),
+        );
+        let mut pools = Vec::with_capacity(raw.fleet.len());
+        for (i, raw_pool) in raw.fleet.iter().enumerate() {
+            let path = fleet_path.index(i);
+            let count = if raw_pool.count < 1 || raw_pool.count > i64::from(u32::MAX >> 8) {
+                self.fail(
+                    path.key("count"),
+                    format!(
+                        "at least one unit (remove the pool to model none), found {}",
+                        raw_pool.count
+                    ),
+                );
+                1
+            } else {
+                raw_pool.count as u32
+            };
+            let home_zones = match &raw_pool.home_zones {
+                None => (0..zones.len()).map(|z| ZoneId(z as u16)).collect(),
+                Some(names) if names.is_empty() => {
+                    self.fail(path.key("home_zones"), "at least one zone name");
+                    vec![ZoneId(0)]
+                }
+                Some(names) => names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| {
+                        zone_id(name).unwrap_or_else(|| {
+                            let known: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+                            self.fail(
+                                path.key("home_zones").index(k),
+                                format!(
+                                    "a zone defined in [[zones]] ({}), found `{name}`",
+                                    known.join(", ")
+                                ),
+                            );
+                            ZoneId(0)
+                        })
+                    })
+                    .collect(),
+            };
+            let shifts = raw_pool
+                .shifts
+                .iter()
+                .enumerate()
+                .map(|(k, s)| self.shift(&path.key("shifts").index(k), s, count))
+                .collect();
+            let cost = match (raw_pool.cost_per_unit_hour, raw_pool.cost_per_unit_year) {
+                (Some(hourly), None) => Cost::PerUnitHour(self.number(
+                    path.key("cost_per_unit_hour"),
+                    hourly,
+                    0.0,
+                    false,
+                    f64::INFINITY,
+                )),
+                (None, Some(yearly)) => Cost::PerUnitYear(self.number(
+                    path.key("cost_per_unit_year"),
+                    yearly,
+                    0.0,
+                    false,
+                    f64::INFINITY,
+                )),
+                _ => {
+                    self.fail(
+                        path.clone(),
+                        "exactly one of cost_per_unit_hour or cost_per_unit_year",
+                    );
+                    Cost::PerUnitHour(0.0)
+                }
+            };
+            pools.push(Pool {
+                name: raw_pool.name.clone(),
+                kind: raw_pool.kind,
+                count,
+                home_zones,
+                shifts,
+                cost,
+                after_clear: raw_pool.after_clear,
+            });
+        }
+        if !raw.fleet.is_empty() && !pools.iter().any(|p| p.kind == ResponderKind::Police) {
+            self.fail(
+                fleet_path,
+                "at least one pool of kind \"police\" (calls no care team may take need one)",
+            );
+        }
+
+        // policies
+        let policies_path = root.key("policies");
+        if raw.policies.is_empty() {
+            self.fail(policies_path.clone(), "at least one [[policies]] entry");
+        }
+        let mut labels = BTreeSet::new();
+        let mut policies = Vec::with_capacity(raw.policies.len());
+        for (i, raw_policy) in raw.policies.into_iter().enumerate() {
+            let path = policies_path.index(i);
+            let label = raw_policy
+                .label
+                .clone()
+                .unwrap_or_else(|| raw_policy.policy.clone());
+            if !labels.insert(label.clone()) {
+                self.fail(
+                    path.key("label"),
+                    format!("a unique label per policy, but `{label}` is used twice (add label = \"...\")"),
+                );
+            }
+            match policy::build(&raw_policy.policy, &raw_policy.params) {
+                Ok((rule, built)) => policies.push(PolicySpec {
+                    label,
+                    rule,
+                    params: raw_policy.params,
+                    policy: built,
+                }),
+                Err(err) => {
+                    let path = match &err.field {
+                        Some(field) => path.key(field),
+                        None => path.key("policy"),
+                    };
+                    self.fail(path, err.expected);
+                }
+            }
+        }
+
+        if !self.problems.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            name: raw.city.name,
+            source: file.to_string(),
+            fingerprint: fingerprint(text),
+            population,
+            horizon_days,
+            warmup_days,
+            start_date,
+            replications: raw.run.replications as u32,
+            seed: raw.run.seed,
+            demand,
+            zones,
+            travel,
+            call_types,
+            pools,
+            policies,
+        })
+    }
+
+    fn weights<const N: usize>(
+        &mut self,
+        path: FieldPath,
+        weights: Option<&Vec<f64>>,
+        what: &str,
+    ) -> [f64; N] {
+        let mut out = [1.0; N];
+        let Some(weights) = weights else {
+            return out;
+        };
+        if weights.len() != N {
+            self.fail(path, format!("{N} {what} weights, found {}", weights.len()));
+            return out;
+        }
+        for (i, &w) in weights.iter().enumerate() {
+            out[i] = self.number(path.index(i), w, 0.0, false, f64::INFINITY);
+        }
+        if out.iter().all(|w| w.is_finite()) && out.iter().sum::<f64>() <= 0.0 {
+            self.fail(path, format!("{what} weights with a positive sum"));
+        }
+        out
+    }
+
+    fn demand(&mut self, path: &FieldPath, raw: &raw::RawDemand) -> Demand {
+        let calls_per_day = self.number(
+            path.key("calls_per_day"),
+            raw.calls_per_day,
+            0.0,
+            true,
+            1.0e9,
+        );
+        let mut hour_of_day: [f64; 24] = self.weights(
+            path.key("hour_of_day"),
+            raw.hour_of_day.as_ref(),
+            "hour-of-day",
+        );
+        let mut day_of_week: [f64; 7] = self.weights(
+            path.key("day_of_week"),
+            raw.day_of_week.as_ref(),
+            "day-of-week",
+        );
+        let hour_sum: f64 = hour_of_day.iter().sum();
+        let day_mean: f64 = day_of_week.iter().sum::<f64>() / 7.0;
+        if hour_sum > 0.0 && day_mean > 0.0 {
+            hour_of_day.iter_mut().for_each(|w| *w /= hour_sum);
+            day_of_week.iter_mut().for_each(|w| *w /= day_mean);
+        }
+        Demand {
+            calls_per_day,
+            hour_of_day,
+            day_of_week,
+        }
+    }
+
+    fn call_type(&mut self, path: &FieldPath, raw: &raw::RawCallType) -> CallType {
+        let share = self.probability(path.key("share"), raw.share);
+        if !(1..=9).contains(&raw.priority) {
+            self.fail(
+                path.key("priority"),
+                format!(
+                    "a priority from 1 (most urgent) to 9, found {}",
+                    raw.priority
+                ),
+            );
+        }
+        let on_scene_path = path.key("on_scene");
+        let police = self.duration(on_scene_path.key("police"), raw.on_scene.police);
+        // A care team may be sent to any call by a triage error; with no care time given, it
+        // stays as long as police would.
+        let care = match raw.on_scene.care {
+            Some(spec) => self.duration(on_scene_path.key("care"), spec),
+            None => police,
+        };
+        let outcomes_path = path.key("outcomes");
+        let p = &raw.outcomes.police;
+        let police_outcomes = self.outcomes(
+            &outcomes_path.key("police"),
+            [p.arrest, p.booking, p.force, p.injury, p.er_transport],
+        );
+        let c = &raw.outcomes.care;
+        let care_outcomes = self.outcomes(
+            &outcomes_path.key("care"),
+            [c.arrest, c.booking, c.force, c.injury, c.er_transport],
+        );
+        let care_backup = self.probability(outcomes_path.key("care").key("backup"), c.backup);
+        CallType {
+            name: raw.name.clone(),
+            share,
+            priority: raw.priority.clamp(1, 9) as u8,
+            care_eligible: raw.care_eligible,
+            on_scene: [police, care],
+            outcomes: [police_outcomes, care_outcomes],
+            care_backup,
+        }
+    }
+
+    fn outcomes(&mut self, path: &FieldPath, values: [f64; 5]) -> OutcomeProbabilities {
+        let names = ["arrest", "booking", "force", "injury", "er_transport"];
+        let mut checked = [0.0; 5];
+        for (i, (name, value)) in names.iter().zip(values).enumerate() {
+            checked[i] = self.probability(path.key(name), value);
+        }
+        let [arrest, booking, force, injury, er_transport] = checked;
+        if booking > arrest {
+            self.fail(
+                path.key("booking"),
+                format!("a booking probability <= the arrest probability ({arrest}), found {booking} (every booking is an arrest)"),
+            );
+        }
+        OutcomeProbabilities {
+            arrest,
+            booking,
+            force,
+            injury,
+            er_transport,
+        }
+    }
+
+    fn shift(&mut self, path: &FieldPath, raw: &raw::RawShift, pool_count: u32) -> ShiftBlock {
+        let start_hour = self.number(path.key("start_hour"), raw.start_hour, 0.0, false, 23.999);
+        let hours = self.number(path.key("hours"), raw.hours, 0.0, true, 24.0);
+        let count = match raw.count {
+            None => pool_count,
+            Some(count) if count >= 1 && count <= i64::from(pool_count) => count as u32,
+            Some(count) => {
+                self.fail(
+                    path.key("count"),
+                    format!("from 1 to the pool's count ({pool_count}), found {count}"),
+                );
+                pool_count
+            }
+        };
+        let days = match &raw.days {
+            None => [true; 7],
+            Some(days) if days.is_empty() => {
+                self.fail(
+                    path.key("days"),
+                    "at least one day, e.g. [\"mon\", \"tue\"]",
+                );
+                [true; 7]
+            }
+            Some(days) => {
+                let mut out = [false; 7];
+                for &day in days {
+                    out[day as usize] = true;
+                }
+                out
+            }
+        };
+        ShiftBlock {
+            start_minute_of_day: start_hour * 60.0,
+            length_minutes: hours * 60.0,
+            count,
+            days,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! The scenario file exactly as written: a serde mirror of the TOML with unknown keys refused.
+//! Nothing here is checked beyond types; `Scenario::try_from_raw` does every value check once.
+
+use serde::Deserialize;
+
+use super::{AfterClear, ResponderKind, Weekday};
+use crate::distribution::{DurationSpec, TravelVariation};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub city: RawCity,
+    #[serde(default)]
+    pub run: RawRun,
+    pub demand: RawDemand,
+    pub zones: Vec<RawZone>,
+    pub travel: RawTravel,
+    pub call_types: Vec<RawCallType>,
+    pub fleet: Vec<RawPool>,
+    pub policies: Vec<RawPolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCity {
+    pub name: String,
+    pub population: f64,
+    pub horizon_days: f64,
+    #[serde(default)]
+    pub warmup_days: f64,
+    /// A TOML local date (`2024-01-01`); sets the weekday of day 0 and the calendar of outputs.
+    pub start_date: Option<toml::value::Datetime>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    #[serde(default = "default_replications")]
+    pub replications: i64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+impl Default for RawRun {
+    fn default() -> Self {
+        Self {
+            replications: default_replications(),
+            seed: default_seed(),
+        }
+    }
+}
+
+fn default_replications() -> i64 {
+    10
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemand {
+    pub calls_per_day: f64,
+    pub hour_of_day: Option<Vec<f64>>,
+    pub day_of_week: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZone {
+    pub name: String,
+    pub share: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTravel {
+    pub minutes: Vec<Vec<f64>>,
+    #[serde(default)]
+    pub variation: TravelVariation,
+    #[serde(default)]
+    pub cv: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallType {
+    pub name: String,
+    pub share: f64,
+    pub priority: i64,
+    pub care_eligible: bool,
+    pub on_scene: RawOnScene,
+    #[serde(default)]
+    pub outcomes: RawOutcomes,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnScene {
+    pub police: DurationSpec,
+    pub care: Option<DurationSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcomes {
+    #[serde(default)]
+    pub police: RawPoliceOutcomes,
+    #[serde(default)]
+    pub care: RawCareOutcomes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoliceOutcomes {
+    #[serde(default)]
+    pub arrest: f64,
+    #[serde(default)]
+    pub booking: f64,
+    #[serde(default)]
+    pub force: f64,
+    #[serde(default)]
+    pub injury: f64,
+    #[serde(default)]
+    pub er_transport: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCareOutcomes {
+    #[serde(default)]
+    pub arrest: f64,
+    #[serde(default)]
+    pub booking: f64,
+    #[serde(default)]
+    pub force: f64,
+    #[serde(default)]
+    pub injury: f64,
+    #[serde(default)]
+    pub er_transport: f64,
+    #[serde(default)]
+    pub backup: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub name: String,
+    pub kind: ResponderKind,
+    pub count: i64,
+    pub home_zones: Option<Vec<String>>,
+    #[serde(default)]
+    pub shifts: Vec<RawShift>,
+    pub cost_per_unit_hour: Option<f64>,
+    pub cost_per_unit_year: Option<f64>,
+    #[serde(default)]
+    pub after_clear: AfterClear,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShift {
+    pub start_hour: f64,
+    pub hours: f64,
+    pub count: Option<i64>,
+    pub days: Option<Vec<Weekday>>,
+}
+
+/// `policy` names the rule; every other key is that rule's parameter, checked by the rule.
+#[derive(Debug, Deserialize)]
+pub struct RawPolicy {
+    pub policy: String,
+    pub label: Option<String>,
+    #[serde(flatten)]
+    pub params: toml::Table,
+}

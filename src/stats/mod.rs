@@ -1,0 +1,8 @@
+//! Statistics: per replication, figures folded from call records in fixed memory; across
+//! replications, means with 95% confidence intervals and paired differences between policies.
+
+mod estimate;
+mod replication;
+
+pub use estimate::{CONFIDENCE_LEVEL, Estimate, t_quantile};
+pub use replication::{FigureDef, ReplicationStats};

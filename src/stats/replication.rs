@@ -1,0 +1,376 @@
+//! One replication's figures, folded from call records in fixed memory: counters, sums, and
+//! HDR histograms for percentiles (0.1% relative precision, size independent of call count).
+//! Calls received during the warm-up are left out.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::outcome::{CallRecord, FleetTotals, Observer};
+use crate::scenario::{Cost, ResponderKind, Scenario};
+
+/// Histogram resolution: values are recorded in thousandths of a minute.
+const TICKS_PER_MINUTE: f64 = 1000.0;
+const DAYS_PER_YEAR: f64 = 365.0;
+
+/// A figure's name and unit. `key` is stable: results files and targets refer to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FigureDef {
+    pub key: String,
+    pub label: String,
+    pub unit: String,
+}
+
+/// Mean, median and 90th percentile of a time, in fixed memory.
+#[derive(Clone, Debug)]
+struct TimeSummary {
+    count: u64,
+    sum_minutes: f64,
+    histogram: Histogram<u64>,
+}
+
+impl TimeSummary {
+    fn new(max_minutes: f64) -> Self {
+        let max_ticks = ((max_minutes * TICKS_PER_MINUTE) as u64).max(2048);
+        Self {
+            count: 0,
+            sum_minutes: 0.0,
+            histogram: Histogram::new_with_max(max_ticks, 3)
+                .expect("3 significant figures and a max >= 2048 are valid bounds"),
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, minutes: f64) {
+        self.count += 1;
+        self.sum_minutes += minutes;
+        self.histogram
+            .saturating_record((minutes * TICKS_PER_MINUTE).round() as u64);
+    }
+
+    fn mean(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.sum_minutes / self.count as f64
+        }
+    }
+
+    fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.histogram.value_at_quantile(q) as f64 / TICKS_PER_MINUTE
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct OutcomeCounts {
+    arrests: u64,
+    bookings: u64,
+    force: u64,
+    injuries: u64,
+    er_transports: u64,
+    backups: u64,
+}
+
+/// Folds one replication's call records (an [`Observer`]) into its figures.
+#[derive(Clone, Debug)]
+pub struct ReplicationStats {
+    warmup_minutes: f64,
+    /// Position of each priority (1-9) in `by_priority`.
+    priority_slot: [usize; 10],
+    priorities: Vec<u8>,
+    calls: u64,
+    eligible_calls: u64,
+    unserved: u64,
+    response: TimeSummary,
+    response_eligible: TimeSummary,
+    response_by_priority: Vec<TimeSummary>,
+    wait: TimeSummary,
+    waited: u64,
+    care_handled: u64,
+    eligible_care_handled: u64,
+    routed_to_care: u64,
+    overflowed: u64,
+    outcomes: OutcomeCounts,
+}
+
+impl ReplicationStats {
+    pub fn new(scenario: &Scenario) -> Self {
+        let priorities = scenario.priorities();
+        let mut priority_slot = [0; 10];
+        for (i, &p) in priorities.iter().enumerate() {
+            priority_slot[usize::from(p)] = i;
+        }
+        let max = scenario.horizon_minutes();
+        Self {
+            warmup_minutes: scenario.warmup_minutes(),
+            priority_slot,
+            response_by_priority: priorities.iter().map(|_| TimeSummary::new(max)).collect(),
+            priorities,
+            calls: 0,
+            eligible_calls: 0,
+            unserved: 0,
+            response: TimeSummary::new(max),
+            response_eligible: TimeSummary::new(max),
+            wait: TimeSummary::new(max),
+            waited: 0,
+            care_handled: 0,
+            eligible_care_handled: 0,
+            routed_to_care: 0,
+            overflowed: 0,
+            outcomes: OutcomeCounts::default(),
+        }
+    }
+
+    /// The figures, in a fixed order, with their definitions. `uses(kind)` says whether the
+    /// policy's program includes pools of that kind (unused pools cost nothing).
+    pub fn figures(
+        &self,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: impl Fn(ResponderKind) -> bool,
+    ) -> Vec<(FigureDef, f64)> {
+        let mut out = Figures::default();
+        let calls = self.calls as f64;
+        let per_thousand = |count: u64| {
+            if self.calls == 0 {
+                f64::NAN
+            } else {
+                count as f64 * 1000.0 / calls
+            }
+        };
+        let share = |part: u64, whole: u64| {
+            if whole == 0 {
+                f64::NAN
+            } else {
+                part as f64 / whole as f64
+            }
+        };
+        let year_factor = DAYS_PER_YEAR / scenario.measured_days();
+
+        out.push("calls", "Calls received", "calls", calls);
+        out.push(
+            "eligible_calls",
+            "Care-eligible calls received",
+            "calls",
+            self.eligible_calls as f64,
+        );
+        out.times("", "Response time", &self.response);
+        for (i, p) in self.priorities.iter().enumerate() {
+            out.times(
+                &format!("priority_{p}."),
+                &format!("Priority {p} response"),
+                &self.response_by_priority[i],
+            );
+        }
+        out.times(
+            "eligible.",
+            "Eligible-call response",
+            &self.response_eligible,
+        );
+        out.push("wait_mean", "Queue wait, mean", "min", self.wait.mean());
+        out.push(
+            "wait_p90",
+            "Queue wait, 90th percentile",
+            "min",
+            self.wait.quantile(0.9),
+        );
+        out.push(
+            "waited_share",
+            "Calls that waited for a unit",
+            "share",
+            share(self.waited, self.wait.count),
+        );
+        out.push(
+            "care_share",
+            "Calls handled by care teams",
+            "share",
+            share(self.care_handled, self.calls),
+        );
+        out.push(
+            "eligible.care_share",
+            "Eligible calls handled by care teams",
+            "share",
+            share(self.eligible_care_handled, self.eligible_calls),
+        );
+        out.push(
+            "eligible.overflow_share",
+            "Calls routed to care that went to police",
+            "share",
+            share(self.overflowed, self.routed_to_care),
+        );
+        for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
+            let utilization = if uses(pool.kind) && pool_totals.on_duty_minutes > 0.0 {
+                pool_totals.busy_minutes / pool_totals.on_duty_minutes
+            } else {
+                f64::NAN
+            };
+            out.push(
+                &format!("{}.utilization", pool.name),
+                &format!("Utilization of {}", pool.name),
+                "share",
+                utilization,
+            );
+        }
+        out.push(
+            "police_hours_on_eligible_per_year",
+            "Police unit-hours on eligible calls",
+            "h/yr",
+            totals.police_minutes_on_eligible / 60.0 * year_factor,
+        );
+        let o = &self.outcomes;
+        out.push(
+            "arrests_per_1000",
+            "Arrests",
+            "per 1,000 calls",
+            per_thousand(o.arrests),
+        );
+        out.push(
+            "bookings_per_1000",
+            "Jail bookings",
+            "per 1,000 calls",
+            per_thousand(o.bookings),
+        );
+        out.push(
+            "force_per_1000",
+            "Uses of force",
+            "per 1,000 calls",
+            per_thousand(o.force),
+        );
+        out.push(
+            "injuries_per_1000",
+            "Injuries",
+            "per 1,000 calls",
+            per_thousand(o.injuries),
+        );
+        out.push(
+            "er_transports_per_1000",
+            "Emergency-room transports",
+            "per 1,000 calls",
+            per_thousand(o.er_transports),
+        );
+        out.push(
+            "backups_per_1000",
+            "Police backup requests",
+            "per 1,000 calls",
+            per_thousand(o.backups),
+        );
+        out.push(
+            "unserved_at_horizon",
+            "Calls unserved at the horizon",
+            "calls",
+            self.unserved as f64,
+        );
+        let mut total_cost = 0.0;
+        let mut pool_costs = Vec::with_capacity(scenario.pools.len());
+        for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
+            let cost = match pool.cost {
+                _ if !uses(pool.kind) => 0.0,
+                Cost::PerUnitHour(rate) => rate * pool_totals.on_duty_minutes / 60.0 * year_factor,
+                Cost::PerUnitYear(rate) => rate * f64::from(pool.count),
+            };
+            total_cost += cost;
+            pool_costs.push(cost);
+        }
+        out.push("annual_cost", "Annual fleet cost", "$/yr", total_cost);
+        for (pool, cost) in scenario.pools.iter().zip(pool_costs) {
+            out.push(
+                &format!("{}.annual_cost", pool.name),
+                &format!("Annual cost of {}", pool.name),
+                "$/yr",
+                cost,
+            );
+        }
+        out.0
+    }
+}
+
+impl Observer for ReplicationStats {
+    #[inline]
+    fn on_call(&mut self, record: &CallRecord) {
+        if record.call.received_minutes < self.warmup_minutes {
+            return;
+        }
+        self.calls += 1;
+        if record.care_eligible {
+            self.eligible_calls += 1;
+        }
+        if record.routed_to_care {
+            self.routed_to_care += 1;
+        }
+        if record.overflowed_to_police {
+            self.overflowed += 1;
+        }
+        if let Some(wait) = record.wait_minutes() {
+            self.wait.record(wait);
+            if wait > 0.0 {
+                self.waited += 1;
+            }
+        }
+        let Some(response) = record.response_minutes() else {
+            self.unserved += 1;
+            return;
+        };
+        self.response.record(response);
+        self.response_by_priority[self.priority_slot[usize::from(record.priority)]]
+            .record(response);
+        if record.care_eligible {
+            self.response_eligible.record(response);
+        }
+        if record.responder() == Some(ResponderKind::Care) {
+            self.care_handled += 1;
+            if record.care_eligible {
+                self.eligible_care_handled += 1;
+            }
+        }
+        let outcomes = &record.outcomes;
+        let o = &mut self.outcomes;
+        o.arrests += u64::from(outcomes.arrest);
+        o.bookings += u64::from(outcomes.booking);
+        o.force += u64::from(outcomes.force);
+        o.injuries += u64::from(outcomes.injury);
+        o.er_transports += u64::from(outcomes.er_transport);
+        o.backups += u64::from(record.backup_requested);
+    }
+}
+
+/// Builder of the ordered figure list.
+#[derive(Default)]
+struct Figures(Vec<(FigureDef, f64)>);
+
+impl Figures {
+    fn push(&mut self, key: &str, label: &str, unit: &str, value: f64) {
+        self.0.push((
+            FigureDef {
+                key: key.to_string(),
+                label: label.to_string(),
+                unit: unit.to_string(),
+            },
+            value,
+        ));
+    }
+
+    /// Mean, median and p90 of a time, keys prefixed by `prefix`.
+    fn times(&mut self, prefix: &str, label: &str, summary: &TimeSummary) {
+        self.push(
+            &format!("{prefix}response_mean"),
+            &format!("{label}, mean"),
+            "min",
+            summary.mean(),
+        );
+        self.push(
+            &format!("{prefix}response_median"),
+            &format!("{label}, median"),
+            "min",
+            summary.quantile(0.5),
+        );
+        self.push(
+            &format!("{prefix}response_p90"),
+            &format!("{label}, 90th percentile"),
+            "min",
+            summary.quantile(0.9),
+        );
+    }
+}

@@ -1,0 +1,409 @@
+//! `crisis-sim validate`: what a scenario implies before anything is simulated. Offered load
+//! and expected utilization per pool under each policy, the eligible share, and warnings where
+//! a pool cannot keep up. Each policy's routing shares are measured by asking the policy itself
+//! about sample calls, so this works for any policy without knowing its rule.
+//!
+//! Offered load ignores queueing and overflow: it is what the policy *sends* each pool, which
+//! is the right test for "can this pool keep up at all?".
+
+use std::fmt::Write;
+
+use crate::calls::Call;
+use crate::policy::{CallContext, Route, SystemView};
+use crate::rng;
+use crate::scenario::{AfterClear, CallTypeId, Pool, ResponderKind, Scenario, ZoneId};
+
+/// Sample calls per call type used to measure a policy's routing shares.
+const ROUTING_SAMPLES: u64 = 20_000;
+const HOURS_PER_WEEK: usize = 168;
+
+/// Load on one pool under one policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolLoad {
+    pub pool: String,
+    /// False when the policy's program does not include this pool's kind.
+    pub used: bool,
+    pub kind: ResponderKind,
+    /// Average on-duty unit-hours per day.
+    pub on_duty_unit_hours_per_day: f64,
+    /// Average unit-hours of work sent to the pool per day.
+    pub offered_unit_hours_per_day: f64,
+    pub expected_utilization: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyLoad {
+    pub label: String,
+    /// Share of all calls the policy routes to care (when a team is on duty).
+    pub routed_to_care_share: f64,
+    pub pools: Vec<PoolLoad>,
+}
+
+/// What `validate` prints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub calls_per_day: f64,
+    pub eligible_share: f64,
+    pub policies: Vec<PolicyLoad>,
+    pub warnings: Vec<String>,
+}
+
+/// Fraction of each hour of the week (Monday 00:00 first) a shift block's units are on duty.
+fn block_coverage(pool: &Pool) -> Vec<[f64; HOURS_PER_WEEK]> {
+    pool.shifts
+        .iter()
+        .map(|block| {
+            let mut coverage = [0.0; HOURS_PER_WEEK];
+            for (day, works) in block.days.iter().enumerate() {
+                if !works {
+                    continue;
+                }
+                let start = day as f64 * 1440.0 + block.start_minute_of_day;
+                let end = start + block.length_minutes;
+                for (hour, c) in coverage.iter_mut().enumerate() {
+                    // The block may run past Sunday midnight into Monday: check both weeks.
+                    for shift in [0.0, 10_080.0] {
+                        let (h0, h1) = (
+                            hour as f64 * 60.0 + shift,
+                            hour as f64 * 60.0 + 60.0 + shift,
+                        );
+                        *c += (end.min(h1) - start.max(h0)).max(0.0) / 60.0;
+                    }
+                }
+            }
+            coverage
+        })
+        .collect()
+}
+
+/// On-duty units of a pool in each hour of the week.
+fn units_on_duty(pool: &Pool) -> [f64; HOURS_PER_WEEK] {
+    if pool.shifts.is_empty() {
+        return [f64::from(pool.count); HOURS_PER_WEEK];
+    }
+    let mut units = [0.0; HOURS_PER_WEEK];
+    for (block, coverage) in pool.shifts.iter().zip(block_coverage(pool)) {
+        for (u, c) in units.iter_mut().zip(coverage) {
+            *u += c.min(1.0) * f64::from(block.count);
+        }
+    }
+    units.map(|u| u.min(f64::from(pool.count)))
+}
+
+/// Mean travel minutes to a call for units of `kind`, if the nearest one is at its base.
+fn mean_travel(scenario: &Scenario, kind: ResponderKind) -> f64 {
+    let homes: Vec<ZoneId> = scenario
+        .pools
+        .iter()
+        .filter(|p| p.kind == kind)
+        .flat_map(|p| p.home_zones.iter().copied())
+        .collect();
+    scenario
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(z, zone)| {
+            let nearest = homes
+                .iter()
+                .map(|&h| scenario.travel.mean_minutes(h, ZoneId(z as u16)))
+                .fold(f64::INFINITY, f64::min);
+            zone.share * if nearest.is_finite() { nearest } else { 0.0 }
+        })
+        .sum()
+}
+
+/// Share of each call type's calls a policy routes to care, measured on sample calls.
+fn routed_to_care(scenario: &Scenario, label: &str) -> Vec<f64> {
+    let Some(spec) = scenario.policy(label) else {
+        return vec![0.0; scenario.call_types.len()];
+    };
+    let view = SystemView {
+        free_units: [1, 1],
+        on_duty_units: [1, 1],
+    };
+    scenario
+        .call_types
+        .iter()
+        .enumerate()
+        .map(|(t, call_type)| {
+            let routed = (0..ROUTING_SAMPLES)
+                .filter(|&id| {
+                    let call = Call {
+                        id,
+                        received_minutes: 0.0,
+                        call_type: CallTypeId(t as u16),
+                        zone: ZoneId(0),
+                        draw_key: rng::call_key(rng::replication_key(scenario.seed, u64::MAX), id),
+                    };
+                    let routing = spec.policy.route(
+                        &CallContext {
+                            call: &call,
+                            call_type,
+                        },
+                        &view,
+                    );
+                    matches!(routing.route, Route::Care { .. })
+                })
+                .count();
+            routed as f64 / ROUTING_SAMPLES as f64
+        })
+        .collect()
+}
+
+/// Derives loads and warnings for every policy of the scenario.
+pub fn analyse(scenario: &Scenario) -> ScenarioReport {
+    let demand = &scenario.demand;
+    // Calls per hour of the week, and the share of them that arrive in each hour.
+    let calls_per_hour: Vec<f64> = (0..HOURS_PER_WEEK)
+        .map(|h| demand.rate_per_minute(h / 24, h % 24) * 60.0)
+        .collect();
+    let travel = [
+        mean_travel(scenario, ResponderKind::Police),
+        mean_travel(scenario, ResponderKind::Care),
+    ];
+    let work_minutes = |t: usize, kind: ResponderKind| {
+        scenario.call_types[t].on_scene[kind.index()].mean() + travel[kind.index()]
+    };
+    let duty: Vec<[f64; HOURS_PER_WEEK]> = scenario.pools.iter().map(units_on_duty).collect();
+    let duty_by_kind = |kind: ResponderKind, h: usize| -> f64 {
+        scenario
+            .pools
+            .iter()
+            .zip(&duty)
+            .filter(|(p, _)| p.kind == kind)
+            .map(|(_, d)| d[h])
+            .sum()
+    };
+
+    let mut warnings = Vec::new();
+    let mut policies = Vec::new();
+    for spec in &scenario.policies {
+        let to_care = routed_to_care(scenario, &spec.label);
+        // Minutes of work per kind over a week.
+        let mut offered = [0.0f64; 2];
+        for (h, &calls) in calls_per_hour.iter().enumerate() {
+            let care_on = duty_by_kind(ResponderKind::Care, h) > 0.0;
+            for (t, call_type) in scenario.call_types.iter().enumerate() {
+                let n = calls * call_type.share;
+                let care_share = if care_on { to_care[t] } else { 0.0 };
+                let police = ResponderKind::Police;
+                offered[police.index()] += n * (1.0 - care_share) * work_minutes(t, police);
+                if care_share > 0.0 {
+                    let care = ResponderKind::Care;
+                    let returns = scenario
+                        .pools
+                        .iter()
+                        .any(|p| p.kind == care && p.after_clear == AfterClear::Return);
+                    let back = if returns { travel[care.index()] } else { 0.0 };
+                    offered[care.index()] += n * care_share * (work_minutes(t, care) + back);
+                    let backup = if call_type.care_eligible {
+                        call_type.care_backup
+                    } else {
+                        1.0
+                    };
+                    offered[police.index()] += n * care_share * backup * work_minutes(t, police);
+                }
+            }
+        }
+        let total_calls: f64 = calls_per_hour.iter().sum();
+        let routed_share = calls_per_hour
+            .iter()
+            .enumerate()
+            .filter(|(h, _)| duty_by_kind(ResponderKind::Care, *h) > 0.0)
+            .map(|(_, calls)| {
+                calls
+                    * scenario
+                        .call_types
+                        .iter()
+                        .zip(&to_care)
+                        .map(|(t, c)| t.share * c)
+                        .sum::<f64>()
+            })
+            .sum::<f64>()
+            / total_calls;
+
+        let mut pools = Vec::new();
+        for (pool, duty) in scenario.pools.iter().zip(&duty) {
+            let on_duty_hours_per_week: f64 = duty.iter().sum();
+            let kind_hours_per_week: f64 = (0..HOURS_PER_WEEK)
+                .map(|h| duty_by_kind(pool.kind, h))
+                .sum();
+            // Pools of one kind share that kind's work in proportion to their hours.
+            let share = if kind_hours_per_week > 0.0 {
+                on_duty_hours_per_week / kind_hours_per_week
+            } else {
+                0.0
+            };
+            let offered_hours_per_day = offered[pool.kind.index()] * share / 60.0 / 7.0;
+            let on_duty_per_day = on_duty_hours_per_week / 7.0;
+            let utilization = if on_duty_per_day > 0.0 {
+                offered_hours_per_day / on_duty_per_day
+            } else {
+                f64::NAN
+            };
+            if spec.policy.uses(pool.kind) && utilization >= 1.0 {
+                warnings.push(match pool.kind {
+                    ResponderKind::Police => format!(
+                        "under {}, pool `{}` is overloaded (expected utilization {utilization:.2} >= 1): \
+                         its queue will grow without bound; add units or route more calls elsewhere",
+                        spec.label, pool.name
+                    ),
+                    ResponderKind::Care => format!(
+                        "under {}, pool `{}` is sent more work than it has hours (expected utilization \
+                         {utilization:.2} >= 1): many calls routed to care will overflow to police",
+                        spec.label, pool.name
+                    ),
+                });
+            }
+            pools.push(PoolLoad {
+                pool: pool.name.clone(),
+                used: spec.policy.uses(pool.kind),
+                kind: pool.kind,
+                on_duty_unit_hours_per_day: on_duty_per_day,
+                offered_unit_hours_per_day: offered_hours_per_day,
+                expected_utilization: utilization,
+            });
+        }
+        policies.push(PolicyLoad {
+            label: spec.label.clone(),
+            routed_to_care_share: routed_share,
+            pools,
+        });
+    }
+    ScenarioReport {
+        name: scenario.name.clone(),
+        calls_per_day: demand.calls_per_day,
+        eligible_share: scenario.eligible_share(),
+        policies,
+        warnings,
+    }
+}
+
+/// The report as text.
+pub fn render(scenario: &Scenario, report: &ScenarioReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Scenario `{}` ({}) is valid.",
+        report.name, scenario.source
+    );
+    let _ = writeln!(
+        out,
+        "  {} residents; {:.0} calls/day ({:.2} per resident per year); {:.1}% care-eligible",
+        crate::output::format_number(scenario.population, 0),
+        report.calls_per_day,
+        report.calls_per_day * 365.0 / scenario.population,
+        report.eligible_share * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "  horizon {} days, warm-up {} days; {} zones, {} call types, {} pools; {} replications, seed {}",
+        scenario.horizon_days,
+        scenario.warmup_days,
+        scenario.zones.len(),
+        scenario.call_types.len(),
+        scenario.pools.len(),
+        scenario.replications,
+        scenario.seed
+    );
+    let _ = writeln!(
+        out,
+        "\nOffered load per pool (work sent to it, before queueing or overflow):"
+    );
+    for policy in &report.policies {
+        let _ = writeln!(
+            out,
+            "  {}: {:.1}% of calls routed to care",
+            policy.label,
+            policy.routed_to_care_share * 100.0
+        );
+        for pool in &policy.pools {
+            if !pool.used {
+                let _ = writeln!(
+                    out,
+                    "    {:<12} not part of this policy's program",
+                    pool.pool
+                );
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "    {:<12} {:>7.1} unit-h/day on duty, {:>7.1} unit-h/day offered, expected utilization {:.2}",
+                pool.pool,
+                pool.on_duty_unit_hours_per_day,
+                pool.offered_unit_hours_per_day,
+                pool.expected_utilization
+            );
+        }
+    }
+    if report.warnings.is_empty() {
+        let _ = writeln!(out, "\nNo warnings.");
+    } else {
+        let _ = writeln!(out);
+        for warning in &report.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_scenario_loads_are_plausible() {
+        let scenario = Scenario::default_scenario();
+        let report = analyse(&scenario);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let police_only = &report.policies[0];
+        assert_eq!(police_only.routed_to_care_share, 0.0);
+        let police = &police_only.pools[0];
+        assert_eq!(
+            police.on_duty_unit_hours_per_day,
+            f64::from(scenario.pools[0].count) * 24.0
+        );
+        assert!(
+            (0.4..0.8).contains(&police.expected_utilization),
+            "{police:?}"
+        );
+        let care_first = &report.policies[1];
+        // 14% eligible x 90% triaged x ~75% of calls in care hours, + 1% of the rest.
+        assert!(
+            (0.09..0.12).contains(&care_first.routed_to_care_share),
+            "{care_first:?}"
+        );
+        assert_eq!(care_first.pools[1].on_duty_unit_hours_per_day, 8.0 * 16.0);
+        assert!(care_first.pools[0].offered_unit_hours_per_day < police.offered_unit_hours_per_day);
+    }
+
+    #[test]
+    fn an_overloaded_police_pool_is_warned_about() {
+        let mut scenario = Scenario::default_scenario();
+        scenario.pools[0].count = 20;
+        let report = analyse(&scenario);
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("`police` is overloaded")),
+            "{:?}",
+            report.warnings
+        );
+    }
+
+    #[test]
+    fn shift_coverage_wraps_past_midnight() {
+        let mut scenario = Scenario::default_scenario();
+        let pool = &mut scenario.pools[1];
+        pool.shifts[0].start_minute_of_day = 19.0 * 60.0;
+        pool.shifts[0].length_minutes = 8.0 * 60.0;
+        let units = units_on_duty(pool);
+        assert_eq!(units[19], 8.0);
+        assert_eq!(units[24 + 2], 8.0); // Tuesday 02:00, from Monday's block
+        assert_eq!(units[2], 8.0); // Monday 02:00, from Sunday's block
+        assert_eq!(units[12], 0.0);
+        assert_eq!(units.iter().sum::<f64>(), 8.0 * 8.0 * 7.0);
+    }
+}
