@@ -1,1 +1,297 @@
+//! Scenario loading: the default is valid, and every kind of bad input is named precisely.
 
+use super::*;
+
+fn default_with(from: &str, to: &str) -> String {
+    assert!(
+        DEFAULT_SCENARIO_TOML.contains(from),
+        "the default scenario no longer contains {from:?}"
+    );
+    DEFAULT_SCENARIO_TOML.replacen(from, to, 1)
+}
+
+/// Loads text that must fail; returns the error's full message.
+fn error_of(text: &str) -> String {
+    match Scenario::from_toml_str(text, "city.toml") {
+        Ok(_) => panic!("expected an error"),
+        Err(err) => err.to_string(),
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).expect("needle in text")]
+        .matches('\n')
+        .count()
+        + 1
+}
+
+#[test]
+fn the_default_scenario_is_valid_and_as_documented() {
+    let scenario = Scenario::default_scenario();
+    assert_eq!(scenario.zones.len(), 5);
+    assert_eq!(scenario.policies[0].label, "police_only");
+    assert_eq!(scenario.policies[1].label, "care_first");
+    assert!((scenario.eligible_share() - 0.14).abs() < 1e-9);
+    assert_eq!(scenario.measured_days(), 365.0);
+    assert_eq!(
+        scenario.start_date.weekday_index(),
+        0,
+        "2024-01-01 is a Monday"
+    );
+    assert_eq!(scenario.priorities(), vec![1, 2, 3]);
+    let sum: f64 = scenario.demand.hour_of_day.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-12);
+    // The file in scenarios/ and the built-in are the same text.
+    let on_disk = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/default.toml"
+    ))
+    .unwrap();
+    assert_eq!(on_disk, DEFAULT_SCENARIO_TOML);
+}
+
+#[test]
+fn unknown_key_is_a_syntax_error_at_its_line() {
+    let text = default_with("warmup_days = 7", "warmup_days = 7\nwarmpu = 3");
+    let message = error_of(&text);
+    let line = line_of(&text, "warmpu");
+    assert!(
+        message.starts_with(&format!("city.toml:{line}:1:")),
+        "{message}"
+    );
+    assert!(message.contains("unknown field `warmpu`"), "{message}");
+    assert!(
+        message.contains("warmup_days"),
+        "lists valid keys: {message}"
+    );
+}
+
+#[test]
+fn missing_field_is_named() {
+    let text = default_with("calls_per_day = 1100\n", "");
+    let message = error_of(&text);
+    assert!(
+        message.contains("missing field `calls_per_day`"),
+        "{message}"
+    );
+    assert!(message.starts_with("city.toml:"), "{message}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let text = default_with("population = 400_000", "population = \"many\"");
+    let message = error_of(&text);
+    let line = line_of(&text, "population = \"many\"");
+    assert!(
+        message.starts_with(&format!("city.toml:{line}:")),
+        "{message}"
+    );
+}
+
+#[test]
+fn shares_that_do_not_sum_to_one() {
+    let text = default_with(
+        "name = \"downtown\"\nshare = 0.30",
+        "name = \"downtown\"\nshare = 0.35",
+    );
+    let message = error_of(&text);
+    assert!(
+        message.contains("zones: expected zone shares that sum to 1"),
+        "{message}"
+    );
+    assert!(message.contains("1.050000"), "{message}");
+}
+
+#[test]
+fn zero_and_negative_rates() {
+    let message = error_of(&default_with("calls_per_day = 1100", "calls_per_day = 0"));
+    assert!(
+        message.contains("demand.calls_per_day: expected a number > 0"),
+        "{message}"
+    );
+    let text = default_with("mean = 75, sd = 60", "mean = -75, sd = 60");
+    let message = error_of(&text);
+    let line = line_of(&text, "mean = -75");
+    assert!(
+        message.contains(&format!("city.toml:{line}:"))
+            && message.contains("call_types[0].on_scene.police.mean"),
+        "{message}"
+    );
+}
+
+#[test]
+fn probability_outside_zero_one_points_at_the_value() {
+    let text = default_with("arrest = 0.15,", "arrest = 1.5,");
+    let message = error_of(&text);
+    let line = line_of(&text, "arrest = 1.5");
+    let column = text.lines().nth(line - 1).unwrap().find("1.5").unwrap() + 1;
+    assert!(
+        message.contains(&format!("city.toml:{line}:{column}: call_types[0].outcomes.police.arrest: expected a probability in [0, 1], found 1.5")),
+        "{message}"
+    );
+    assert!(message.contains('^'), "draws a caret: {message}");
+}
+
+#[test]
+fn undefined_zone_lists_the_defined_ones() {
+    let text = default_with(
+        "\"south\", \"east\", \"west\"]",
+        "\"south\", \"east\", \"uptown\"]",
+    );
+    let message = error_of(&text);
+    assert!(message.contains("fleet[1].home_zones[4]"), "{message}");
+    assert!(message.contains("found `uptown`"), "{message}");
+    assert!(
+        message.contains("downtown, north, south, east, west"),
+        "{message}"
+    );
+}
+
+#[test]
+fn pool_with_no_units() {
+    let message = error_of(&default_with("count = 8", "count = 0"));
+    assert!(
+        message.contains("fleet[1].count: expected at least one unit"),
+        "{message}"
+    );
+}
+
+#[test]
+fn warmup_longer_than_horizon() {
+    let message = error_of(&default_with("warmup_days = 7", "warmup_days = 400"));
+    assert!(
+        message.contains(
+            "city.warmup_days: expected a warm-up shorter than the horizon (372 days), found 400"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_policy_and_parameter() {
+    let message = error_of(&default_with(
+        "policy = \"care_first\"",
+        "policy = \"care_fist\"",
+    ));
+    assert!(message.contains("policies[1].policy"), "{message}");
+    assert!(message.contains("`police_only`, `care_first`"), "{message}");
+    let message = error_of(&default_with("max_care_wait_minutes = 10", "max_wait = 10"));
+    assert!(message.contains("unknown field `max_wait`"), "{message}");
+    let message = error_of(&default_with(
+        "ineligible_sent_to_care = 0.01",
+        "ineligible_sent_to_care = 2",
+    ));
+    assert!(
+        message.contains("policies[1].ineligible_sent_to_care"),
+        "{message}"
+    );
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let text = default_with("calls_per_day = 1100", "calls_per_day = -1").replacen(
+        "count = 8",
+        "count = 0",
+        1,
+    );
+    let message = error_of(&text);
+    assert!(message.contains("has 2 problems"), "{message}");
+}
+
+#[test]
+fn travel_matrix_must_match_the_zones() {
+    let message = error_of(&default_with(
+        "[  6,       10,   10,   9,   9 ],",
+        "[  6,       10,   10,   9 ],",
+    ));
+    assert!(
+        message.contains("travel.minutes[0]: expected 5 travel times"),
+        "{message}"
+    );
+}
+
+#[test]
+fn booking_cannot_exceed_arrest() {
+    let message = error_of(&default_with(
+        "arrest = 0.15, booking = 0.10",
+        "arrest = 0.05, booking = 0.10",
+    ));
+    assert!(
+        message.contains("call_types[0].outcomes.police.booking"),
+        "{message}"
+    );
+}
+
+#[test]
+fn profile_lengths_are_checked() {
+    let message = error_of(&default_with(
+        "day_of_week = [1.00, 0.98,",
+        "day_of_week = [0.98,",
+    ));
+    assert!(
+        message.contains("demand.day_of_week: expected 7 day-of-week weights, found 6"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_police_pool_is_required() {
+    let text = default_with(
+        "name = \"police\"\nkind = \"police\"",
+        "name = \"police\"\nkind = \"care\"",
+    );
+    assert!(error_of(&text).contains("at least one pool of kind \"police\""));
+}
+
+#[test]
+fn missing_file_is_a_read_error_naming_it() {
+    let err = Scenario::from_file(Path::new("/no/such/city.toml")).unwrap_err();
+    assert!(err.to_string().contains("/no/such/city.toml"), "{err}");
+}
+
+#[test]
+fn minimal_single_zone_scenario_is_valid() {
+    let text = r#"
+        [city]
+        name = "Tiny"
+        population = 1000
+        horizon_days = 10
+        [demand]
+        calls_per_day = 24
+        [[zones]]
+        name = "all"
+        share = 1
+        [travel]
+        minutes = [[0]]
+        [[call_types]]
+        name = "any"
+        share = 1
+        priority = 1
+        care_eligible = false
+        on_scene.police = { dist = "exponential", mean = 30 }
+        [[fleet]]
+        name = "police"
+        kind = "police"
+        count = 2
+        cost_per_unit_year = 100000
+        [[policies]]
+        policy = "police_only"
+    "#;
+    let scenario = Scenario::from_toml_str(text, "tiny.toml").unwrap();
+    assert_eq!(scenario.replications, 10);
+    assert_eq!(scenario.warmup_days, 0.0);
+    assert_eq!(scenario.demand.hour_of_day, [1.0 / 24.0; 24]);
+    assert_eq!(
+        scenario.call_types[0].on_scene[1],
+        scenario.call_types[0].on_scene[0]
+    );
+}
+
+#[test]
+fn weekday_of_known_dates() {
+    let date = |year, month, day| CivilDate { year, month, day };
+    assert_eq!(date(1970, 1, 1).weekday_index(), 3); // Thursday
+    assert_eq!(date(2026, 11, 23).weekday_index(), 0); // Monday
+    assert_eq!(date(2000, 2, 29).weekday_index(), 1); // Tuesday
+}

@@ -1,0 +1,94 @@
+//! The engine reproduces queueing theory where theory exists: Erlang C for an M/M/c police
+//! pool, Erlang B for care teams with immediate overflow. Each test computes the formula itself
+//! and checks it lies inside the 95% confidence interval of a long simulated run.
+
+use std::path::Path;
+
+use crisis_sim::Scenario;
+use crisis_sim::experiment::{self, Results, RunSettings};
+
+/// Erlang B blocking probability for `servers` servers and offered load `a` erlangs.
+fn erlang_b(servers: u32, a: f64) -> f64 {
+    (1..=servers).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+/// Erlang C probability of waiting.
+fn erlang_c(servers: u32, a: f64) -> f64 {
+    let b = erlang_b(servers, a);
+    let c = f64::from(servers);
+    c * b / (c - a * (1.0 - b))
+}
+
+fn run(file: &str) -> (Scenario, Results) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/validation")
+        .join(file);
+    let scenario = Scenario::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let results = experiment::run(&scenario, &RunSettings::from_scenario(&scenario)).unwrap();
+    (scenario, results)
+}
+
+fn assert_within_ci(results: &Results, policy: &str, figure: &str, theory: f64) {
+    let e = results.estimate(policy, figure).unwrap();
+    assert!(
+        (e.ci_low..=e.ci_high).contains(&theory),
+        "{policy} {figure}: theory {theory:.5} outside the 95% CI [{:.5}, {:.5}] (mean {:.5}, n {})",
+        e.ci_low,
+        e.ci_high,
+        e.mean,
+        e.n
+    );
+    // The interval must be tight enough to mean something.
+    assert!(
+        e.half_width < 0.05 * theory.abs().max(1e-9),
+        "{figure}: CI too wide: {e:?}"
+    );
+}
+
+#[test]
+fn formulas_match_textbook_values() {
+    assert!((erlang_b(5, 4.0) - 0.199067).abs() < 1e-6);
+    assert!((erlang_c(10, 8.0) - 0.40918).abs() < 1e-5);
+    assert!(
+        (erlang_c(1, 0.5) - 0.5).abs() < 1e-12,
+        "M/M/1: P(wait) = rho"
+    );
+}
+
+#[test]
+fn police_only_reproduces_erlang_c() {
+    let (scenario, results) = run("erlang_c.toml");
+    let servers = scenario.pools[0].count;
+    let arrivals_per_minute = scenario.demand.calls_per_day / 1440.0;
+    let service_minutes = scenario.call_types[0].on_scene[0].mean();
+    let a = arrivals_per_minute * service_minutes;
+    let p_wait = erlang_c(servers, a);
+    let mean_wait = p_wait / (f64::from(servers) / service_minutes - arrivals_per_minute);
+    assert_within_ci(&results, "police_only", "waited_share", p_wait);
+    assert_within_ci(&results, "police_only", "wait_mean", mean_wait);
+    // With zero travel, response is the wait.
+    assert_within_ci(&results, "police_only", "response_mean", mean_wait);
+    assert_within_ci(
+        &results,
+        "police_only",
+        "police.utilization",
+        a / f64::from(servers),
+    );
+}
+
+#[test]
+fn care_first_with_no_wait_reproduces_erlang_b() {
+    let (scenario, results) = run("erlang_b.toml");
+    let care = &scenario.pools[1];
+    let arrivals_per_minute = scenario.demand.calls_per_day / 1440.0;
+    let a = arrivals_per_minute * scenario.call_types[0].on_scene[1].mean();
+    let blocked = erlang_b(care.count, a);
+    assert_within_ci(&results, "care_first", "eligible.overflow_share", blocked);
+    assert_within_ci(
+        &results,
+        "care_first",
+        "care.utilization",
+        a * (1.0 - blocked) / f64::from(care.count),
+    );
+    assert_within_ci(&results, "care_first", "care_share", 1.0 - blocked);
+}
