@@ -52,8 +52,17 @@ impl Categorical {
         Self { cumulative }
     }
 
+    /// The category of a call, from its own draw for `purpose` (none needed for one category).
     #[inline]
-    fn pick(&self, u: f64) -> usize {
+    fn pick(&self, call_key: u64, purpose: Purpose) -> usize {
+        if self.cumulative.len() == 1 {
+            return 0;
+        }
+        self.pick_with(rng::uniform(call_key, purpose))
+    }
+
+    #[inline]
+    fn pick_with(&self, u: f64) -> usize {
         let index = self.cumulative.partition_point(|&c| c <= u);
         // A zero-share category is never picked: skip to the next one with weight.
         index.min(self.cumulative.len() - 1)
@@ -137,11 +146,8 @@ impl Iterator for CallGenerator {
         Some(Call {
             id,
             received_minutes: self.now_minutes,
-            call_type: CallTypeId(
-                self.call_types
-                    .pick(rng::uniform(draw_key, Purpose::CallType)) as u16,
-            ),
-            zone: ZoneId(self.zones.pick(rng::uniform(draw_key, Purpose::Zone)) as u16),
+            call_type: CallTypeId(self.call_types.pick(draw_key, Purpose::CallType) as u16),
+            zone: ZoneId(self.zones.pick(draw_key, Purpose::Zone) as u16),
             draw_key,
         })
     }
@@ -154,10 +160,14 @@ mod tests {
     #[test]
     fn categorical_respects_bounds_and_skips_empty_categories() {
         let c = Categorical::new([0.25, 0.0, 0.75].into_iter());
-        assert_eq!(c.pick(0.0), 0);
-        assert_eq!(c.pick(0.2499), 0);
-        assert_eq!(c.pick(0.25), 2);
-        assert_eq!(c.pick(0.9999), 2);
+        assert_eq!(c.pick_with(0.0), 0);
+        assert_eq!(c.pick_with(0.2499), 0);
+        assert_eq!(c.pick_with(0.25), 2);
+        assert_eq!(c.pick_with(0.9999), 2);
+        assert_eq!(
+            Categorical::new([1.0].into_iter()).pick(123, Purpose::Zone),
+            0
+        );
     }
 
     #[test]

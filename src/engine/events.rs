@@ -23,12 +23,28 @@ pub enum EventKind {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Event {
-    pub time: f64,
+    /// Bits of the (non-negative) event time: for non-negative floats the bit patterns order
+    /// like the numbers, so the heap compares integers.
+    time_bits: u64,
     pub seq: u64,
     pub kind: EventKind,
 }
 
 impl Event {
+    pub fn new(time: f64, seq: u64, kind: EventKind) -> Self {
+        debug_assert!(time >= 0.0, "event times are never negative: {time}");
+        Self {
+            time_bits: time.to_bits(),
+            seq,
+            kind,
+        }
+    }
+
+    #[inline]
+    pub fn time(&self) -> f64 {
+        f64::from_bits(self.time_bits)
+    }
+
     /// The (time, seq) key, comparable with an arrival's.
     #[inline]
     pub fn precedes(time: f64, seq: u64, other_time: f64, other_seq: u64) -> bool {
@@ -57,10 +73,7 @@ impl PartialOrd for Event {
 /// Reversed, so std's max-heap pops the earliest (time, seq) first.
 impl Ord for Event {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        (other.time_bits, other.seq).cmp(&(self.time_bits, self.seq))
     }
 }
 
@@ -74,7 +87,7 @@ mod tests {
         let mut heap = BinaryHeap::new();
         let kind = EventKind::UnitHome { unit: 0 };
         for (time, seq) in [(5.0, 0), (1.0, 1), (5.0, 2), (1.0, 3), (0.5, 4)] {
-            heap.push(Event { time, seq, kind });
+            heap.push(Event::new(time, seq, kind));
         }
         let order: Vec<u64> = std::iter::from_fn(|| heap.pop().map(|e| e.seq)).collect();
         assert_eq!(order, vec![4, 1, 3, 0, 2]);

@@ -234,7 +234,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     fn schedule(&mut self, time: f64, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.events.push(Event { time, seq, kind });
+        self.events.push(Event::new(time, seq, kind));
     }
 
     /// Minutes of `[from, to]` inside the measurement window.
@@ -249,9 +249,12 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let mut next_call_seq = self.take_seq();
         loop {
             let call_first = match (&next_call, self.events.peek()) {
-                (Some(call), Some(event)) => {
-                    Event::precedes(call.received_minutes, next_call_seq, event.time, event.seq)
-                }
+                (Some(call), Some(event)) => Event::precedes(
+                    call.received_minutes,
+                    next_call_seq,
+                    event.time(),
+                    event.seq,
+                ),
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => break,
@@ -261,7 +264,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                     .as_ref()
                     .map_or(f64::INFINITY, |c| c.received_minutes)
             } else {
-                self.events.peek().map_or(f64::INFINITY, |e| e.time)
+                self.events.peek().map_or(f64::INFINITY, |e| e.time())
             };
             if time >= self.horizon {
                 break;
@@ -740,14 +743,20 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             };
             let p = &self.scenario.call_types[usize::from(record.call.call_type.0)].outcomes
                 [kind.index()];
+            // A zero probability needs no draw (u < 0 never holds): same result, less work.
             let call = record.call;
-            let arrest_draw = call.uniform(Purpose::Arrest);
+            let happens = |p: f64, purpose| p > 0.0 && call.uniform(purpose) < p;
+            let arrest_draw = if p.arrest > 0.0 {
+                call.uniform(Purpose::Arrest)
+            } else {
+                1.0
+            };
             record.outcomes = Outcomes {
                 arrest: arrest_draw < p.arrest,
                 booking: arrest_draw < p.booking,
-                force: call.uniform(Purpose::Force) < p.force,
-                injury: call.uniform(Purpose::Injury) < p.injury,
-                er_transport: call.uniform(Purpose::ErTransport) < p.er_transport,
+                force: happens(p.force, Purpose::Force),
+                injury: happens(p.injury, Purpose::Injury),
+                er_transport: happens(p.er_transport, Purpose::ErTransport),
             };
         }
         self.observer.on_call(&active.record);

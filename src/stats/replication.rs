@@ -43,8 +43,21 @@ impl TimeSummary {
     fn record(&mut self, minutes: f64) {
         self.count += 1;
         self.sum_minutes += minutes;
+        // Times are >= 0, so adding a half and truncating rounds (f64::round is a libm call).
         self.histogram
-            .saturating_record((minutes * TICKS_PER_MINUTE).round() as u64);
+            .saturating_record((minutes * TICKS_PER_MINUTE + 0.5) as u64);
+    }
+
+    /// The union of several summaries (HDR histograms merge exactly).
+    fn merged<'a>(parts: impl Iterator<Item = &'a TimeSummary>, max_minutes: f64) -> Self {
+        let mut out = Self::new(max_minutes);
+        for part in parts {
+            out.count += part.count;
+            out.sum_minutes += part.sum_minutes;
+            // Same bounds on both sides, so adding cannot fail.
+            let _ = out.histogram.add(&part.histogram);
+        }
+        out
     }
 
     fn mean(&self) -> f64 {
@@ -84,7 +97,8 @@ pub struct ReplicationStats {
     calls: u64,
     eligible_calls: u64,
     unserved: u64,
-    response: TimeSummary,
+    max_minutes: f64,
+    /// Responses are recorded once, by priority; the overall summary is their merge.
     response_eligible: TimeSummary,
     response_by_priority: Vec<TimeSummary>,
     wait: TimeSummary,
@@ -112,7 +126,7 @@ impl ReplicationStats {
             calls: 0,
             eligible_calls: 0,
             unserved: 0,
-            response: TimeSummary::new(max),
+            max_minutes: max,
             response_eligible: TimeSummary::new(max),
             wait: TimeSummary::new(max),
             waited: 0,
@@ -157,7 +171,8 @@ impl ReplicationStats {
             "calls",
             self.eligible_calls as f64,
         );
-        out.times("", "Response time", &self.response);
+        let response = TimeSummary::merged(self.response_by_priority.iter(), self.max_minutes);
+        out.times("", "Response time", &response);
         for (i, p) in self.priorities.iter().enumerate() {
             out.times(
                 &format!("priority_{p}."),
@@ -313,7 +328,6 @@ impl Observer for ReplicationStats {
             self.unserved += 1;
             return;
         };
-        self.response.record(response);
         self.response_by_priority[self.priority_slot[usize::from(record.priority)]]
             .record(response);
         if record.care_eligible {
