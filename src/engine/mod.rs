@@ -390,17 +390,16 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     /// Sends the nearest free police unit, or queues the job.
     fn request_police(&mut self, slot: u32, job: Job) {
         let police = ResponderKind::Police;
-        let active = self.call(slot);
-        let zone = active.record.call.zone;
-        if let Some(unit) = self.nearest_free(police, zone) {
+        let record = self.call(slot).record;
+        if let Some(unit) = self.nearest_free(police, record.call.zone) {
             self.dispatch(unit, slot, job);
             return;
         }
+        let call_id = record.call.id;
         let (priority, order) = match job {
-            Job::Primary => (active.record.priority, active.record.call.id),
+            Job::Primary => (record.priority, call_id),
             Job::Backup => (BACKUP_PRIORITY, self.take_seq()),
         };
-        let call_id = self.call(slot).record.call.id;
         if job == Job::Primary {
             self.call_mut(slot).stage = Stage::WaitingPolice;
         }
@@ -557,6 +556,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                     }
             });
             if valid {
+                // Not in the free set: mark it taken so `dispatch` does not remove it from there.
                 self.units[unit as usize].state = UnitState::OnCall;
                 self.dispatch(unit, waiting.slot, waiting.job);
                 return;
