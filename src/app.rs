@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::experiment::{self, ExperimentError, Results, RunSettings};
+use crate::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
+use crate::experiment::{ExperimentError, Results};
+use crate::merge::{self, MergeError};
 use crate::output::{self, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::validate;
@@ -13,8 +15,13 @@ use crate::validate;
 pub const EXIT_OK: u8 = 0;
 /// Exit code for an internal error (including failing to write outputs).
 pub const EXIT_INTERNAL: u8 = 1;
-/// Exit code for bad input (scenario file, arguments).
+/// Exit code for bad input (scenario file, arguments, results to merge).
 pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Where finished replications are saved while a run is under way (removed when it completes).
+pub const CHECKPOINT_FILE: &str = "checkpoint.jsonl";
+/// `--max-replications` when not given.
+pub const DEFAULT_MAX_REPLICATIONS: u32 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -22,6 +29,10 @@ pub enum AppError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Settings(#[from] ExperimentError),
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    #[error(transparent)]
+    Merge(#[from] MergeError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -34,9 +45,25 @@ impl AppError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Scenario(_) | Self::Settings(_) => EXIT_BAD_INPUT,
+            Self::Scenario(_) | Self::Settings(_) | Self::Merge(_) => EXIT_BAD_INPUT,
+            Self::Batch(BatchError::CheckpointIo { .. }) => EXIT_INTERNAL,
+            Self::Batch(BatchError::Experiment(ExperimentError::Threads { .. })) => EXIT_INTERNAL,
+            Self::Batch(_) => EXIT_BAD_INPUT,
             Self::Write { .. } => EXIT_INTERNAL,
         }
+    }
+}
+
+/// Parses `--shard I/N`.
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((index, count)) if index >= 1 && index <= count => Ok((index, count)),
+        _ => Err(format!(
+            "expected I/N with 1 <= I <= N (e.g. 3/8, as in a Slurm --array=1-8 job), found `{text}`"
+        )),
     }
 }
 
@@ -57,39 +84,185 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     pub out_dir: PathBuf,
     pub quiet: bool,
+    /// `(index, count)`, 1-based.
+    pub shard: Option<(u32, u32)>,
+    pub resume: bool,
+    /// Relative CI half-width to reach (`--target-ci`).
+    pub target_ci: Option<f64>,
+    pub max_replications: Option<u32>,
+    pub csv: bool,
+}
+
+/// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        if quiet {
+            return Self(indicatif::ProgressBar::hidden());
+        }
+        let style = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} replication runs, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        Self(indicatif::ProgressBar::new(0).with_style(style))
+    }
+}
+
+impl Progress for Bar {
+    fn set(&self, total: u64, done: u64) {
+        self.0.set_length(total);
+        self.0.set_position(done);
+    }
+
+    fn advance(&self) {
+        self.0.inc(1);
+    }
+}
+
+fn write_file(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, AppError> {
+    output::write_atomic(&path, bytes).map_err(|source| AppError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// Writes results.json (and the CSV files), returning the paths written.
+fn write_results(results: &Results, out_dir: &Path, csv: bool) -> Result<Vec<PathBuf>, AppError> {
+    let mut written = vec![write_file(
+        out_dir.join(RESULTS_FILE),
+        output::results_json(results).as_bytes(),
+    )?];
+    if csv {
+        let csv_error = |path: PathBuf| {
+            move |e: csv::Error| AppError::Write {
+                path,
+                source: std::io::Error::other(e),
+            }
+        };
+        let path = out_dir.join(output::REPLICATIONS_CSV);
+        let bytes = output::replications_csv(results).map_err(csv_error(path.clone()))?;
+        written.push(write_file(path, &bytes)?);
+        let path = out_dir.join(output::SUMMARY_CSV);
+        let bytes = output::summary_csv(results).map_err(csv_error(path.clone()))?;
+        written.push(write_file(path, &bytes)?);
+    }
+    Ok(written)
 }
 
 /// `crisis-sim run`: simulate, print the comparison table to `stdout`, write `results.json`.
 pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppError> {
     let scenario = load_scenario(options.scenario.as_deref())?;
-    let mut settings = RunSettings::from_scenario(&scenario);
-    if let Some(replications) = options.replications {
-        settings.replications = replications;
-    }
-    if let Some(seed) = options.seed {
-        settings.seed = seed;
-    }
-    settings.threads = options.threads;
-    let results = experiment::run(&scenario, &settings)?;
-    let path = options.out_dir.join(RESULTS_FILE);
-    output::write_atomic(&path, output::results_json(&results).as_bytes()).map_err(|source| {
-        AppError::Write {
-            path: path.clone(),
-            source,
-        }
-    })?;
+    let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
+    let settings = BatchSettings {
+        replications: options.replications.unwrap_or(scenario.replications),
+        seed: options.seed.unwrap_or(scenario.seed),
+        threads: options.threads,
+        shard: options.shard,
+        target: options.target_ci.map(|relative| TargetCi {
+            relative,
+            max_replications: options.max_replications.unwrap_or(DEFAULT_MAX_REPLICATIONS),
+        }),
+        checkpoint: Some(checkpoint.clone()),
+        resume: options.resume,
+    };
+    let bar = Bar::new(options.quiet);
+    let outcome = batch::run_batch(&scenario, &settings, &bar)?;
+    bar.0.finish_and_clear();
+    let written = write_results(&outcome.results, &options.out_dir, options.csv)?;
+    // Everything is in results.json now; the checkpoint has served its purpose.
+    let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {
         // A closed pipe (e.g. `| head`) is not an error worth failing the run for.
+        let _ = write!(stdout, "{}", output::comparison_table(&outcome.results));
+        if let Some(shard) = outcome.results.shard {
+            let range = shard.replications();
+            let _ = writeln!(
+                stdout,
+                "\nShard {}/{}: replications {}..{} of {}. Combine all shards with `crisis-sim merge`.",
+                shard.index, shard.count, range.start, range.end, shard.total_replications
+            );
+        }
+        if outcome.resumed_jobs > 0 {
+            let _ = writeln!(
+                stdout,
+                "\nResumed: {} replication runs came from the checkpoint.",
+                outcome.resumed_jobs
+            );
+        }
+        if let Some(target) = &outcome.target {
+            let widest = target
+                .widest
+                .as_ref()
+                .map_or(String::new(), |(policy, key, w)| {
+                    format!(" (widest: {key} under {policy}, ±{:.2}%)", w * 100.0)
+                });
+            let _ = writeln!(
+                stdout,
+                "\nPrecision target ±{:.2}% {} with {} replications{widest}.",
+                target.relative * 100.0,
+                if target.reached {
+                    "reached"
+                } else {
+                    "NOT reached (--max-replications)"
+                },
+                target.replications
+            );
+        }
+        let _ = writeln!(stdout);
+        for path in written {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
+    }
+    Ok(outcome.results)
+}
+
+/// `crisis-sim merge`: combine shards' results into the whole run's.
+pub fn merge(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    csv: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<Results, AppError> {
+    let shards = inputs
+        .iter()
+        .map(|input| merge::read(input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = merge::merge(&shards)?;
+    let written = write_results(&results, out_dir, csv)?;
+    if !quiet {
         let _ = write!(stdout, "{}", output::comparison_table(&results));
-        let _ = writeln!(stdout, "\nWrote {}", path.display());
+        let _ = writeln!(stdout, "\nMerged {} shards.", shards.len());
+        for path in written {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
     }
     Ok(results)
 }
 
 /// `crisis-sim validate`: check a scenario and print what it implies.
-pub fn validate(path: Option<&Path>, stdout: &mut dyn Write) -> Result<(), AppError> {
+pub fn validate(path: Option<&Path>, quiet: bool, stdout: &mut dyn Write) -> Result<(), AppError> {
     let scenario = load_scenario(path)?;
-    let report = validate::analyse(&scenario);
-    let _ = write!(stdout, "{}", validate::render(&scenario, &report));
+    if !quiet {
+        let report = validate::analyse(&scenario);
+        let _ = write!(stdout, "{}", validate::render(&scenario, &report));
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_arguments() {
+        assert_eq!(parse_shard("3/8"), Ok((3, 8)));
+        assert_eq!(parse_shard("1/1"), Ok((1, 1)));
+        for bad in ["0/8", "9/8", "3", "a/b", "3/", "-1/2"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
 }

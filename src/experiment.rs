@@ -1,14 +1,17 @@
-//! Monte Carlo experiments: every policy x every replication, run in parallel with rayon,
-//! collected in index order and folded sequentially, so results are identical for any thread
-//! count. Replication *r* of every policy replays the same call stream with the same per-call
-//! draws, so policy differences are paired.
+//! Monte Carlo experiments: replications x policies run in parallel with rayon, collected in
+//! index order and folded sequentially, so results are identical for any thread count, and for
+//! any split of the replications into shards or resumed batches. Replication *r* of every
+//! policy replays the same call stream with the same per-call draws, so policy differences are
+//! paired.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::calls::CallGenerator;
 use crate::engine;
+use crate::outcome::{FleetTotals, PoolTotals};
 use crate::scenario::{PolicySpec, Scenario};
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
 
@@ -46,12 +49,44 @@ pub enum ExperimentError {
     ZeroReplications,
 }
 
+/// One finished replication of one policy: its figures in [`figure_defs`] order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationSummary {
+    /// Index into the scenario's policies.
+    pub policy: usize,
+    pub replication: u64,
+    pub values: Vec<f64>,
+}
+
+/// Which part of a sharded experiment a result holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based, as in a Slurm `--array=1-N` job.
+    pub index: u32,
+    pub count: u32,
+    /// Replications of the whole experiment (all shards).
+    pub total_replications: u32,
+}
+
+impl Shard {
+    /// The replication indices of this shard: a contiguous block, so shards never overlap and
+    /// together cover `0..total_replications`.
+    pub fn replications(&self) -> std::ops::Range<u64> {
+        let total = u64::from(self.total_replications);
+        let (i, n) = (u64::from(self.index), u64::from(self.count));
+        (i - 1) * total / n..i * total / n
+    }
+}
+
 /// Everything an experiment produced: per-replication figures and their estimates.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Results {
     pub scenario: ScenarioInfo,
     pub seed: u64,
-    pub replications: u32,
+    /// The replication indices held, ascending (`0..n` for a whole run).
+    pub replications: Vec<u64>,
+    /// Set when these are one shard's partial results.
+    pub shard: Option<Shard>,
     /// Every policy's figures are listed in this order.
     pub figures: Vec<FigureDef>,
     /// The first is the baseline.
@@ -59,7 +94,7 @@ pub struct Results {
 }
 
 /// What identifies the scenario a result came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {
     pub name: String,
     pub source: String,
@@ -70,17 +105,53 @@ pub struct ScenarioInfo {
     pub start_date: String,
 }
 
-#[derive(Clone, Debug)]
-pub struct PolicyResults {
+impl ScenarioInfo {
+    pub fn of(scenario: &Scenario) -> Self {
+        Self {
+            name: scenario.name.clone(),
+            source: scenario.source.clone(),
+            fingerprint: scenario.fingerprint.clone(),
+            population: scenario.population,
+            horizon_days: scenario.horizon_days,
+            warmup_days: scenario.warmup_days,
+            start_date: scenario.start_date.to_string(),
+        }
+    }
+}
+
+/// A policy's identity in results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyInfo {
     pub label: String,
     pub rule: String,
-    pub params: toml::Table,
-    /// `values[r][f]`: figure `f` of replication `r`.
+    pub params: serde_json::Value,
+}
+
+impl PolicyInfo {
+    pub fn of(spec: &PolicySpec) -> Self {
+        Self {
+            label: spec.label.clone(),
+            rule: spec.rule.to_string(),
+            params: serde_json::to_value(&spec.params).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyResults {
+    pub info: PolicyInfo,
+    /// `values[i][f]`: figure `f` of replication `replications[i]`.
     pub values: Vec<Vec<f64>>,
     /// One per figure.
     pub estimates: Vec<Estimate>,
     /// Paired difference against the baseline, one per figure (`None` for the baseline).
     pub differences: Option<Vec<Estimate>>,
+}
+
+impl PolicyResults {
+    pub fn label(&self) -> &str {
+        &self.info.label
+    }
 }
 
 impl Results {
@@ -92,22 +163,94 @@ impl Results {
         self.figures.iter().position(|f| f.key == key)
     }
 
+    fn policy(&self, label: &str) -> Option<&PolicyResults> {
+        self.policies.iter().find(|p| p.info.label == label)
+    }
+
     /// The estimate of figure `key` for the policy labelled `label`.
     pub fn estimate(&self, label: &str, key: &str) -> Option<Estimate> {
         let f = self.figure_index(key)?;
-        let policy = self.policies.iter().find(|p| p.label == label)?;
-        Some(policy.estimates[f])
+        Some(self.policy(label)?.estimates[f])
     }
 
     /// The paired difference (policy - baseline) of figure `key` for policy `label`.
     pub fn difference(&self, label: &str, key: &str) -> Option<Estimate> {
         let f = self.figure_index(key)?;
-        let policy = self.policies.iter().find(|p| p.label == label)?;
-        policy.differences.as_ref().map(|d| d[f])
+        self.policy(label)?.differences.as_ref().map(|d| d[f])
+    }
+
+    /// Builds results from per-replication summaries (any order, any source: a run, a
+    /// checkpoint, shards). Every policy must have every replication in `replications`.
+    pub fn assemble(
+        scenario: ScenarioInfo,
+        seed: u64,
+        shard: Option<Shard>,
+        figures: Vec<FigureDef>,
+        policies: Vec<PolicyInfo>,
+        summaries: &BTreeMap<(u64, usize), Vec<f64>>,
+        replications: &[u64],
+    ) -> Self {
+        let per_policy: Vec<Vec<Vec<f64>>> = (0..policies.len())
+            .map(|p| {
+                replications
+                    .iter()
+                    .map(|&r| summaries[&(r, p)].clone())
+                    .collect()
+            })
+            .collect();
+        let column =
+            |values: &[Vec<f64>], f: usize| -> Vec<f64> { values.iter().map(|r| r[f]).collect() };
+        let policy_results = policies
+            .into_iter()
+            .zip(&per_policy)
+            .enumerate()
+            .map(|(p, (info, values))| {
+                let estimates = (0..figures.len())
+                    .map(|f| Estimate::from_samples(&column(values, f)))
+                    .collect();
+                let differences = (p > 0).then(|| {
+                    (0..figures.len())
+                        .map(|f| {
+                            Estimate::paired_difference(
+                                &column(values, f),
+                                &column(&per_policy[0], f),
+                            )
+                        })
+                        .collect()
+                });
+                PolicyResults {
+                    info,
+                    values: values.clone(),
+                    estimates,
+                    differences,
+                }
+            })
+            .collect();
+        Self {
+            scenario,
+            seed,
+            replications: replications.to_vec(),
+            shard,
+            figures,
+            policies: policy_results,
+        }
     }
 }
 
-/// One replication of one policy: the figures, in a fixed order.
+/// The figure definitions a scenario's replications report, in order.
+pub fn figure_defs(scenario: &Scenario) -> Vec<FigureDef> {
+    let totals = FleetTotals {
+        pools: vec![PoolTotals::default(); scenario.pools.len()],
+        police_minutes_on_eligible: 0.0,
+    };
+    ReplicationStats::new(scenario)
+        .figures(scenario, &totals, |_| true)
+        .into_iter()
+        .map(|(def, _)| def)
+        .collect()
+}
+
+/// One replication of one policy: the figures, in [`figure_defs`] order.
 pub fn run_replication(
     scenario: &Scenario,
     policy: &PolicySpec,
@@ -120,13 +263,38 @@ pub fn run_replication(
     stats.figures(scenario, &totals, |kind| policy.policy.uses(kind))
 }
 
-/// Runs every policy of the scenario for `settings.replications` replications.
-pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, ExperimentError> {
-    if settings.replications == 0 {
-        return Err(ExperimentError::ZeroReplications);
-    }
-    let work = || run_all(scenario, settings);
-    match settings.threads {
+/// Runs the given (replication, policy) jobs in parallel on the current rayon pool, calling
+/// `on_done` as each finishes (from worker threads, in completion order). Returns the
+/// summaries in job order.
+pub fn run_jobs(
+    scenario: &Scenario,
+    seed: u64,
+    jobs: &[(u64, usize)],
+    on_done: &(dyn Fn(&ReplicationSummary) + Sync),
+) -> Vec<ReplicationSummary> {
+    jobs.par_iter()
+        .map(|&(replication, policy)| {
+            let values = run_replication(scenario, &scenario.policies[policy], seed, replication)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect();
+            let summary = ReplicationSummary {
+                policy,
+                replication,
+                values,
+            };
+            on_done(&summary);
+            summary
+        })
+        .collect()
+}
+
+/// Runs `work` on a pool of `threads` workers (all cores when `None`).
+pub fn with_threads<T: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> T + Send,
+) -> Result<T, ExperimentError> {
+    match threads {
         None => Ok(work()),
         Some(0) => Err(ExperimentError::ZeroThreads),
         Some(threads) => rayon::ThreadPoolBuilder::new()
@@ -137,77 +305,98 @@ pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, Exper
     }
 }
 
-fn run_all(scenario: &Scenario, settings: &RunSettings) -> Results {
-    let policies = &scenario.policies;
-    let replications = settings.replications as usize;
-    // Flat (replication, policy) jobs balance better than nesting; `collect` keeps index order.
-    let runs: Vec<Vec<(FigureDef, f64)>> = (0..replications * policies.len())
-        .into_par_iter()
-        .map(|job| {
-            let (replication, policy) = (job / policies.len(), job % policies.len());
-            run_replication(
-                scenario,
-                &policies[policy],
-                settings.seed,
-                replication as u64,
-            )
-        })
-        .collect();
-
-    let figures: Vec<FigureDef> = runs[0].iter().map(|(def, _)| def.clone()).collect();
-    let mut per_policy: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(replications); policies.len()];
-    for (job, run) in runs.into_iter().enumerate() {
-        debug_assert!(
-            run.iter()
-                .map(|(d, _)| &d.key)
-                .eq(figures.iter().map(|d| &d.key))
-        );
-        per_policy[job % policies.len()].push(run.into_iter().map(|(_, v)| v).collect());
+/// Runs every policy of the scenario for `settings.replications` replications.
+pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, ExperimentError> {
+    if settings.replications == 0 {
+        return Err(ExperimentError::ZeroReplications);
     }
-    let column =
-        |values: &[Vec<f64>], f: usize| -> Vec<f64> { values.iter().map(|r| r[f]).collect() };
-    let baseline_values = per_policy[0].clone();
-    let policy_results = policies
+    let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
+    let jobs: Vec<(u64, usize)> = replications
         .iter()
-        .zip(per_policy)
-        .enumerate()
-        .map(|(p, (spec, values))| {
-            let estimates = (0..figures.len())
-                .map(|f| Estimate::from_samples(&column(&values, f)))
-                .collect();
-            let differences = (p > 0).then(|| {
-                (0..figures.len())
-                    .map(|f| {
-                        Estimate::paired_difference(
-                            &column(&values, f),
-                            &column(&baseline_values, f),
-                        )
-                    })
-                    .collect()
-            });
-            PolicyResults {
-                label: spec.label.clone(),
-                rule: spec.rule.to_string(),
-                params: spec.params.clone(),
-                values,
-                estimates,
-                differences,
-            }
-        })
+        .flat_map(|&r| (0..scenario.policies.len()).map(move |p| (r, p)))
         .collect();
-    Results {
-        scenario: ScenarioInfo {
-            name: scenario.name.clone(),
-            source: scenario.source.clone(),
-            fingerprint: scenario.fingerprint.clone(),
-            population: scenario.population,
-            horizon_days: scenario.horizon_days,
-            warmup_days: scenario.warmup_days,
-            start_date: scenario.start_date.to_string(),
-        },
-        seed: settings.seed,
-        replications: settings.replications,
-        figures,
-        policies: policy_results,
+    let summaries = with_threads(settings.threads, || {
+        run_jobs(scenario, settings.seed, &jobs, &|_| {})
+    })?;
+    let summaries = summaries
+        .into_iter()
+        .map(|s| ((s.replication, s.policy), s.values))
+        .collect();
+    Ok(Results::assemble(
+        ScenarioInfo::of(scenario),
+        settings.seed,
+        None,
+        figure_defs(scenario),
+        scenario.policies.iter().map(PolicyInfo::of).collect(),
+        &summaries,
+        &replications,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_replication_once() {
+        for (total, count) in [(10u32, 3u32), (7, 7), (5, 8), (1000, 16)] {
+            let mut all: Vec<u64> = (1..=count)
+                .flat_map(|index| {
+                    Shard {
+                        index,
+                        count,
+                        total_replications: total,
+                    }
+                    .replications()
+                })
+                .collect();
+            all.sort_unstable();
+            assert_eq!(
+                all,
+                (0..u64::from(total)).collect::<Vec<_>>(),
+                "{total}/{count}"
+            );
+        }
+    }
+
+    #[test]
+    fn assembling_in_any_order_gives_the_same_results() {
+        let mut scenario = Scenario::default_scenario();
+        scenario.horizon_days = 10.0;
+        scenario.warmup_days = 1.0;
+        let settings = RunSettings {
+            replications: 4,
+            seed: 5,
+            threads: Some(2),
+        };
+        let whole = run(&scenario, &settings).unwrap();
+        // Run replications one by one, newest first, and assemble.
+        let mut summaries = BTreeMap::new();
+        for r in (0..4u64).rev() {
+            for s in run_jobs(&scenario, 5, &[(r, 1), (r, 0)], &|_| {}) {
+                summaries.insert((s.replication, s.policy), s.values);
+            }
+        }
+        let assembled = Results::assemble(
+            ScenarioInfo::of(&scenario),
+            5,
+            None,
+            figure_defs(&scenario),
+            scenario.policies.iter().map(PolicyInfo::of).collect(),
+            &summaries,
+            &[0, 1, 2, 3],
+        );
+        // (Compared as JSON: undefined figures are NaN, which never equals itself.)
+        assert_eq!(
+            crate::output::results_json(&whole),
+            crate::output::results_json(&assembled)
+        );
+        assert_eq!(
+            whole.figures.iter().map(|f| &f.key).collect::<Vec<_>>(),
+            figure_defs(&scenario)
+                .iter()
+                .map(|f| &f.key)
+                .collect::<Vec<_>>()
+        );
     }
 }

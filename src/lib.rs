@@ -52,10 +52,12 @@
 //! ```
 
 pub mod app;
+pub mod batch;
 pub mod calls;
 pub mod distribution;
 pub mod engine;
 pub mod experiment;
+pub mod merge;
 pub mod outcome;
 pub mod output;
 pub mod policy;

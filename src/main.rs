@@ -13,6 +13,9 @@ use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 #[derive(Debug, Parser)]
 #[command(name = "crisis-sim", version, propagate_version = true)]
 struct Cli {
+    /// Print nothing but errors (no table, no progress bar).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -20,9 +23,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every policy of a scenario over many replications and compare them.
-    #[command(
-        after_help = "Examples:\n  crisis-sim run\n  crisis-sim run scenarios/default.toml --replications 30 --out out/"
-    )]
+    #[command(after_help = "Examples:
+  crisis-sim run
+  crisis-sim run scenarios/default.toml --replications 30 --out out/ --csv
+  crisis-sim run --target-ci 0.01                 # as many replications as 1% precision needs
+  crisis-sim run city.toml -r 1000 --shard 3/8 --out part-3/   # one job of a cluster array
+  crisis-sim run city.toml -r 1000 --resume       # finish an interrupted run")]
     Run {
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
@@ -32,15 +38,40 @@ enum Command {
         /// Base random seed (overrides the scenario's [run] seed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Directory to write results.json into.
+        /// Directory to write results.json (and the checkpoint, while running) into.
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
         /// Worker threads (default: all cores). Results are identical for any count.
         #[arg(long)]
         threads: Option<usize>,
-        /// Print nothing; only write the results file.
-        #[arg(short, long)]
-        quiet: bool,
+        /// Run only shard I of N (I from 1), e.g. 3/8 for Slurm's SLURM_ARRAY_TASK_ID=3 of --array=1-8.
+        #[arg(long, value_name = "I/N", value_parser = app::parse_shard)]
+        shard: Option<(u32, u32)>,
+        /// Continue an interrupted run from the checkpoint in --out.
+        #[arg(long)]
+        resume: bool,
+        /// Add replications until every key figure's 95% CI half-width is within REL of its mean.
+        #[arg(long, value_name = "REL")]
+        target_ci: Option<f64>,
+        /// Upper bound on replications with --target-ci.
+        #[arg(long, value_name = "N", requires = "target_ci")]
+        max_replications: Option<u32>,
+        /// Also write replications.csv and summary.csv.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Combine the results of shards (run --shard I/N) into the whole run's results.
+    #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]
+    Merge {
+        /// Shard output directories (or their results.json files).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Directory to write the merged results.json into.
+        #[arg(short, long, default_value = "merged")]
+        out: PathBuf,
+        /// Also write replications.csv and summary.csv.
+        #[arg(long)]
+        csv: bool,
     },
     /// Check a scenario and print offered load and expected utilization per pool and policy.
     #[command(after_help = "Example:\n  crisis-sim validate scenarios/default.toml")]
@@ -55,6 +86,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let quiet = cli.quiet;
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Run {
@@ -63,7 +95,11 @@ fn main() -> ExitCode {
             seed,
             out,
             threads,
-            quiet,
+            shard,
+            resume,
+            target_ci,
+            max_replications,
+            csv,
         } => app::run(
             &RunOptions {
                 scenario,
@@ -72,11 +108,19 @@ fn main() -> ExitCode {
                 threads,
                 out_dir: out,
                 quiet,
+                shard,
+                resume,
+                target_ci,
+                max_replications,
+                csv,
             },
             &mut stdout,
         )
         .map(|_| ()),
-        Command::Validate { scenario } => app::validate(scenario.as_deref(), &mut stdout),
+        Command::Merge { inputs, out, csv } => {
+            app::merge(&inputs, &out, csv, quiet, &mut stdout).map(|_| ())
+        }
+        Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
         Command::DefaultScenario => {
             print!("{DEFAULT_SCENARIO_TOML}");
             Ok(())

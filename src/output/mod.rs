@@ -1,10 +1,12 @@
-//! Outputs a person or a program reads: the comparison table, `results.json`, and the atomic
+//! Outputs a person or a program reads: the comparison table, `results.json`, CSV, and the atomic
 //! file writes every output goes through (a reader never sees a half-written file).
 
 mod atomic;
+mod csv;
 mod json;
 mod table;
 
 pub use atomic::write_atomic;
-pub use json::{RESULTS_FILE, results_json};
+pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
+pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
 pub use table::{comparison_table, format_number};

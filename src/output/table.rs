@@ -88,13 +88,13 @@ fn difference(e: &Estimate) -> String {
 
 /// The comparison table as text.
 pub fn comparison_table(results: &Results) -> String {
-    let baseline = &results.baseline().label;
+    let baseline = results.baseline().label();
     let mut header = vec!["figure".to_string(), "unit".to_string()];
     for policy in &results.policies {
-        header.push(policy.label.clone());
+        header.push(policy.label().to_string());
     }
     for policy in &results.policies[1..] {
-        header.push(format!("{} − {baseline}", policy.label));
+        header.push(format!("{} − {baseline}", policy.label()));
     }
     let mut rows = vec![header];
     for (f, def) in results.figures.iter().enumerate() {
@@ -124,8 +124,12 @@ pub fn comparison_table(results: &Results) -> String {
         "{} (population {}): {} replication{}, seed {}, {} measured days after a {}-day warm-up",
         s.name,
         format_number(s.population, 0),
-        results.replications,
-        if results.replications == 1 { "" } else { "s" },
+        results.replications.len(),
+        if results.replications.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         results.seed,
         format_number(s.horizon_days - s.warmup_days, 1).trim_end_matches(".0"),
         format_number(s.warmup_days, 1).trim_end_matches(".0"),

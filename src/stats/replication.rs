@@ -3,7 +3,7 @@
 //! Calls received during the warm-up are left out.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::outcome::{CallRecord, FleetTotals, Observer};
 use crate::scenario::{Cost, ResponderKind, Scenario};
@@ -13,7 +13,7 @@ const TICKS_PER_MINUTE: f64 = 1000.0;
 const DAYS_PER_YEAR: f64 = 365.0;
 
 /// A figure's name and unit. `key` is stable: results files and targets refer to it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FigureDef {
     pub key: String,
     pub label: String,

@@ -1,0 +1,570 @@
+//! Batches of replications: which ones to run (all, one shard of a cluster job, or as many as a
+//! precision target needs), a checkpoint that saves each finished replication as it completes
+//! so an interrupted batch resumes where it stopped, and progress reporting. Whatever the path
+//! (one go, shards merged, resumed, any thread count) the final results are byte-identical,
+//! because every replication's figures depend only on (scenario, seed, replication index).
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use crate::experiment::{
+    self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
+};
+use crate::scenario::Scenario;
+
+/// Figures whose precision `--target-ci` controls, for every policy (where defined and != 0).
+pub const TARGET_FIGURES: &[&str] = &[
+    "response_mean",
+    "response_p90",
+    "eligible.response_p90",
+    "police_hours_on_eligible_per_year",
+];
+
+/// Keep adding replications until every [`TARGET_FIGURES`] CI half-width is within
+/// `relative` of its mean, or `max_replications` is reached.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TargetCi {
+    pub relative: f64,
+    pub max_replications: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchSettings {
+    /// Replications (with a target: the first batch).
+    pub replications: u32,
+    pub seed: u64,
+    pub threads: Option<usize>,
+    /// `(index, count)`, 1-based: run only this shard of the replications.
+    pub shard: Option<(u32, u32)>,
+    pub target: Option<TargetCi>,
+    /// Where finished replications are saved as they complete.
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from the checkpoint instead of starting afresh.
+    pub resume: bool,
+}
+
+/// Told about progress as replications finish (called from worker threads).
+pub trait Progress: Sync {
+    /// `total` (replication, policy) jobs are now planned, of which `done` are finished.
+    fn set(&self, total: u64, done: u64);
+    /// One more job finished.
+    fn advance(&self);
+}
+
+/// Ignores progress.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn set(&self, _: u64, _: u64) {}
+    fn advance(&self) {}
+}
+
+/// How a precision target ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetReport {
+    pub relative: f64,
+    pub reached: bool,
+    pub replications: u32,
+    /// The least precise figure: (policy, figure key, CI half-width / |mean|).
+    pub widest: Option<(String, String, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchOutcome {
+    pub results: Results,
+    /// Jobs taken from the checkpoint rather than run.
+    pub resumed_jobs: usize,
+    pub target: Option<TargetReport>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+    #[error(
+        "--shard {index}/{count}: expected I/N with 1 <= I <= N and N <= the replications ({replications})"
+    )]
+    BadShard {
+        index: u32,
+        count: u32,
+        replications: u32,
+    },
+    #[error(
+        "--target-ci cannot be combined with --shard: the number of replications a target needs is only known as results come in"
+    )]
+    TargetWithShard,
+    #[error("--target-ci {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
+    BadTarget(f64),
+    #[error("cannot use checkpoint {}: {source}", path.display())]
+    CheckpointIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
+    CheckpointMismatch { path: PathBuf, what: String },
+}
+
+/// Runs a batch: the replications the settings select, minus those already in the checkpoint
+/// when resuming, saving each to the checkpoint as it finishes.
+pub fn run_batch(
+    scenario: &Scenario,
+    settings: &BatchSettings,
+    progress: &dyn Progress,
+) -> Result<BatchOutcome, BatchError> {
+    if settings.replications == 0 {
+        return Err(ExperimentError::ZeroReplications.into());
+    }
+    let shard = match settings.shard {
+        None => None,
+        Some((index, count)) => {
+            if settings.target.is_some() {
+                return Err(BatchError::TargetWithShard);
+            }
+            if index == 0 || count == 0 || index > count || count > settings.replications {
+                return Err(BatchError::BadShard {
+                    index,
+                    count,
+                    replications: settings.replications,
+                });
+            }
+            Some(Shard {
+                index,
+                count,
+                total_replications: settings.replications,
+            })
+        }
+    };
+    if let Some(target) = settings.target
+        && !(target.relative > 0.0 && target.relative < 1.0)
+    {
+        return Err(BatchError::BadTarget(target.relative));
+    }
+    let figures = experiment::figure_defs(scenario);
+    let header = checkpoint_header(scenario, settings.seed, shard, figures.len());
+    let (mut done, checkpoint) = match &settings.checkpoint {
+        None => (BTreeMap::new(), None),
+        Some(path) => {
+            let done = if settings.resume {
+                read_checkpoint(path, &header)?
+            } else {
+                BTreeMap::new()
+            };
+            (
+                done.clone(),
+                Some(CheckpointWriter::open(path, &header, &done)?),
+            )
+        }
+    };
+    let resumed_jobs = done.len();
+    let policies = scenario.policies.len();
+
+    let run_up_to = |replications: &[u64], done: &mut BTreeMap<(u64, usize), Vec<f64>>| {
+        let jobs: Vec<(u64, usize)> = replications
+            .iter()
+            .flat_map(|&r| (0..policies).map(move |p| (r, p)))
+            .collect();
+        let total = jobs.len() as u64;
+        let missing: Vec<(u64, usize)> =
+            jobs.into_iter().filter(|j| !done.contains_key(j)).collect();
+        progress.set(total, total - missing.len() as u64);
+        let on_done = |summary: &ReplicationSummary| {
+            if let Some(writer) = &checkpoint {
+                writer.append(summary);
+            }
+            progress.advance();
+        };
+        let summaries = experiment::with_threads(settings.threads, || {
+            experiment::run_jobs(scenario, settings.seed, &missing, &on_done)
+        })?;
+        for summary in summaries {
+            done.insert((summary.replication, summary.policy), summary.values);
+        }
+        if let Some(writer) = &checkpoint {
+            writer.check()?;
+        }
+        Ok::<(), BatchError>(())
+    };
+    let assemble = |replications: &[u64], done: &BTreeMap<(u64, usize), Vec<f64>>| {
+        Results::assemble(
+            ScenarioInfo::of(scenario),
+            settings.seed,
+            shard,
+            figures.clone(),
+            scenario.policies.iter().map(PolicyInfo::of).collect(),
+            done,
+            replications,
+        )
+    };
+
+    let (results, target) = match (shard, settings.target) {
+        (Some(shard), _) => {
+            let replications: Vec<u64> = shard.replications().collect();
+            run_up_to(&replications, &mut done)?;
+            (assemble(&replications, &done), None)
+        }
+        (None, None) => {
+            let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
+            run_up_to(&replications, &mut done)?;
+            (assemble(&replications, &done), None)
+        }
+        (None, Some(target)) => {
+            // At least 3 replications so a t interval exists with a little stability.
+            let max = target.max_replications.max(3);
+            let mut n = settings.replications.clamp(3, max);
+            loop {
+                let replications: Vec<u64> = (0..u64::from(n)).collect();
+                run_up_to(&replications, &mut done)?;
+                let results = assemble(&replications, &done);
+                let widest = widest_relative_half_width(&results);
+                let worst = widest.as_ref().map_or(0.0, |w| w.2);
+                if worst <= target.relative || n >= max {
+                    let report = TargetReport {
+                        relative: target.relative,
+                        reached: worst <= target.relative,
+                        replications: n,
+                        widest,
+                    };
+                    break (results, Some(report));
+                }
+                // The half-width shrinks like 1/sqrt(n): aim for the estimate, 10% beyond, but
+                // at most double per round, since an early estimate of the spread is noisy
+                // (each round runs only the new replications).
+                let needed = f64::from(n) * (worst / target.relative).powi(2) * 1.1;
+                n = (needed.ceil() as u32).clamp(n + 1, (2 * n).min(max));
+            }
+        }
+    };
+    Ok(BatchOutcome {
+        results,
+        resumed_jobs,
+        target,
+    })
+}
+
+/// The target figure with the widest CI relative to its mean, over all policies.
+pub fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
+    let mut widest: Option<(String, String, f64)> = None;
+    for policy in &results.policies {
+        for key in TARGET_FIGURES {
+            let Some(f) = results.figure_index(key) else {
+                continue;
+            };
+            let e = policy.estimates[f];
+            if !(e.mean.is_finite() && e.mean != 0.0) {
+                continue;
+            }
+            // No interval yet (a single replication) counts as infinitely wide.
+            let relative = if e.half_width.is_finite() {
+                e.half_width / e.mean.abs()
+            } else {
+                f64::INFINITY
+            };
+            if widest.as_ref().is_none_or(|w| relative > w.2) {
+                widest = Some((policy.label().to_string(), key.to_string(), relative));
+            }
+        }
+    }
+    widest
+}
+
+fn checkpoint_header(
+    scenario: &Scenario,
+    seed: u64,
+    shard: Option<Shard>,
+    figures: usize,
+) -> Value {
+    json!({
+        "crisis_sim_checkpoint": 1,
+        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario_fingerprint": scenario.fingerprint,
+        "seed": seed,
+        "shard": shard,
+        "policies": scenario.policies.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
+        "figures": figures,
+    })
+}
+
+/// Reads a checkpoint written for `header`. A missing file resumes nothing; a torn last line
+/// (the process was killed mid-write) is ignored, since that replication simply runs again.
+fn read_checkpoint(
+    path: &Path,
+    header: &Value,
+) -> Result<BTreeMap<(u64, usize), Vec<f64>>, BatchError> {
+    let io = |source| BatchError::CheckpointIo {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(err) => return Err(io(err)),
+    };
+    let mut lines = BufReader::new(file).lines();
+    let first = match lines.next() {
+        Some(line) => line.map_err(io)?,
+        None => return Ok(BTreeMap::new()),
+    };
+    let found: Value = serde_json::from_str(&first).unwrap_or(Value::Null);
+    if &found != header {
+        let describe = |v: &Value| {
+            format!(
+                "version {}, scenario {}, seed {}, shard {}",
+                v["crisis_sim_version"], v["scenario_fingerprint"], v["seed"], v["shard"]
+            )
+        };
+        return Err(BatchError::CheckpointMismatch {
+            path: path.to_path_buf(),
+            what: format!("{} (this run: {})", describe(&found), describe(header)),
+        });
+    }
+    let figures = header["figures"].as_u64().unwrap_or(0) as usize;
+    let mut done = BTreeMap::new();
+    for line in lines {
+        let Ok(line) = line else { break };
+        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let (Some(replication), Some(policy), Some(values)) = (
+            entry["replication"].as_u64(),
+            entry["policy"].as_u64(),
+            entry["values"].as_array(),
+        ) else {
+            continue;
+        };
+        if values.len() != figures {
+            continue;
+        }
+        let values = values
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect();
+        done.insert((replication, policy as usize), values);
+    }
+    Ok(done)
+}
+
+/// Appends finished replications to the checkpoint, one JSON line each, flushed at once.
+struct CheckpointWriter {
+    path: PathBuf,
+    file: Mutex<File>,
+    error: Mutex<Option<std::io::Error>>,
+}
+
+impl CheckpointWriter {
+    /// Starts the file afresh with the header and what is already done (compacting out any
+    /// torn line), then keeps it open for appending.
+    fn open(
+        path: &Path,
+        header: &Value,
+        done: &BTreeMap<(u64, usize), Vec<f64>>,
+    ) -> Result<Self, BatchError> {
+        let io = |source| BatchError::CheckpointIo {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut text = format!("{header}\n");
+        for ((replication, policy), values) in done {
+            text.push_str(&line(*replication, *policy, values));
+        }
+        crate::output::write_atomic(path, text.as_bytes()).map_err(io)?;
+        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+            error: Mutex::new(None),
+        })
+    }
+
+    fn append(&self, summary: &ReplicationSummary) {
+        let text = line(summary.replication, summary.policy, &summary.values);
+        // One write per line: a kill leaves at most one torn last line.
+        let result = match self.file.lock() {
+            Ok(mut file) => file.write_all(text.as_bytes()),
+            Err(_) => Ok(()),
+        };
+        if let Err(err) = result
+            && let Ok(mut slot) = self.error.lock()
+        {
+            slot.get_or_insert(err);
+        }
+    }
+
+    /// The first write error, if any.
+    fn check(&self) -> Result<(), BatchError> {
+        match self.error.lock().ok().and_then(|mut e| e.take()) {
+            Some(source) => Err(BatchError::CheckpointIo {
+                path: self.path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+fn line(replication: u64, policy: usize, values: &[f64]) -> String {
+    let entry = json!({ "replication": replication, "policy": policy, "values": values });
+    format!("{entry}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::results_json;
+
+    fn small() -> Scenario {
+        let mut scenario = Scenario::default_scenario();
+        scenario.horizon_days = 8.0;
+        scenario.warmup_days = 1.0;
+        scenario
+    }
+
+    fn settings(replications: u32) -> BatchSettings {
+        BatchSettings {
+            replications,
+            seed: 4,
+            threads: Some(2),
+            ..BatchSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_plain_batch_equals_a_plain_run() {
+        let scenario = small();
+        let batch = run_batch(&scenario, &settings(4), &NoProgress).unwrap();
+        let run = experiment::run(
+            &scenario,
+            &experiment::RunSettings {
+                replications: 4,
+                seed: 4,
+                threads: Some(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(results_json(&batch.results), results_json(&run));
+        assert_eq!(batch.resumed_jobs, 0);
+    }
+
+    #[test]
+    fn resuming_a_partial_checkpoint_gives_the_uninterrupted_results() {
+        let scenario = small();
+        let dir = std::env::temp_dir().join(format!("crisis-sim-ckpt-{}", std::process::id()));
+        let path = dir.join("checkpoint.jsonl");
+        let full = BatchSettings {
+            checkpoint: Some(path.clone()),
+            ..settings(5)
+        };
+        let whole = run_batch(&scenario, &full, &NoProgress).unwrap();
+        // Keep the header and 3 jobs, then tear the next line in half, as a kill would.
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + 10);
+        let torn = &lines[4][..lines[4].len() / 2];
+        fs::write(&path, format!("{}\n{torn}", lines[..4].join("\n"))).unwrap();
+
+        let resumed = run_batch(
+            &scenario,
+            &BatchSettings {
+                resume: true,
+                ..full.clone()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(resumed.resumed_jobs, 3);
+        assert_eq!(results_json(&resumed.results), results_json(&whole.results));
+
+        // A checkpoint of another seed is refused, naming the difference.
+        let other = BatchSettings {
+            seed: 99,
+            resume: true,
+            ..full
+        };
+        let err = run_batch(&scenario, &other, &NoProgress).unwrap_err();
+        assert!(err.to_string().contains("seed 4"), "{err}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn target_ci_adds_replications_until_precise_enough() {
+        let scenario = small();
+        let target = TargetCi {
+            relative: 0.05,
+            max_replications: 200,
+        };
+        let outcome = run_batch(
+            &scenario,
+            &BatchSettings {
+                target: Some(target),
+                ..settings(3)
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        let report = outcome.target.unwrap();
+        assert!(report.reached, "{report:?}");
+        assert!(report.replications > 3, "{report:?}");
+        assert_eq!(
+            outcome.results.replications.len(),
+            report.replications as usize
+        );
+        let (_, _, widest) = widest_relative_half_width(&outcome.results).unwrap();
+        assert!(widest <= 0.05);
+        // The cap is respected and reported.
+        let capped = run_batch(
+            &scenario,
+            &BatchSettings {
+                target: Some(TargetCi {
+                    relative: 0.0001,
+                    max_replications: 6,
+                }),
+                ..settings(3)
+            },
+            &NoProgress,
+        )
+        .unwrap()
+        .target
+        .unwrap();
+        assert!(!capped.reached);
+        assert_eq!(capped.replications, 6);
+    }
+
+    #[test]
+    fn bad_shards_and_targets_are_refused() {
+        let scenario = small();
+        for shard in [(0, 3), (4, 3), (1, 11)] {
+            let err = run_batch(
+                &scenario,
+                &BatchSettings {
+                    shard: Some(shard),
+                    ..settings(10)
+                },
+                &NoProgress,
+            )
+            .unwrap_err();
+            assert!(matches!(err, BatchError::BadShard { .. }), "{err}");
+        }
+        let err = run_batch(
+            &scenario,
+            &BatchSettings {
+                shard: Some((1, 2)),
+                target: Some(TargetCi {
+                    relative: 0.1,
+                    max_replications: 10,
+                }),
+                ..settings(10)
+            },
+            &NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, BatchError::TargetWithShard));
+    }
+}

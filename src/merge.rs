@@ -1,0 +1,192 @@
+//! `crisis-sim merge`: combines the `results.json` of shards (`run --shard I/N`) into the results
+//! one unsharded run would have written, byte for byte. Refuses shards of different scenarios,
+//! seeds, versions or shard counts, and overlapping or missing shards, saying which.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::experiment::Results;
+use crate::output::{ParsedResults, RESULTS_FILE, parse_results};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge: give the shards' output directories or results.json files")]
+    NoInputs,
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a crisis-sim results.json: {reason}", path.display())]
+    NotResults { path: PathBuf, reason: String },
+    #[error("{} holds the results of a whole run, not a shard (made without --shard)", path.display())]
+    NotAShard { path: PathBuf },
+    #[error("{} differs from {} in {what}: {found} vs {expected}; shards must come from the same scenario, seed, version and shard count", path.display(), first.display())]
+    Mismatch {
+        path: PathBuf,
+        first: PathBuf,
+        what: &'static str,
+        found: String,
+        expected: String,
+    },
+    #[error("shard {index}/{count} is given twice: {} and {}", first.display(), second.display())]
+    Overlap {
+        index: u32,
+        count: u32,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("missing shard{} {} of {count}", if .missing.len() == 1 { "" } else { "s" }, .missing.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))]
+    Missing { missing: Vec<u32>, count: u32 },
+}
+
+/// The `results.json` an input names: the file itself, or the one inside a directory.
+pub fn results_path(input: &Path) -> PathBuf {
+    if input.is_dir() {
+        input.join(RESULTS_FILE)
+    } else {
+        input.to_path_buf()
+    }
+}
+
+/// Reads one shard's results.
+pub fn read(input: &Path) -> Result<(PathBuf, ParsedResults), MergeError> {
+    let path = results_path(input);
+    let text = std::fs::read_to_string(&path).map_err(|source| MergeError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let parsed = parse_results(&text).map_err(|reason| MergeError::NotResults {
+        path: path.clone(),
+        reason,
+    })?;
+    Ok((path, parsed))
+}
+
+/// Merges shards (already read) into whole-run results.
+pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError> {
+    let Some((first_path, first)) = shards.first() else {
+        return Err(MergeError::NoInputs);
+    };
+    let reference = first.results.shard.ok_or_else(|| MergeError::NotAShard {
+        path: first_path.clone(),
+    })?;
+    let mut by_index: BTreeMap<u32, &PathBuf> = BTreeMap::new();
+    let mut summaries = BTreeMap::new();
+    for (path, parsed) in shards {
+        let results = &parsed.results;
+        let shard = results
+            .shard
+            .ok_or_else(|| MergeError::NotAShard { path: path.clone() })?;
+        let mismatch = |what: &'static str, found: String, expected: String| MergeError::Mismatch {
+            path: path.clone(),
+            first: first_path.clone(),
+            what,
+            found,
+            expected,
+        };
+        let checks = [
+            ("version", parsed.version.clone(), first.version.clone()),
+            (
+                "scenario",
+                format!(
+                    "{} ({})",
+                    results.scenario.fingerprint, results.scenario.name
+                ),
+                format!(
+                    "{} ({})",
+                    first.results.scenario.fingerprint, first.results.scenario.name
+                ),
+            ),
+            (
+                "seed",
+                results.seed.to_string(),
+                first.results.seed.to_string(),
+            ),
+            (
+                "shard count",
+                format!(
+                    "{} of {} replications",
+                    shard.count, shard.total_replications
+                ),
+                format!(
+                    "{} of {} replications",
+                    reference.count, reference.total_replications
+                ),
+            ),
+            (
+                "policies",
+                format!(
+                    "{:?}",
+                    results.policies.iter().map(|p| &p.info).collect::<Vec<_>>()
+                ),
+                format!(
+                    "{:?}",
+                    first
+                        .results
+                        .policies
+                        .iter()
+                        .map(|p| &p.info)
+                        .collect::<Vec<_>>()
+                ),
+            ),
+            (
+                "figures",
+                format!("{:?}", results.figures),
+                format!("{:?}", first.results.figures),
+            ),
+        ];
+        for (what, found, expected) in checks {
+            if found != expected {
+                return Err(mismatch(what, found, expected));
+            }
+        }
+        if let Some(earlier) = by_index.insert(shard.index, path) {
+            return Err(MergeError::Overlap {
+                index: shard.index,
+                count: shard.count,
+                first: earlier.clone(),
+                second: path.clone(),
+            });
+        }
+        let expected: Vec<u64> = shard.replications().collect();
+        if results.replications != expected {
+            return Err(MergeError::NotResults {
+                path: path.clone(),
+                reason: format!(
+                    "shard {}/{} should hold replications {:?}, holds {:?}",
+                    shard.index,
+                    shard.count,
+                    shard.replications(),
+                    results.replications
+                ),
+            });
+        }
+        for (p, policy) in results.policies.iter().enumerate() {
+            for (r, values) in results.replications.iter().zip(&policy.values) {
+                summaries.insert((*r, p), values.clone());
+            }
+        }
+    }
+    let missing: Vec<u32> = (1..=reference.count)
+        .filter(|i| !by_index.contains_key(i))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing {
+            missing,
+            count: reference.count,
+        });
+    }
+    let all: Vec<u64> = (0..u64::from(reference.total_replications)).collect();
+    let first = &first.results;
+    Ok(Results::assemble(
+        first.scenario.clone(),
+        first.seed,
+        None,
+        first.figures.clone(),
+        first.policies.iter().map(|p| p.info.clone()).collect(),
+        &summaries,
+        &all,
+    ))
+}
