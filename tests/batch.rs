@@ -2,42 +2,26 @@
 //! refuses bad sets; a run killed midway resumes to exactly the uninterrupted results;
 //! `--target-ci` stops when precise enough; `--csv` writes both tables.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const DEFAULT: &str = include_str!("../scenarios/default.toml");
+use common::{binary, crisis_sim, scratch};
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_crisis-sim"))
+fn stderr(output: &std::process::Output) -> String {
+    common::text(&output.stderr)
 }
 
-fn crisis_sim(args: &[&str]) -> Output {
-    binary().args(args).output().expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crisis-sim-batch-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The default scenario over `days`, so debug-build tests stay quick.
+/// The default scenario over `days`, as a path string.
 fn short_scenario(dir: &Path, days: u32) -> String {
-    let path = dir.join("short.toml");
-    let text = DEFAULT.replacen("horizon_days = 372", &format!("horizon_days = {days}"), 1);
-    fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    common::path_str(&common::short_scenario(dir, days)).to_string()
 }
 
 fn p(path: &Path) -> String {
-    path.to_str().unwrap().to_string()
+    common::path_str(path).to_string()
 }
 
 fn run_ok(args: &[&str]) {

@@ -1,41 +1,10 @@
 //! The real binary, driven as a user would: run, validate, bad input, determinism.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const DEFAULT: &str = include_str!("../scenarios/default.toml");
-
-fn crisis_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crisis-sim"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crisis-sim-cli-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The default scenario shortened to `days` so debug-build tests stay quick.
-fn short_scenario(dir: &Path, days: u32) -> PathBuf {
-    let path = dir.join("short.toml");
-    let text = DEFAULT.replacen("horizon_days = 372", &format!("horizon_days = {days}"), 1);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::{DEFAULT, crisis_sim, path_str, scratch, short_scenario, text};
 
 #[test]
 fn run_prints_the_comparison_and_writes_results_json() {
