@@ -1,11 +1,13 @@
 //! The commands behind the binary, as library calls: load the scenario, run, print, write.
 //! `main.rs` only turns arguments into these options and an [`AppError`] into an exit code.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
 use crate::experiment::{ExperimentError, Results};
+use crate::log::LogPlan;
 use crate::merge::{self, MergeError};
 use crate::output::{self, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
@@ -91,6 +93,12 @@ pub struct RunOptions {
     pub target_ci: Option<f64>,
     pub max_replications: Option<u32>,
     pub csv: bool,
+    /// Write `calls.csv` (`--log calls`).
+    pub log_calls: bool,
+    /// Write `units.csv` (`--log units`).
+    pub log_units: bool,
+    /// Replications to log; the run's first when `None`.
+    pub log_replications: Option<BTreeSet<u64>>,
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
@@ -156,8 +164,21 @@ fn write_results(results: &Results, out_dir: &Path, csv: bool) -> Result<Vec<Pat
 pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppError> {
     let scenario = load_scenario(options.scenario.as_deref())?;
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
+    let replications = options.replications.unwrap_or(scenario.replications);
+    let log = (options.log_calls || options.log_units).then(|| LogPlan {
+        dir: options.out_dir.clone(),
+        calls: options.log_calls,
+        units: options.log_units,
+        replications: options.log_replications.clone().unwrap_or_else(|| {
+            // The run's first replication (a shard's first, when sharded).
+            let first = options.shard.map_or(0, |(index, count)| {
+                u64::from(index - 1) * u64::from(replications) / u64::from(count)
+            });
+            BTreeSet::from([first])
+        }),
+    });
     let settings = BatchSettings {
-        replications: options.replications.unwrap_or(scenario.replications),
+        replications,
         seed: options.seed.unwrap_or(scenario.seed),
         threads: options.threads,
         shard: options.shard,
@@ -167,6 +188,7 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
         }),
         checkpoint: Some(checkpoint.clone()),
         resume: options.resume,
+        log: log.clone(),
     };
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
@@ -211,12 +233,53 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
                 target.replications
             );
         }
+        if let Some(plan) = &log {
+            let run: BTreeSet<u64> = outcome.results.replications.iter().copied().collect();
+            let absent: Vec<String> = plan
+                .replications
+                .difference(&run)
+                .map(u64::to_string)
+                .collect();
+            if !absent.is_empty() {
+                let _ = writeln!(
+                    stdout,
+                    "\nNot logged (not part of this run): replication{} {}.",
+                    if absent.len() == 1 { "" } else { "s" },
+                    absent.join(", ")
+                );
+            }
+        }
         let _ = writeln!(stdout);
         for path in written {
             let _ = writeln!(stdout, "Wrote {}", path.display());
         }
+        for log in &outcome.logs {
+            let _ = writeln!(
+                stdout,
+                "Wrote {} ({}, {} rows)",
+                log.path.display(),
+                human_bytes(log.bytes),
+                output::format_number(log.rows as f64, 0)
+            );
+        }
     }
     Ok(outcome.results)
+}
+
+/// `1.5 MB`-style sizes.
+fn human_bytes(bytes: u64) -> String {
+    let units = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 /// `crisis-sim merge`: combine shards' results into the whole run's.
@@ -256,6 +319,12 @@ pub fn validate(path: Option<&Path>, quiet: bool, stdout: &mut dyn Write) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_like_a_person_would_say_them() {
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(12_345_678), "12.3 MB");
+    }
 
     #[test]
     fn shard_arguments() {

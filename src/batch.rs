@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::experiment::{
     self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
 };
+use crate::log::{self, LogPlan, WrittenLog};
 use crate::scenario::Scenario;
 
 /// Figures whose precision `--target-ci` controls, for every policy (where defined and != 0).
@@ -46,6 +47,9 @@ pub struct BatchSettings {
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
+    /// Per-call and per-unit logs to write. Logged replications always run (never come from
+    /// the checkpoint), so their rows exist.
+    pub log: Option<LogPlan>,
 }
 
 /// Told about progress as replications finish (called from worker threads).
@@ -77,6 +81,8 @@ pub struct TargetReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchOutcome {
     pub results: Results,
+    /// The log files written.
+    pub logs: Vec<WrittenLog>,
     /// Jobs taken from the checkpoint rather than run.
     pub resumed_jobs: usize,
     pub target: Option<TargetReport>,
@@ -108,6 +114,12 @@ pub enum BatchError {
     },
     #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
     CheckpointMismatch { path: PathBuf, what: String },
+    #[error("cannot write the logs in {}: {source}", dir.display())]
+    Log {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Runs a batch: the replications the settings select, minus those already in the checkpoint
@@ -164,14 +176,27 @@ pub fn run_batch(
     let resumed_jobs = done.len();
     let policies = scenario.policies.len();
 
+    let log_plan = settings.log.as_ref();
+    let log_error = |source| BatchError::Log {
+        dir: log_plan.map_or_else(PathBuf::new, |p| p.dir.clone()),
+        source,
+    };
+    // Logged jobs run in this process (once each), even when the checkpoint has them.
+    let logged = Mutex::new(std::collections::BTreeSet::new());
     let run_up_to = |replications: &[u64], done: &mut BTreeMap<(u64, usize), Vec<f64>>| {
         let jobs: Vec<(u64, usize)> = replications
             .iter()
             .flat_map(|&r| (0..policies).map(move |p| (r, p)))
             .collect();
         let total = jobs.len() as u64;
-        let missing: Vec<(u64, usize)> =
-            jobs.into_iter().filter(|j| !done.contains_key(j)).collect();
+        let already_logged = logged.lock().map(|l| l.clone()).unwrap_or_default();
+        let needs_log = |job: &(u64, usize)| {
+            log_plan.is_some_and(|plan| plan.logs(job.0)) && !already_logged.contains(job)
+        };
+        let missing: Vec<(u64, usize)> = jobs
+            .into_iter()
+            .filter(|j| !done.contains_key(j) || needs_log(j))
+            .collect();
         progress.set(total, total - missing.len() as u64);
         let on_done = |summary: &ReplicationSummary| {
             if let Some(writer) = &checkpoint {
@@ -180,10 +205,17 @@ pub fn run_batch(
             progress.advance();
         };
         let summaries = experiment::with_threads(settings.threads, || {
-            experiment::run_jobs(scenario, settings.seed, &missing, &on_done)
-        })?;
+            experiment::run_jobs(scenario, settings.seed, &missing, log_plan, &on_done)
+        })?
+        .map_err(log_error)?;
         for summary in summaries {
-            done.insert((summary.replication, summary.policy), summary.values);
+            let job = (summary.replication, summary.policy);
+            if needs_log(&job)
+                && let Ok(mut logged) = logged.lock()
+            {
+                logged.insert(job);
+            }
+            done.insert(job, summary.values);
         }
         if let Some(writer) = &checkpoint {
             writer.check()?;
@@ -240,8 +272,21 @@ pub fn run_batch(
             }
         }
     };
+    let logs = match log_plan {
+        None => Vec::new(),
+        Some(plan) => {
+            let jobs: Vec<(u64, usize)> = results
+                .replications
+                .iter()
+                .filter(|&&r| plan.logs(r))
+                .flat_map(|&r| (0..policies).map(move |p| (r, p)))
+                .collect();
+            log::assemble(plan, &jobs).map_err(log_error)?
+        }
+    };
     Ok(BatchOutcome {
         results,
+        logs,
         resumed_jobs,
         target,
     })

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calls::CallGenerator;
 use crate::engine;
+use crate::log::{JobLog, LogPlan};
 use crate::outcome::{FleetTotals, PoolTotals};
 use crate::scenario::{PolicySpec, Scenario};
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
@@ -263,28 +264,53 @@ pub fn run_replication(
     stats.figures(scenario, &totals, |kind| policy.policy.uses(kind))
 }
 
+/// One replication of one policy, also writing its per-call and per-unit log.
+pub fn run_replication_logged(
+    scenario: &Scenario,
+    policy: usize,
+    seed: u64,
+    replication: u64,
+    plan: &LogPlan,
+) -> std::io::Result<Vec<(FigureDef, f64)>> {
+    let spec = &scenario.policies[policy];
+    let mut stats = ReplicationStats::new(scenario);
+    let mut log = JobLog::create(plan, scenario, replication, policy)?;
+    let calls = CallGenerator::new(scenario, seed, replication);
+    let totals = engine::simulate(
+        scenario,
+        spec.policy.as_ref(),
+        calls,
+        &mut (&mut stats, &mut log),
+    );
+    log.finish()?;
+    Ok(stats.figures(scenario, &totals, |kind| spec.policy.uses(kind)))
+}
+
 /// Runs the given (replication, policy) jobs in parallel on the current rayon pool, calling
-/// `on_done` as each finishes (from worker threads, in completion order). Returns the
-/// summaries in job order.
+/// `on_done` as each finishes (from worker threads, in completion order), and logging the
+/// replications `log` names. Returns the summaries in job order.
 pub fn run_jobs(
     scenario: &Scenario,
     seed: u64,
     jobs: &[(u64, usize)],
+    log: Option<&LogPlan>,
     on_done: &(dyn Fn(&ReplicationSummary) + Sync),
-) -> Vec<ReplicationSummary> {
+) -> std::io::Result<Vec<ReplicationSummary>> {
     jobs.par_iter()
         .map(|&(replication, policy)| {
-            let values = run_replication(scenario, &scenario.policies[policy], seed, replication)
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect();
+            let figures = match log {
+                Some(plan) if plan.logs(replication) => {
+                    run_replication_logged(scenario, policy, seed, replication, plan)?
+                }
+                _ => run_replication(scenario, &scenario.policies[policy], seed, replication),
+            };
             let summary = ReplicationSummary {
                 policy,
                 replication,
-                values,
+                values: figures.into_iter().map(|(_, v)| v).collect(),
             };
             on_done(&summary);
-            summary
+            Ok(summary)
         })
         .collect()
 }
@@ -316,8 +342,9 @@ pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, Exper
         .flat_map(|&r| (0..scenario.policies.len()).map(move |p| (r, p)))
         .collect();
     let summaries = with_threads(settings.threads, || {
-        run_jobs(scenario, settings.seed, &jobs, &|_| {})
-    })?;
+        run_jobs(scenario, settings.seed, &jobs, None, &|_| {})
+    })?
+    .expect("no log, so no I/O to fail");
     let summaries = summaries
         .into_iter()
         .map(|s| ((s.replication, s.policy), s.values))
@@ -373,7 +400,7 @@ mod tests {
         // Run replications one by one, newest first, and assemble.
         let mut summaries = BTreeMap::new();
         for r in (0..4u64).rev() {
-            for s in run_jobs(&scenario, 5, &[(r, 1), (r, 0)], &|_| {}) {
+            for s in run_jobs(&scenario, 5, &[(r, 1), (r, 0)], None, &|_| {}).unwrap() {
                 summaries.insert((s.replication, s.policy), s.values);
             }
         }

@@ -57,6 +57,7 @@ pub mod calls;
 pub mod distribution;
 pub mod engine;
 pub mod experiment;
+pub mod log;
 pub mod merge;
 pub mod outcome;
 pub mod output;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crisis_sim::app::{self, RunOptions};
 use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
@@ -20,6 +20,15 @@ struct Cli {
     command: Command,
 }
 
+/// What `--log` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogKind {
+    /// calls.csv: one row per call per policy per logged replication.
+    Calls,
+    /// units.csv: one row per unit state change.
+    Units,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every policy of a scenario over many replications and compare them.
@@ -28,7 +37,8 @@ enum Command {
   crisis-sim run scenarios/default.toml --replications 30 --out out/ --csv
   crisis-sim run --target-ci 0.01                 # as many replications as 1% precision needs
   crisis-sim run city.toml -r 1000 --shard 3/8 --out part-3/   # one job of a cluster array
-  crisis-sim run city.toml -r 1000 --resume       # finish an interrupted run")]
+  crisis-sim run city.toml -r 1000 --resume       # finish an interrupted run
+  crisis-sim run --log calls,units --log-replications 0..3   # which unit served each call")]
     Run {
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
@@ -59,6 +69,12 @@ enum Command {
         /// Also write replications.csv and summary.csv.
         #[arg(long)]
         csv: bool,
+        /// Write per-call (calls.csv) and/or per-unit (units.csv) logs into --out.
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "calls,units")]
+        log: Vec<LogKind>,
+        /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].
+        #[arg(long, value_name = "SET", value_parser = crisis_sim::log::parse_replications, requires = "log")]
+        log_replications: Option<std::collections::BTreeSet<u64>>,
     },
     /// Combine the results of shards (run --shard I/N) into the whole run's results.
     #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]
@@ -100,6 +116,8 @@ fn main() -> ExitCode {
             target_ci,
             max_replications,
             csv,
+            log,
+            log_replications,
         } => app::run(
             &RunOptions {
                 scenario,
@@ -113,6 +131,9 @@ fn main() -> ExitCode {
                 target_ci,
                 max_replications,
                 csv,
+                log_calls: log.contains(&LogKind::Calls),
+                log_units: log.contains(&LogKind::Units),
+                log_replications,
             },
             &mut stdout,
         )

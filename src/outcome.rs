@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::calls::Call;
-use crate::scenario::{PoolId, ResponderKind, UnitId};
+use crate::scenario::{PoolId, ResponderKind, UnitId, ZoneId};
 
 /// One unit's part in a call: when it was sent, arrived and (is planned to) clear. Times are
 /// minutes from the simulation's start and may lie past the horizon for work still under way.
@@ -94,9 +94,60 @@ pub struct FleetTotals {
     pub police_minutes_on_eligible: f64,
 }
 
-/// Receives each call's record as the call ends (or at the horizon, for calls still open).
+/// A unit's change of state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitEventKind {
+    /// Came on duty at its home zone.
+    OnShift,
+    /// Sent to a call (from `zone`).
+    Dispatched,
+    /// Reached the call (at `zone`). Reported when the unit is sent, since the arrival time is
+    /// known then.
+    OnScene,
+    /// Finished its part of a call.
+    Cleared,
+    /// Back at its home zone after a call (`after_clear = "return"`).
+    Returned,
+    /// Went off duty.
+    OffShift,
+}
+
+impl UnitEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnShift => "on_shift",
+            Self::Dispatched => "dispatched",
+            Self::OnScene => "on_scene",
+            Self::Cleared => "cleared",
+            Self::Returned => "returned",
+            Self::OffShift => "off_shift",
+        }
+    }
+}
+
+/// One unit state change, for the per-unit log.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitEvent {
+    pub time_minutes: f64,
+    pub unit: UnitId,
+    pub pool: PoolId,
+    pub zone: ZoneId,
+    pub call_id: Option<u64>,
+    pub kind: UnitEventKind,
+}
+
+/// Receives each call's record as the call ends (or at the horizon, for calls still open), and
+/// optionally each unit's state changes.
 pub trait Observer {
     fn on_call(&mut self, record: &CallRecord);
+
+    /// A unit changed state. Observers that do not override this cost the engine nothing: the
+    /// empty default is inlined away.
+    #[inline]
+    fn on_unit_event(&mut self, event: &UnitEvent) {
+        let _ = event;
+    }
 }
 
 /// Collects every record: for tests and small runs (memory grows with calls).
@@ -106,10 +157,26 @@ impl Observer for Vec<CallRecord> {
     }
 }
 
+/// Collects every unit event: for tests (memory grows with events).
+impl Observer for (Vec<CallRecord>, Vec<UnitEvent>) {
+    fn on_call(&mut self, record: &CallRecord) {
+        self.0.push(*record);
+    }
+
+    fn on_unit_event(&mut self, event: &UnitEvent) {
+        self.1.push(*event);
+    }
+}
+
 /// Feeds two observers.
-impl<A: Observer, B: Observer> Observer for (A, B) {
+impl<A: Observer, B: Observer> Observer for (&mut A, &mut B) {
     fn on_call(&mut self, record: &CallRecord) {
         self.0.on_call(record);
         self.1.on_call(record);
+    }
+
+    fn on_unit_event(&mut self, event: &UnitEvent) {
+        self.0.on_unit_event(event);
+        self.1.on_unit_event(event);
     }
 }

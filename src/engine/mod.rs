@@ -31,7 +31,9 @@ use free_units::FreeUnits;
 
 use crate::calls::Call;
 use crate::distribution::Sampler;
-use crate::outcome::{Assignment, CallRecord, FleetTotals, Observer, Outcomes, PoolTotals};
+use crate::outcome::{
+    Assignment, CallRecord, FleetTotals, Observer, Outcomes, PoolTotals, UnitEvent, UnitEventKind,
+};
 use crate::policy::{CallContext, Policy, Route, SystemView};
 use crate::rng::{self, Purpose};
 use crate::scenario::{AfterClear, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
@@ -231,6 +233,27 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         }
     }
 
+    /// Tells the observer a unit changed state (a no-op unless the observer logs units).
+    #[inline]
+    fn unit_event(
+        &mut self,
+        unit: u32,
+        kind: UnitEventKind,
+        time: f64,
+        zone: ZoneId,
+        call_id: Option<u64>,
+    ) {
+        let pool = PoolId(self.units[unit as usize].pool);
+        self.observer.on_unit_event(&UnitEvent {
+            time_minutes: time,
+            unit: UnitId(unit),
+            pool,
+            zone,
+            call_id,
+            kind,
+        });
+    }
+
     fn schedule(&mut self, time: f64, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -313,6 +336,9 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             EventKind::UnitHome { unit } => {
                 let u = &mut self.units[unit as usize];
                 u.zone = u.home;
+                let home = u.home;
+                self.unit_event(unit, UnitEventKind::Returned, self.now, home, None);
+                let u = &self.units[unit as usize];
                 let since = u.busy_since;
                 let pool = u.pool as usize;
                 let busy = self.in_window(since, self.now);
@@ -459,6 +485,14 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let on_scene = now + travel;
         let clear = on_scene + service;
 
+        self.unit_event(unit, UnitEventKind::Dispatched, now, from, Some(call.id));
+        self.unit_event(
+            unit,
+            UnitEventKind::OnScene,
+            on_scene,
+            call.zone,
+            Some(call.id),
+        );
         let u = &mut self.units[unit as usize];
         u.state = UnitState::OnCall;
         u.busy_since = now;
@@ -504,10 +538,12 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     // ---- units becoming free -------------------------------------------------------------
 
     fn unit_clears(&mut self, unit: u32) {
-        let (slot, since, pool, kind) = {
+        let (slot, since, pool, kind, zone) = {
             let u = &self.units[unit as usize];
-            (u.call_slot, u.busy_since, u.pool as usize, u.kind)
+            (u.call_slot, u.busy_since, u.pool as usize, u.kind, u.zone)
         };
+        let call_id = self.call(slot).record.call.id;
+        self.unit_event(unit, UnitEventKind::Cleared, self.now, zone, Some(call_id));
         let busy = self.in_window(since, self.now);
         self.totals.pools[pool].busy_minutes += busy;
         if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
@@ -577,6 +613,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     }
 
     fn go_off_duty(&mut self, unit: u32) {
+        let zone = self.units[unit as usize].zone;
+        self.unit_event(unit, UnitEventKind::OffShift, self.now, zone, None);
         let since = self.units[unit as usize].duty_since;
         let pool = self.units[unit as usize].pool as usize;
         let duty = self.in_window(since, self.now);
@@ -670,6 +708,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         if u.state == UnitState::OffDuty {
             u.zone = u.home;
             u.duty_since = self.now;
+            let home = u.home;
+            self.unit_event(unit, UnitEventKind::OnShift, self.now, home, None);
             self.make_available(unit);
         }
     }

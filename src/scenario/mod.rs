@@ -96,6 +96,34 @@ impl CivilDate {
         era * 146_097 + doe - 719_468
     }
 
+    /// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    pub fn from_days_since_epoch(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Self { year, month, day }
+    }
+
+    /// ISO 8601 local date-time, to the second, `minutes` after this date's midnight.
+    pub fn timestamp(self, minutes: f64) -> String {
+        let seconds = (minutes * 60.0).round() as i64;
+        let date =
+            Self::from_days_since_epoch(self.days_since_epoch() + seconds.div_euclid(86_400));
+        let second_of_day = seconds.rem_euclid(86_400);
+        format!(
+            "{date}T{:02}:{:02}:{:02}",
+            second_of_day / 3600,
+            second_of_day / 60 % 60,
+            second_of_day % 60
+        )
+    }
+
     /// 0 = Monday ... 6 = Sunday.
     pub fn weekday_index(self) -> u8 {
         // 1970-01-01 was a Thursday (index 3).

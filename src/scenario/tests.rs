@@ -295,3 +295,26 @@ fn weekday_of_known_dates() {
     assert_eq!(date(2026, 11, 23).weekday_index(), 0); // Monday
     assert_eq!(date(2000, 2, 29).weekday_index(), 1); // Tuesday
 }
+
+#[test]
+fn dates_round_trip_and_timestamps_count_from_midnight() {
+    for days in [-800_000, -1, 0, 1, 59, 60, 10_957, 19_723, 2_932_896] {
+        assert_eq!(
+            CivilDate::from_days_since_epoch(days).days_since_epoch(),
+            days
+        );
+    }
+    let start = CivilDate {
+        year: 2024,
+        month: 2,
+        day: 28,
+    };
+    assert_eq!(start.timestamp(0.0), "2024-02-28T00:00:00");
+    assert_eq!(start.timestamp(7.0 * 60.0 + 32.25), "2024-02-28T07:32:15");
+    assert_eq!(
+        start.timestamp(1440.0 + 1.0),
+        "2024-02-29T00:01:00",
+        "leap day"
+    );
+    assert_eq!(start.timestamp(2.0 * 1440.0), "2024-03-01T00:00:00");
+}
