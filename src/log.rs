@@ -109,36 +109,57 @@ pub fn parse_replications(text: &str) -> Result<BTreeSet<u64>, String> {
     Ok(set)
 }
 
-/// The log of one (replication, policy): an [`Observer`] writing rows to part files.
-pub struct JobLog<'s> {
-    scenario: &'s Scenario,
-    start: CivilDate,
-    replication: String,
-    policy: &'s str,
-    calls: Option<csv::Writer<BufWriter<File>>>,
-    units: Option<csv::Writer<BufWriter<File>>>,
-    error: Option<csv::Error>,
+/// A name as a CSV field (quoted when it holds a comma, quote or line break).
+fn csv_field(name: &str) -> String {
+    if name.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    } else {
+        name.to_string()
+    }
 }
 
-impl<'s> JobLog<'s> {
+/// The log of one (replication, policy): an [`Observer`] writing rows to part files. Rows are
+/// formatted into one reused buffer (names escaped once), so logging allocates nothing per row.
+pub struct JobLog {
+    start: CivilDate,
+    warmup_minutes: f64,
+    /// `replication,policy,` as the start of every row.
+    prefix: String,
+    call_types: Vec<String>,
+    zones: Vec<String>,
+    pools: Vec<String>,
+    calls: Option<BufWriter<File>>,
+    units: Option<BufWriter<File>>,
+    row: Vec<u8>,
+    error: Option<io::Error>,
+}
+
+impl JobLog {
     pub fn create(
         plan: &LogPlan,
-        scenario: &'s Scenario,
+        scenario: &Scenario,
         replication: u64,
         policy: usize,
     ) -> io::Result<Self> {
         fs::create_dir_all(&plan.dir)?;
-        let open = |file: &str| -> io::Result<csv::Writer<BufWriter<File>>> {
+        let open = |file: &str| -> io::Result<BufWriter<File>> {
             let file = File::create(plan.part(file, replication, policy))?;
-            Ok(csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(BufWriter::with_capacity(1 << 16, file)))
+            Ok(BufWriter::with_capacity(1 << 16, file))
         };
         Ok(Self {
-            scenario,
             start: scenario.start_date,
-            replication: replication.to_string(),
-            policy: &scenario.policies[policy].label,
+            warmup_minutes: scenario.warmup_minutes(),
+            prefix: format!(
+                "{replication},{},",
+                csv_field(&scenario.policies[policy].label)
+            ),
+            call_types: scenario
+                .call_types
+                .iter()
+                .map(|t| csv_field(&t.name))
+                .collect(),
+            zones: scenario.zones.iter().map(|z| csv_field(&z.name)).collect(),
+            pools: scenario.pools.iter().map(|p| csv_field(&p.name)).collect(),
             calls: if plan.calls {
                 Some(open(CALLS_CSV)?)
             } else {
@@ -149,6 +170,7 @@ impl<'s> JobLog<'s> {
             } else {
                 None
             },
+            row: Vec::with_capacity(512),
             error: None,
         })
     }
@@ -156,119 +178,142 @@ impl<'s> JobLog<'s> {
     /// Flushes the part files; reports the first write error.
     pub fn finish(mut self) -> io::Result<()> {
         if let Some(err) = self.error.take() {
-            return Err(io::Error::other(err));
+            return Err(err);
         }
         for writer in [self.calls.take(), self.units.take()].into_iter().flatten() {
-            writer
-                .into_inner()
-                .map_err(|e| io::Error::other(e.to_string()))?
-                .flush()?;
+            writer.into_inner().map_err(|e| e.into_error())?.flush()?;
         }
         Ok(())
     }
 
-    fn keep(&mut self, result: Result<(), csv::Error>) {
+    fn call_row(&mut self, record: &CallRecord) -> io::Result<()> {
+        let row = &mut self.row;
+        let start = self.start;
+        row.clear();
+        row.extend_from_slice(self.prefix.as_bytes());
+        let number = |row: &mut Vec<u8>, value: Option<f64>| -> io::Result<()> {
+            if let Some(value) = value {
+                write!(row, "{value}")?;
+            }
+            row.push(b',');
+            Ok(())
+        };
+        // Minutes and the ISO time, two fields.
+        let when = |row: &mut Vec<u8>, minutes: Option<f64>| -> io::Result<()> {
+            if let Some(minutes) = minutes {
+                write!(row, "{minutes},")?;
+                start.write_timestamp(row, minutes)?;
+            } else {
+                row.push(b',');
+            }
+            row.push(b',');
+            Ok(())
+        };
+        let flag = |row: &mut Vec<u8>, value: bool| {
+            row.extend_from_slice(if value { b"true," } else { b"false," });
+        };
+        let received = record.call.received_minutes;
+        let primary = record.primary;
+        let on_scene = primary
+            .map(|a| a.on_scene_minutes)
+            .filter(|_| !record.unserved_at_horizon);
+        write!(
+            row,
+            "{},{},{},{},",
+            record.call.id,
+            self.call_types[usize::from(record.call.call_type.0)],
+            record.priority,
+            self.zones[usize::from(record.call.zone.0)]
+        )?;
+        flag(row, received < self.warmup_minutes);
+        flag(row, record.care_eligible);
+        flag(row, record.triaged_eligible);
+        flag(row, record.routed_to_care);
+        flag(row, record.overflowed_to_police);
+        when(row, Some(received))?;
+        when(row, primary.map(|a| a.dispatched_minutes))?;
+        when(row, on_scene)?;
+        when(row, record.cleared_minutes)?;
+        number(row, record.wait_minutes())?;
+        number(row, record.response_minutes())?;
+        match primary {
+            Some(a) => write!(
+                row,
+                "{},{},{},",
+                a.unit.0,
+                self.pools[usize::from(a.pool.0)],
+                a.kind.as_str()
+            )?,
+            None => row.extend_from_slice(b",,,"),
+        }
+        flag(row, record.backup_requested);
+        match record.backup {
+            Some(b) => write!(row, "{},{},", b.unit.0, b.on_scene_minutes)?,
+            None => row.extend_from_slice(b",,"),
+        }
+        let o = record.outcomes;
+        for happened in [o.arrest, o.booking, o.force, o.injury, o.er_transport] {
+            if record.unserved_at_horizon {
+                row.push(b',');
+            } else {
+                flag(row, happened);
+            }
+        }
+        row.extend_from_slice(if record.unserved_at_horizon {
+            b"true\n"
+        } else {
+            b"false\n"
+        });
+        match self.calls.as_mut() {
+            Some(writer) => writer.write_all(row),
+            None => Ok(()),
+        }
+    }
+
+    fn unit_row(&mut self, event: &UnitEvent) -> io::Result<()> {
+        let row = &mut self.row;
+        row.clear();
+        row.extend_from_slice(self.prefix.as_bytes());
+        write!(row, "{},", event.time_minutes)?;
+        self.start.write_timestamp(row, event.time_minutes)?;
+        write!(
+            row,
+            ",{},{},{},{},",
+            event.unit.0,
+            self.pools[usize::from(event.pool.0)],
+            event.kind.as_str(),
+            self.zones[usize::from(event.zone.0)]
+        )?;
+        if let Some(id) = event.call_id {
+            write!(row, "{id}")?;
+        }
+        row.push(b'\n');
+        match self.units.as_mut() {
+            Some(writer) => writer.write_all(row),
+            None => Ok(()),
+        }
+    }
+
+    fn keep(&mut self, result: io::Result<()>) {
         if let Err(err) = result {
             self.error.get_or_insert(err);
         }
     }
 }
 
-fn number(value: f64) -> String {
-    value.to_string()
-}
-
-fn optional(value: Option<f64>) -> String {
-    value.map_or_else(String::new, number)
-}
-
-impl Observer for JobLog<'_> {
+impl Observer for JobLog {
     fn on_call(&mut self, record: &CallRecord) {
-        let Some(writer) = self.calls.as_mut() else {
-            return;
-        };
-        let scenario = self.scenario;
-        let time =
-            |minutes: Option<f64>| minutes.map_or_else(String::new, |m| self.start.timestamp(m));
-        let received = record.call.received_minutes;
-        let primary = record.primary;
-        let dispatched = primary.map(|a| a.dispatched_minutes);
-        let on_scene = primary
-            .map(|a| a.on_scene_minutes)
-            .filter(|_| !record.unserved_at_horizon);
-        let outcome = |happened: bool| {
-            if record.unserved_at_horizon {
-                ""
-            } else if happened {
-                "true"
-            } else {
-                "false"
-            }
-        };
-        let o = record.outcomes;
-        let row: [String; 33] = [
-            self.replication.clone(),
-            self.policy.to_string(),
-            record.call.id.to_string(),
-            scenario.call_types[usize::from(record.call.call_type.0)]
-                .name
-                .clone(),
-            record.priority.to_string(),
-            scenario.zones[usize::from(record.call.zone.0)].name.clone(),
-            (received < scenario.warmup_minutes()).to_string(),
-            record.care_eligible.to_string(),
-            record.triaged_eligible.to_string(),
-            record.routed_to_care.to_string(),
-            record.overflowed_to_police.to_string(),
-            number(received),
-            time(Some(received)),
-            optional(dispatched),
-            time(dispatched),
-            optional(on_scene),
-            time(on_scene),
-            optional(record.cleared_minutes),
-            time(record.cleared_minutes),
-            optional(record.wait_minutes()),
-            optional(record.response_minutes()),
-            primary.map_or_else(String::new, |a| a.unit.0.to_string()),
-            primary.map_or_else(String::new, |a| {
-                scenario.pools[usize::from(a.pool.0)].name.clone()
-            }),
-            primary.map_or_else(String::new, |a| a.kind.as_str().to_string()),
-            record.backup_requested.to_string(),
-            record
-                .backup
-                .map_or_else(String::new, |b| b.unit.0.to_string()),
-            optional(record.backup.map(|b| b.on_scene_minutes)),
-            outcome(o.arrest).to_string(),
-            outcome(o.booking).to_string(),
-            outcome(o.force).to_string(),
-            outcome(o.injury).to_string(),
-            outcome(o.er_transport).to_string(),
-            record.unserved_at_horizon.to_string(),
-        ];
-        let result = writer.write_record(&row);
-        self.keep(result);
+        if self.calls.is_some() {
+            let result = self.call_row(record);
+            self.keep(result);
+        }
     }
 
     fn on_unit_event(&mut self, event: &UnitEvent) {
-        let Some(writer) = self.units.as_mut() else {
-            return;
-        };
-        let scenario = self.scenario;
-        let row: [String; 9] = [
-            self.replication.clone(),
-            self.policy.to_string(),
-            number(event.time_minutes),
-            self.start.timestamp(event.time_minutes),
-            event.unit.0.to_string(),
-            scenario.pools[usize::from(event.pool.0)].name.clone(),
-            event.kind.as_str().to_string(),
-            scenario.zones[usize::from(event.zone.0)].name.clone(),
-            event.call_id.map_or_else(String::new, |id| id.to_string()),
-        ];
-        let result = writer.write_record(&row);
-        self.keep(result);
+        if self.units.is_some() {
+            let result = self.unit_row(event);
+            self.keep(result);
+        }
     }
 }
 
@@ -298,10 +343,7 @@ pub fn assemble(plan: &LogPlan, jobs: &[(u64, usize)]) -> io::Result<Vec<Written
             writeln!(out, "{}", columns.join(","))?;
             let mut rows = 0u64;
             for &(replication, policy) in jobs {
-                let part = plan.part(file, replication, policy);
-                let mut input = File::open(&part)?;
-                rows += count_lines(&part)?;
-                io::copy(&mut input, &mut out)?;
+                rows += copy_counting_lines(&plan.part(file, replication, policy), &mut out)?;
             }
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
@@ -327,7 +369,8 @@ pub fn assemble(plan: &LogPlan, jobs: &[(u64, usize)]) -> io::Result<Vec<Written
     Ok(written)
 }
 
-fn count_lines(path: &Path) -> io::Result<u64> {
+/// Appends the file at `path` to `out`, returning how many lines it held (one pass).
+fn copy_counting_lines(path: &Path, out: &mut impl Write) -> io::Result<u64> {
     use std::io::Read;
     let mut file = File::open(path)?;
     let mut buffer = vec![0u8; 1 << 16];
@@ -338,12 +381,23 @@ fn count_lines(path: &Path) -> io::Result<u64> {
             return Ok(lines);
         }
         lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        out.write_all(&buffer[..n])?;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_escaped_only_when_needed() {
+        assert_eq!(csv_field("welfare_check"), "welfare_check");
+        assert_eq!(
+            csv_field("Call for Police, Calling"),
+            "\"Call for Police, Calling\""
+        );
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 
     #[test]
     fn replication_sets() {

@@ -112,16 +112,43 @@ impl CivilDate {
 
     /// ISO 8601 local date-time, to the second, `minutes` after this date's midnight.
     pub fn timestamp(self, minutes: f64) -> String {
+        let mut out = Vec::with_capacity(19);
+        let _ = self.write_timestamp(&mut out, minutes);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes [`CivilDate::timestamp`] without allocating.
+    pub fn write_timestamp(
+        self,
+        out: &mut impl std::io::Write,
+        minutes: f64,
+    ) -> std::io::Result<()> {
         let seconds = (minutes * 60.0).round() as i64;
         let date =
             Self::from_days_since_epoch(self.days_since_epoch() + seconds.div_euclid(86_400));
         let second_of_day = seconds.rem_euclid(86_400);
-        format!(
-            "{date}T{:02}:{:02}:{:02}",
-            second_of_day / 3600,
-            second_of_day / 60 % 60,
-            second_of_day % 60
-        )
+        // Digits by hand: this runs several times per row of a per-call log.
+        let two = |n: i64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        let year = i64::from(date.year);
+        if (0..10_000).contains(&year) {
+            let mut text = *b"0000-00-00T00:00:00";
+            text[..2].copy_from_slice(&two(year / 100));
+            text[2..4].copy_from_slice(&two(year % 100));
+            text[5..7].copy_from_slice(&two(i64::from(date.month)));
+            text[8..10].copy_from_slice(&two(i64::from(date.day)));
+            text[11..13].copy_from_slice(&two(second_of_day / 3600));
+            text[14..16].copy_from_slice(&two(second_of_day / 60 % 60));
+            text[17..19].copy_from_slice(&two(second_of_day % 60));
+            out.write_all(&text)
+        } else {
+            write!(
+                out,
+                "{date}T{:02}:{:02}:{:02}",
+                second_of_day / 3600,
+                second_of_day / 60 % 60,
+                second_of_day % 60
+            )
+        }
     }
 
     /// 0 = Monday ... 6 = Sunday.
