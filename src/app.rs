@@ -48,8 +48,12 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Scenario(_) | Self::Settings(_) | Self::Merge(_) => EXIT_BAD_INPUT,
-            Self::Batch(BatchError::CheckpointIo { .. }) => EXIT_INTERNAL,
-            Self::Batch(BatchError::Experiment(ExperimentError::Threads { .. })) => EXIT_INTERNAL,
+            // The disk or the machine failed us, not the user's input.
+            Self::Batch(
+                BatchError::CheckpointIo { .. }
+                | BatchError::Log { .. }
+                | BatchError::Experiment(ExperimentError::Threads { .. }),
+            ) => EXIT_INTERNAL,
             Self::Batch(_) => EXIT_BAD_INPUT,
             Self::Write { .. } => EXIT_INTERNAL,
         }

@@ -173,7 +173,7 @@ pub fn run_batch(
             )
         }
     };
-    let resumed_jobs = done.len();
+    let from_checkpoint: std::collections::BTreeSet<(u64, usize)> = done.keys().copied().collect();
     let policies = scenario.policies.len();
 
     let log_plan = settings.log.as_ref();
@@ -272,6 +272,14 @@ pub fn run_batch(
             }
         }
     };
+    // Jobs of the final results taken from the checkpoint (logged ones were run again).
+    let rerun = logged.lock().map(|l| l.clone()).unwrap_or_default();
+    let resumed_jobs = results
+        .replications
+        .iter()
+        .flat_map(|&r| (0..policies).map(move |p| (r, p)))
+        .filter(|job| from_checkpoint.contains(job) && !rerun.contains(job))
+        .count();
     let logs = match log_plan {
         None => Vec::new(),
         Some(plan) => {

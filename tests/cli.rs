@@ -198,3 +198,16 @@ fn help_shows_examples() {
         "{stdout}"
     );
 }
+
+#[test]
+fn an_unwritable_output_directory_exits_1_with_the_path() {
+    // Under /dev/null nothing can be created, even by root (who ignores read-only modes).
+    for extra in [&[][..], &["--log", "calls"][..]] {
+        let mut args = vec!["run", "-r", "1", "-q", "--out", "/dev/null/out"];
+        args.extend_from_slice(extra);
+        let output = crisis_sim(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("/dev/null/out"), "{stderr}");
+    }
+}
