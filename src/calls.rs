@@ -76,8 +76,8 @@ pub struct CallGenerator {
     replication_key: u64,
     /// Calls per minute for each hour of the week, Monday 00:00 first.
     rate_per_minute: [f64; 168],
-    /// Hour-of-week index of simulation hour 0.
-    first_hour_of_week: usize,
+    /// Hour of the week (0 = Monday 00:00) that `now_minutes` falls in.
+    hour_of_week: usize,
     horizon_minutes: f64,
     now_minutes: f64,
     /// Simulation hour (from 0) that `now_minutes` falls in.
@@ -98,7 +98,7 @@ impl CallGenerator {
             rng: rng::arrivals_rng(replication_key),
             replication_key,
             rate_per_minute,
-            first_hour_of_week: scenario.weekday_of_day(0) * 24,
+            hour_of_week: scenario.weekday_of_day(0) * 24,
             horizon_minutes: scenario.horizon_minutes(),
             now_minutes: 0.0,
             hour: 0,
@@ -125,8 +125,7 @@ impl Iterator for CallGenerator {
             if self.now_minutes >= self.horizon_minutes {
                 return None;
             }
-            let rate =
-                self.rate_per_minute[(self.first_hour_of_week + (self.hour % 168) as usize) % 168];
+            let rate = self.rate_per_minute[self.hour_of_week];
             let hour_end = (self.hour + 1) as f64 * 60.0;
             let capacity = rate * (hour_end - self.now_minutes);
             if remaining < capacity {
@@ -136,6 +135,11 @@ impl Iterator for CallGenerator {
             remaining -= capacity;
             self.now_minutes = hour_end;
             self.hour += 1;
+            // Advance the hour of week without a division per call.
+            self.hour_of_week += 1;
+            if self.hour_of_week == 168 {
+                self.hour_of_week = 0;
+            }
         }
         if self.now_minutes >= self.horizon_minutes {
             return None;

@@ -260,12 +260,6 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         self.events.push(Event::new(time, seq, kind));
     }
 
-    /// Minutes of `[from, to]` inside the measurement window.
-    #[inline]
-    fn in_window(&self, from: f64, to: f64) -> f64 {
-        (to.min(self.horizon) - from.max(self.warmup)).max(0.0)
-    }
-
     fn run(&mut self, mut calls: impl Iterator<Item = Call>) {
         self.start_shifts();
         let mut next_call = calls.next();
@@ -339,10 +333,9 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 let home = u.home;
                 self.unit_event(unit, UnitEventKind::Returned, self.now, home, None);
                 let u = &self.units[unit as usize];
-                let since = u.busy_since;
-                let pool = u.pool as usize;
-                let busy = self.in_window(since, self.now);
-                self.totals.pools[pool].busy_minutes += busy;
+                let (since, pool) = (u.busy_since, u.pool as usize);
+                let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+                self.totals.pools[pool].add_busy(since, now, warmup, horizon);
                 self.release(unit);
             }
             EventKind::ShiftStart { pool, block, day } => self.shift_start(pool, block, day),
@@ -544,8 +537,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         };
         let call_id = self.call(slot).record.call.id;
         self.unit_event(unit, UnitEventKind::Cleared, self.now, zone, Some(call_id));
-        let busy = self.in_window(since, self.now);
-        self.totals.pools[pool].busy_minutes += busy;
+        let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+        let busy = self.totals.pools[pool].add_busy(since, now, warmup, horizon);
         if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
             self.totals.police_minutes_on_eligible += busy;
         }
@@ -617,8 +610,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         self.unit_event(unit, UnitEventKind::OffShift, self.now, zone, None);
         let since = self.units[unit as usize].duty_since;
         let pool = self.units[unit as usize].pool as usize;
-        let duty = self.in_window(since, self.now);
-        self.totals.pools[pool].on_duty_minutes += duty;
+        let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+        self.totals.pools[pool].add_on_duty(since, now, warmup, horizon);
         self.units[unit as usize].state = UnitState::OffDuty;
     }
 
@@ -805,16 +798,15 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     /// Closes the books at the horizon: work under way counts up to it; open calls are
     /// reported (unserved if no unit reached them).
     fn finish(mut self) -> FleetTotals {
+        let (warmup, horizon) = (self.warmup, self.horizon);
         for unit in 0..self.units.len() {
             let u = &self.units[unit];
             let pool = u.pool as usize;
             if u.state != UnitState::OffDuty {
-                let duty = self.in_window(u.duty_since, self.horizon);
-                self.totals.pools[pool].on_duty_minutes += duty;
+                self.totals.pools[pool].add_on_duty(u.duty_since, horizon, warmup, horizon);
             }
             if matches!(u.state, UnitState::OnCall | UnitState::Returning) {
-                let busy = self.in_window(u.busy_since, self.horizon);
-                self.totals.pools[pool].busy_minutes += busy;
+                let busy = self.totals.pools[pool].add_busy(u.busy_since, horizon, warmup, horizon);
                 if u.state == UnitState::OnCall
                     && u.kind == ResponderKind::Police
                     && self.call(u.call_slot).record.care_eligible

@@ -267,6 +267,8 @@ pub struct ShiftBlock {
     pub length_minutes: f64,
     /// Units `0..count` of the pool work this block.
     pub count: u32,
+    /// The block's count was not given: it follows the pool's count (e.g. in a sweep).
+    pub all_units: bool,
     /// Indexed Monday first.
     pub days: [bool; 7],
 }
@@ -295,6 +297,19 @@ pub struct Pool {
 impl Pool {
     pub fn home_zone(&self, unit_in_pool: u32) -> ZoneId {
         self.home_zones[unit_in_pool as usize % self.home_zones.len()]
+    }
+
+    /// Changes the number of units (0 allowed: no program). Shift blocks that cover the whole
+    /// pool follow; blocks with an explicit count keep it, capped at the new size.
+    pub fn set_count(&mut self, count: u32) {
+        self.count = count;
+        for block in &mut self.shifts {
+            block.count = if block.all_units {
+                count
+            } else {
+                block.count.min(count)
+            };
+        }
     }
 }
 
@@ -992,6 +1007,7 @@ impl Checker {
             start_minute_of_day: start_hour * 60.0,
             length_minutes: hours * 60.0,
             count,
+            all_units: raw.count.is_none(),
             days,
         }
     }
