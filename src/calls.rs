@@ -34,7 +34,13 @@ impl Call {
 #[derive(Clone, Debug)]
 struct Categorical {
     cumulative: Vec<f64>,
+    /// `guide[k]`: the first index whose bound exceeds `k / GUIDE_SIZE`, where a search for any
+    /// `u` in `[k / GUIDE_SIZE, (k + 1) / GUIDE_SIZE)` may start: O(1) picks, exactly the
+    /// index a binary search would give.
+    guide: Vec<u32>,
 }
+
+const GUIDE_SIZE: usize = 256;
 
 impl Categorical {
     fn new(shares: impl Iterator<Item = f64>) -> Self {
@@ -49,7 +55,13 @@ impl Categorical {
         if total > 0.0 {
             cumulative.iter_mut().for_each(|c| *c /= total);
         }
-        Self { cumulative }
+        let guide = (0..GUIDE_SIZE)
+            .map(|k| {
+                let u = k as f64 / GUIDE_SIZE as f64;
+                cumulative.partition_point(|&c| c <= u) as u32
+            })
+            .collect();
+        Self { cumulative, guide }
     }
 
     /// The category of a call, from its own draw for `purpose` (none needed for one category).
@@ -63,9 +75,13 @@ impl Categorical {
 
     #[inline]
     fn pick_with(&self, u: f64) -> usize {
-        let index = self.cumulative.partition_point(|&c| c <= u);
-        // A zero-share category is never picked: skip to the next one with weight.
-        index.min(self.cumulative.len() - 1)
+        let last = self.cumulative.len() - 1;
+        let mut index = self.guide[((u * GUIDE_SIZE as f64) as usize).min(GUIDE_SIZE - 1)] as usize;
+        // A zero-share category is never picked: its bound equals the previous one.
+        while index < last && self.cumulative[index] <= u {
+            index += 1;
+        }
+        index
     }
 }
 
@@ -172,6 +188,20 @@ mod tests {
             Categorical::new([1.0].into_iter()).pick(123, Purpose::Zone),
             0
         );
+    }
+
+    #[test]
+    fn guided_picks_equal_a_binary_search() {
+        let c = Categorical::new([0.05, 0.1, 0.0, 0.16, 0.2, 0.15, 0.2, 0.05, 0.05, 0.02, 0.02].into_iter());
+        let last = c.cumulative.len() - 1;
+        for i in 0..100_000 {
+            let u = crate::rng::uniform(crate::rng::call_key(3, i), Purpose::CallType);
+            let search = c.cumulative.partition_point(|&b| b <= u).min(last);
+            assert_eq!(c.pick_with(u), search, "u = {u}");
+        }
+        for u in [0.0, 0.05, 0.15, 0.999_999_999, 1.0 - f64::EPSILON] {
+            assert_eq!(c.pick_with(u), c.cumulative.partition_point(|&b| b <= u).min(last));
+        }
     }
 
     #[test]
