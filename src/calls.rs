@@ -192,7 +192,9 @@ mod tests {
 
     #[test]
     fn guided_picks_equal_a_binary_search() {
-        let c = Categorical::new([0.05, 0.1, 0.0, 0.16, 0.2, 0.15, 0.2, 0.05, 0.05, 0.02, 0.02].into_iter());
+        let c = Categorical::new(
+            [0.05, 0.1, 0.0, 0.16, 0.2, 0.15, 0.2, 0.05, 0.05, 0.02, 0.02].into_iter(),
+        );
         let last = c.cumulative.len() - 1;
         for i in 0..100_000 {
             let u = crate::rng::uniform(crate::rng::call_key(3, i), Purpose::CallType);
@@ -200,7 +202,10 @@ mod tests {
             assert_eq!(c.pick_with(u), search, "u = {u}");
         }
         for u in [0.0, 0.05, 0.15, 0.999_999_999, 1.0 - f64::EPSILON] {
-            assert_eq!(c.pick_with(u), c.cumulative.partition_point(|&b| b <= u).min(last));
+            assert_eq!(
+                c.pick_with(u),
+                c.cumulative.partition_point(|&b| b <= u).min(last)
+            );
         }
     }
 

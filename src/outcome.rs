@@ -125,12 +125,17 @@ fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
         to -= days * 1440.0;
     }
     let mut t = from;
-    let mut hour = (t / 60.0) as u64;
+    // A multiply instead of a division, and one modulo per interval instead of one per hour:
+    // this runs for every busy interval. At an exact hour boundary the product may fall just
+    // short; the loop then adds 0.0 to the previous hour and moves on, so sums are unchanged.
+    let mut hour = (t * (1.0 / 60.0)) as u64;
+    let mut slot = (hour % 24) as usize;
     while t < to {
         let end = ((hour + 1) as f64 * 60.0).min(to);
-        by_hour[(hour % 24) as usize] += end - t;
+        by_hour[slot] += end - t;
         t = end;
         hour += 1;
+        slot = if slot == 23 { 0 } else { slot + 1 };
     }
 }
 

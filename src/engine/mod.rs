@@ -53,9 +53,91 @@ where
     I: IntoIterator<Item = Call>,
     O: Observer + ?Sized,
 {
-    let mut engine = Engine::new(scenario, policy, observer);
-    engine.run(calls.into_iter());
-    engine.finish()
+    let mut simulation = Simulation::new(scenario, policy, observer);
+    for call in calls {
+        if !simulation.push(call) {
+            break;
+        }
+    }
+    simulation.finish()
+}
+
+/// A replication fed one call at a time: several simulations can then share one generated call
+/// stream (a sweep runs every point of a replication from one stream). Gives exactly what
+/// [`simulate`] gives for the same calls.
+pub struct Simulation<'a, O: ?Sized> {
+    engine: Engine<'a, O>,
+    /// The sequence number the next arrival takes: reserved when the previous one arrived, as
+    /// if the arrival stream were one more scheduled event.
+    next_call_seq: u64,
+    /// The horizon was reached: later calls are ignored.
+    stopped: bool,
+}
+
+impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
+    pub fn new(scenario: &'a Scenario, policy: &'a dyn Policy, observer: &'a mut O) -> Self {
+        let mut engine = Engine::new(scenario, policy, observer);
+        engine.start_shifts();
+        let next_call_seq = engine.take_seq();
+        Self {
+            engine,
+            next_call_seq,
+            stopped: false,
+        }
+    }
+
+    /// Runs every event before `call`, then the call's arrival. Returns false once the horizon
+    /// is reached (the call and any later ones are not simulated).
+    pub fn push(&mut self, call: Call) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let engine = &mut self.engine;
+        while let Some(event) = engine.events.peek() {
+            if !Event::precedes(
+                event.time(),
+                event.seq,
+                call.received_minutes,
+                self.next_call_seq,
+            ) {
+                break;
+            }
+            if event.time() >= engine.horizon {
+                self.stopped = true;
+                return false;
+            }
+            engine.advance_to(event.time());
+            if let Some(event) = engine.events.pop() {
+                engine.handle(event.kind);
+            }
+        }
+        if call.received_minutes >= engine.horizon {
+            self.stopped = true;
+            return false;
+        }
+        engine.advance_to(call.received_minutes);
+        engine.arrive(call);
+        self.next_call_seq = engine.take_seq();
+        true
+    }
+
+    /// Runs the remaining events up to the horizon and closes the books.
+    pub fn finish(mut self) -> FleetTotals {
+        let engine = &mut self.engine;
+        if !self.stopped {
+            while let Some(event) = engine.events.peek() {
+                if event.time() >= engine.horizon {
+                    break;
+                }
+                engine.advance_to(event.time());
+                if let Some(event) = engine.events.pop() {
+                    engine.handle(event.kind);
+                }
+            }
+        }
+        engine.now = engine.horizon;
+        self.engine.finish()
+    }
 }
 
 /// One draw of `sampler` from the call's stream for `purpose` (no stream for a fixed value).
@@ -260,49 +342,15 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         self.events.push(Event::new(time, seq, kind));
     }
 
-    fn run(&mut self, mut calls: impl Iterator<Item = Call>) {
-        self.start_shifts();
-        let mut next_call = calls.next();
-        let mut next_call_seq = self.take_seq();
-        loop {
-            let call_first = match (&next_call, self.events.peek()) {
-                (Some(call), Some(event)) => Event::precedes(
-                    call.received_minutes,
-                    next_call_seq,
-                    event.time(),
-                    event.seq,
-                ),
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let time = if call_first {
-                next_call
-                    .as_ref()
-                    .map_or(f64::INFINITY, |c| c.received_minutes)
-            } else {
-                self.events.peek().map_or(f64::INFINITY, |e| e.time())
-            };
-            if time >= self.horizon {
-                break;
-            }
-            debug_assert!(
-                time >= self.now,
-                "time went backwards: {time} < {}",
-                self.now
-            );
-            self.now = time;
-            if call_first {
-                if let Some(call) = next_call.take() {
-                    self.arrive(call);
-                }
-                next_call = calls.next();
-                next_call_seq = self.take_seq();
-            } else if let Some(event) = self.events.pop() {
-                self.handle(event.kind);
-            }
-        }
-        self.now = self.horizon;
+    /// Moves the clock forward (never back).
+    #[inline]
+    fn advance_to(&mut self, time: f64) {
+        debug_assert!(
+            time >= self.now,
+            "time went backwards: {time} < {}",
+            self.now
+        );
+        self.now = time;
     }
 
     fn take_seq(&mut self) -> u64 {

@@ -211,3 +211,34 @@ fn a_small_sweep_finds_the_cheapest_point_meeting_the_targets() {
         crate::output::sweep_json(&sweep)
     );
 }
+
+#[test]
+fn sweep_values_equal_separate_runs_of_each_point() {
+    let scenario = small();
+    let varies = [parse_vary("care.count=3,9", &scenario).unwrap()];
+    let settings = SweepSettings {
+        replications: 2,
+        seed: 11,
+        threads: Some(2),
+        policies: vec![],
+        targets: vec![],
+    };
+    let sweep = run_sweep(&scenario, &varies, &settings, &NoProgress).unwrap();
+    let points = grid(&scenario, &varies);
+    for (x, point) in points.iter().enumerate() {
+        for (slot, spec) in point.scenario.policies.iter().enumerate() {
+            for r in 0..2u64 {
+                let alone: Vec<u64> = experiment::run_replication(&point.scenario, spec, 11, r)
+                    .into_iter()
+                    .map(|(_, v)| v.to_bits())
+                    .collect();
+                let shared: Vec<u64> = sweep.points[x].results.policies[slot].values[r as usize]
+                    [..alone.len()]
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                assert_eq!(shared, alone, "point {x}, {}, replication {r}", spec.label);
+            }
+        }
+    }
+}
