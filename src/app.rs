@@ -173,7 +173,8 @@ fn write_results(results: &Results, out_dir: &Path, csv: bool) -> Result<Vec<Pat
 
 /// `crisis-sim run`: simulate, print the comparison table to `stdout`, write `results.json`.
 pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppError> {
-    let scenario = load_scenario(options.scenario.as_deref())?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
+    scenario.report_hourly = options.hourly;
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
     let replications = options.replications.unwrap_or(scenario.replications);
     let log = (options.log_calls || options.log_units).then(|| LogPlan {
@@ -342,7 +343,8 @@ pub fn sweep(
     options: &SweepOptions,
     stdout: &mut dyn Write,
 ) -> Result<sweep::SweepResults, AppError> {
-    let scenario = load_scenario(options.scenario.as_deref())?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
+    scenario.report_hourly = options.hourly;
     let varies = options
         .varies
         .iter()

@@ -152,6 +152,7 @@ fn several_shift_blocks_staff_the_evening() {
         path_str(&scenario),
         "-r",
         "2",
+        "--hourly",
         "-q",
         "-o",
         path_str(&out),
@@ -165,6 +166,10 @@ fn several_shift_blocks_staff_the_evening() {
             .as_f64()
             .unwrap()
     };
+    assert!(
+        care.get("care.utilization_by_hour.21").is_some(),
+        "--hourly adds the profiles"
+    );
     // 3 teams work 19:00-03:00, none 03:00-07:00.
     assert!(unmet("21") < 1.0, "evening teams take calls");
     assert_eq!(unmet("05"), 1.0, "no one works before dawn");
@@ -217,4 +222,26 @@ fn bad_sweeps_exit_2_with_the_valid_names() {
     }
     let output = crisis_sim(&["sweep"]);
     assert_eq!(output.status.code(), Some(2), "--vary is required");
+}
+
+#[test]
+fn hourly_profiles_only_when_asked() {
+    let dir = scratch("nohourly");
+    let scenario = two_block_scenario(&dir);
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(output.status.success());
+    let text = fs::read_to_string(out.join("results.json")).unwrap();
+    assert!(
+        !text.contains("by_hour"),
+        "no hourly figures without --hourly"
+    );
 }

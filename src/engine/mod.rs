@@ -225,6 +225,8 @@ struct Engine<'a, O: ?Sized> {
     observer: &'a mut O,
     horizon: f64,
     warmup: f64,
+    /// Also accumulate busy and on-duty time by hour of day.
+    hourly: bool,
     now: f64,
     next_seq: u64,
     events: BinaryHeap<Event>,
@@ -293,6 +295,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             observer,
             horizon: scenario.horizon_minutes(),
             warmup: scenario.warmup_minutes(),
+            hourly: scenario.report_hourly,
             now: 0.0,
             next_seq: 0,
             events: BinaryHeap::with_capacity(units.len() * 2 + 64),
@@ -383,7 +386,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 let u = &self.units[unit as usize];
                 let (since, pool) = (u.busy_since, u.pool as usize);
                 let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
-                self.totals.pools[pool].add_busy(since, now, warmup, horizon);
+                self.totals.pools[pool].add_busy(since, now, warmup, horizon, self.hourly);
                 self.release(unit);
             }
             EventKind::ShiftStart { pool, block, day } => self.shift_start(pool, block, day),
@@ -586,7 +589,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let call_id = self.call(slot).record.call.id;
         self.unit_event(unit, UnitEventKind::Cleared, self.now, zone, Some(call_id));
         let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
-        let busy = self.totals.pools[pool].add_busy(since, now, warmup, horizon);
+        let busy = self.totals.pools[pool].add_busy(since, now, warmup, horizon, self.hourly);
         if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
             self.totals.police_minutes_on_eligible += busy;
         }
@@ -659,7 +662,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let since = self.units[unit as usize].duty_since;
         let pool = self.units[unit as usize].pool as usize;
         let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
-        self.totals.pools[pool].add_on_duty(since, now, warmup, horizon);
+        self.totals.pools[pool].add_on_duty(since, now, warmup, horizon, self.hourly);
         self.units[unit as usize].state = UnitState::OffDuty;
     }
 
@@ -802,10 +805,10 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
 
     /// Draws the outcomes, reports the record and frees the slot.
     fn end_call(&mut self, slot: u32, cleared: Option<f64>) {
-        let Some(mut active) = self.calls[slot as usize].take() else {
+        // Finish the record where it lies and report it from there: no copy of the record.
+        let Some(active) = self.calls[slot as usize].as_mut() else {
             return;
         };
-        self.free_slots.push(slot);
         let record = &mut active.record;
         record.cleared_minutes = cleared;
         let served = record
@@ -840,21 +843,29 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 er_transport: happens(p.er_transport, Purpose::ErTransport),
             };
         }
-        self.observer.on_call(&active.record);
+        self.observer.on_call(record);
+        self.calls[slot as usize] = None;
+        self.free_slots.push(slot);
     }
 
     /// Closes the books at the horizon: work under way counts up to it; open calls are
     /// reported (unserved if no unit reached them).
     fn finish(mut self) -> FleetTotals {
-        let (warmup, horizon) = (self.warmup, self.horizon);
+        let (warmup, horizon, hourly) = (self.warmup, self.horizon, self.hourly);
         for unit in 0..self.units.len() {
             let u = &self.units[unit];
             let pool = u.pool as usize;
             if u.state != UnitState::OffDuty {
-                self.totals.pools[pool].add_on_duty(u.duty_since, horizon, warmup, horizon);
+                self.totals.pools[pool].add_on_duty(u.duty_since, horizon, warmup, horizon, hourly);
             }
             if matches!(u.state, UnitState::OnCall | UnitState::Returning) {
-                let busy = self.totals.pools[pool].add_busy(u.busy_since, horizon, warmup, horizon);
+                let busy = self.totals.pools[pool].add_busy(
+                    u.busy_since,
+                    horizon,
+                    warmup,
+                    horizon,
+                    hourly,
+                );
                 if u.state == UnitState::OnCall
                     && u.kind == ResponderKind::Police
                     && self.call(u.call_slot).record.care_eligible

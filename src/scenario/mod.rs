@@ -194,6 +194,10 @@ pub struct Scenario {
     pub pools: Vec<Pool>,
     /// The first is the baseline every other is compared against.
     pub policies: Vec<PolicySpec>,
+    /// Also measure utilization and unmet eligible calls by hour of day (`--hourly`). Not read
+    /// from the file: it adds detail figures and a little work per call, so runs pay for it only
+    /// when asked.
+    pub report_hourly: bool,
 }
 
 /// Arrival intensity: `calls_per_day` on average, shaped by hour of day and day of week.
@@ -851,6 +855,7 @@ impl Checker {
             call_types,
             pools,
             policies,
+            report_hourly: false,
         })
     }
 

@@ -112,7 +112,9 @@ pub struct ReplicationStats {
     routed_to_care: u64,
     overflowed: u64,
     outcomes: OutcomeCounts,
-    /// Eligible calls by hour of day received, and those of them no care team handled.
+    /// With `report_hourly`: eligible calls by hour of day received, and those of them no care
+    /// team handled.
+    hourly: bool,
     eligible_by_hour: [u64; 24],
     eligible_unmet_by_hour: [u64; 24],
 }
@@ -142,6 +144,7 @@ impl ReplicationStats {
             routed_to_care: 0,
             overflowed: 0,
             outcomes: OutcomeCounts::default(),
+            hourly: scenario.report_hourly,
             eligible_by_hour: [0; 24],
             eligible_unmet_by_hour: [0; 24],
         }
@@ -307,8 +310,13 @@ impl ReplicationStats {
                 cost,
             );
         }
-        // Hourly profiles: when teams are short.
-        for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
+        // Hourly profiles (with `--hourly`): when teams are short.
+        let pools = if self.hourly {
+            &scenario.pools[..]
+        } else {
+            &[]
+        };
+        for (pool, pool_totals) in pools.iter().zip(&totals.pools) {
             for hour in 0..24 {
                 let on_duty = pool_totals.on_duty_by_hour[hour];
                 let utilization = if uses(pool.kind) && on_duty > 0.0 {
@@ -328,7 +336,7 @@ impl ReplicationStats {
                 );
             }
         }
-        for hour in 0..24 {
+        for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
                 &format!("eligible.unmet_share_by_hour.{hour:02}"),
                 &format!(
@@ -355,6 +363,8 @@ impl Observer for ReplicationStats {
         self.calls += 1;
         if record.care_eligible {
             self.eligible_calls += 1;
+        }
+        if record.care_eligible && self.hourly {
             let hour = (record.call.received_minutes / 60.0) as usize % 24;
             self.eligible_by_hour[hour] += 1;
             let by_care =
