@@ -11,6 +11,7 @@ use crate::log::LogPlan;
 use crate::merge::{self, MergeError};
 use crate::output::{self, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::sweep::{self, SweepError, SweepSettings};
 use crate::validate;
 
 /// Exit code for success.
@@ -35,6 +36,8 @@ pub enum AppError {
     Batch(#[from] BatchError),
     #[error(transparent)]
     Merge(#[from] MergeError),
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -55,6 +58,8 @@ impl AppError {
                 | BatchError::Experiment(ExperimentError::Threads { .. }),
             ) => EXIT_INTERNAL,
             Self::Batch(_) => EXIT_BAD_INPUT,
+            Self::Sweep(SweepError::Experiment(ExperimentError::Threads { .. })) => EXIT_INTERNAL,
+            Self::Sweep(_) => EXIT_BAD_INPUT,
             Self::Write { .. } => EXIT_INTERNAL,
         }
     }
@@ -103,6 +108,8 @@ pub struct RunOptions {
     pub log_units: bool,
     /// Replications to log; the run's first when `None`.
     pub log_replications: Option<BTreeSet<u64>>,
+    /// Also print utilization and unmet eligible calls by hour of day.
+    pub hourly: bool,
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
@@ -166,7 +173,8 @@ fn write_results(results: &Results, out_dir: &Path, csv: bool) -> Result<Vec<Pat
 
 /// `crisis-sim run`: simulate, print the comparison table to `stdout`, write `results.json`.
 pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppError> {
-    let scenario = load_scenario(options.scenario.as_deref())?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
+    scenario.report_hourly = options.hourly;
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
     let replications = options.replications.unwrap_or(scenario.replications);
     let log = (options.log_calls || options.log_units).then(|| LogPlan {
@@ -203,6 +211,9 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
     if !options.quiet {
         // A closed pipe (e.g. `| head`) is not an error worth failing the run for.
         let _ = write!(stdout, "{}", output::comparison_table(&outcome.results));
+        if options.hourly {
+            let _ = write!(stdout, "\n{}", output::hourly_table(&outcome.results));
+        }
         if let Some(shard) = outcome.results.shard {
             let range = shard.replications();
             let _ = writeln!(
@@ -306,6 +317,87 @@ pub fn merge(
         for path in written {
             let _ = writeln!(stdout, "Wrote {}", path.display());
         }
+    }
+    Ok(results)
+}
+
+/// Options of `crisis-sim sweep`.
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    pub scenario: Option<PathBuf>,
+    /// `--vary` texts, e.g. `care.count=0..=20`.
+    pub varies: Vec<String>,
+    pub policies: Vec<String>,
+    pub targets: Vec<String>,
+    pub replications: Option<u32>,
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    pub out_dir: PathBuf,
+    pub quiet: bool,
+    /// Also print the recommended point's hourly profile.
+    pub hourly: bool,
+}
+
+/// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
+pub fn sweep(
+    options: &SweepOptions,
+    stdout: &mut dyn Write,
+) -> Result<sweep::SweepResults, AppError> {
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
+    scenario.report_hourly = options.hourly;
+    let varies = options
+        .varies
+        .iter()
+        .map(|text| sweep::parse_vary(text, &scenario))
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = SweepSettings {
+        replications: options.replications.unwrap_or(scenario.replications),
+        seed: options.seed.unwrap_or(scenario.seed),
+        threads: options.threads,
+        policies: options.policies.clone(),
+        targets: options.targets.clone(),
+    };
+    let bar = Bar::new(options.quiet);
+    let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
+    bar.0.finish_and_clear();
+    let json = write_file(
+        options.out_dir.join(output::SWEEP_JSON),
+        output::sweep_json(&results).as_bytes(),
+    )?;
+    let csv_path = options.out_dir.join(output::SWEEP_CSV);
+    let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
+        path: csv_path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    let csv = write_file(csv_path, &csv_bytes)?;
+    if !options.quiet {
+        let _ = write!(stdout, "{}", output::sweep_table(&results));
+        if options.hourly {
+            // The recommended point, or the last (largest) one when there is none.
+            let x = results
+                .recommendations
+                .first()
+                .and_then(|r| r.point)
+                .unwrap_or(results.points.len() - 1);
+            let point = &results.points[x];
+            let settings: Vec<String> = point
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = write!(
+                stdout,
+                "\nAt {}: {}",
+                settings.join(", "),
+                output::hourly_table(&point.results)
+            );
+        }
+        let _ = writeln!(
+            stdout,
+            "\nWrote {}\nWrote {}",
+            json.display(),
+            csv.display()
+        );
     }
     Ok(results)
 }

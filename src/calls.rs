@@ -34,7 +34,13 @@ impl Call {
 #[derive(Clone, Debug)]
 struct Categorical {
     cumulative: Vec<f64>,
+    /// `guide[k]`: the first index whose bound exceeds `k / GUIDE_SIZE`, where a search for any
+    /// `u` in `[k / GUIDE_SIZE, (k + 1) / GUIDE_SIZE)` may start: O(1) picks, exactly the
+    /// index a binary search would give.
+    guide: Vec<u32>,
 }
+
+const GUIDE_SIZE: usize = 256;
 
 impl Categorical {
     fn new(shares: impl Iterator<Item = f64>) -> Self {
@@ -49,7 +55,13 @@ impl Categorical {
         if total > 0.0 {
             cumulative.iter_mut().for_each(|c| *c /= total);
         }
-        Self { cumulative }
+        let guide = (0..GUIDE_SIZE)
+            .map(|k| {
+                let u = k as f64 / GUIDE_SIZE as f64;
+                cumulative.partition_point(|&c| c <= u) as u32
+            })
+            .collect();
+        Self { cumulative, guide }
     }
 
     /// The category of a call, from its own draw for `purpose` (none needed for one category).
@@ -63,9 +75,13 @@ impl Categorical {
 
     #[inline]
     fn pick_with(&self, u: f64) -> usize {
-        let index = self.cumulative.partition_point(|&c| c <= u);
-        // A zero-share category is never picked: skip to the next one with weight.
-        index.min(self.cumulative.len() - 1)
+        let last = self.cumulative.len() - 1;
+        let mut index = self.guide[((u * GUIDE_SIZE as f64) as usize).min(GUIDE_SIZE - 1)] as usize;
+        // A zero-share category is never picked: its bound equals the previous one.
+        while index < last && self.cumulative[index] <= u {
+            index += 1;
+        }
+        index
     }
 }
 
@@ -76,8 +92,8 @@ pub struct CallGenerator {
     replication_key: u64,
     /// Calls per minute for each hour of the week, Monday 00:00 first.
     rate_per_minute: [f64; 168],
-    /// Hour-of-week index of simulation hour 0.
-    first_hour_of_week: usize,
+    /// Hour of the week (0 = Monday 00:00) that `now_minutes` falls in.
+    hour_of_week: usize,
     horizon_minutes: f64,
     now_minutes: f64,
     /// Simulation hour (from 0) that `now_minutes` falls in.
@@ -98,7 +114,7 @@ impl CallGenerator {
             rng: rng::arrivals_rng(replication_key),
             replication_key,
             rate_per_minute,
-            first_hour_of_week: scenario.weekday_of_day(0) * 24,
+            hour_of_week: scenario.weekday_of_day(0) * 24,
             horizon_minutes: scenario.horizon_minutes(),
             now_minutes: 0.0,
             hour: 0,
@@ -125,8 +141,7 @@ impl Iterator for CallGenerator {
             if self.now_minutes >= self.horizon_minutes {
                 return None;
             }
-            let rate =
-                self.rate_per_minute[(self.first_hour_of_week + (self.hour % 168) as usize) % 168];
+            let rate = self.rate_per_minute[self.hour_of_week];
             let hour_end = (self.hour + 1) as f64 * 60.0;
             let capacity = rate * (hour_end - self.now_minutes);
             if remaining < capacity {
@@ -136,6 +151,11 @@ impl Iterator for CallGenerator {
             remaining -= capacity;
             self.now_minutes = hour_end;
             self.hour += 1;
+            // Advance the hour of week without a division per call.
+            self.hour_of_week += 1;
+            if self.hour_of_week == 168 {
+                self.hour_of_week = 0;
+            }
         }
         if self.now_minutes >= self.horizon_minutes {
             return None;
@@ -168,6 +188,25 @@ mod tests {
             Categorical::new([1.0].into_iter()).pick(123, Purpose::Zone),
             0
         );
+    }
+
+    #[test]
+    fn guided_picks_equal_a_binary_search() {
+        let c = Categorical::new(
+            [0.05, 0.1, 0.0, 0.16, 0.2, 0.15, 0.2, 0.05, 0.05, 0.02, 0.02].into_iter(),
+        );
+        let last = c.cumulative.len() - 1;
+        for i in 0..100_000 {
+            let u = crate::rng::uniform(crate::rng::call_key(3, i), Purpose::CallType);
+            let search = c.cumulative.partition_point(|&b| b <= u).min(last);
+            assert_eq!(c.pick_with(u), search, "u = {u}");
+        }
+        for u in [0.0, 0.05, 0.15, 0.999_999_999, 1.0 - f64::EPSILON] {
+            assert_eq!(
+                c.pick_with(u),
+                c.cumulative.partition_point(|&b| b <= u).min(last)
+            );
+        }
     }
 
     #[test]

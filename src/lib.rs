@@ -65,6 +65,7 @@ pub mod policy;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 pub mod validate;
 
 pub use scenario::Scenario;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crisis_sim::app::{self, RunOptions};
+use crisis_sim::app::{self, RunOptions, SweepOptions};
 use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 
 /// Simulate sending eligible 911 crisis calls to unarmed care teams instead of police:
@@ -72,6 +72,9 @@ enum Command {
         /// Write per-call (calls.csv) and/or per-unit (units.csv) logs into --out.
         #[arg(long, value_enum, value_delimiter = ',', value_name = "calls,units")]
         log: Vec<LogKind>,
+        /// Also print utilization and unmet eligible calls by hour of day (always in results.json).
+        #[arg(long)]
+        hourly: bool,
         /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].
         #[arg(long, value_name = "SET", value_parser = crisis_sim::log::parse_replications, requires = "log")]
         log_replications: Option<std::collections::BTreeSet<u64>>,
@@ -88,6 +91,42 @@ enum Command {
         /// Also write replications.csv and summary.csv.
         #[arg(long)]
         csv: bool,
+    },
+    /// Run a grid of fleet variants and find the cheapest one that meets targets.
+    #[command(after_help = "Examples:
+  crisis-sim sweep --vary care.count=0..=20 --replications 100 \\
+      --target \"eligible.response_p90 <= 20\" --target \"police.utilization <= 0.6\"
+  crisis-sim sweep city.toml --vary care.count=4..=16:2 --vary care.shifts=day,16h,24x7 --policy care_first
+
+--vary takes POOL.count=A..=B[:STEP] | A..B | a,b,c, or POOL.shifts=24x7|day|night|16h|H-H[+H-H],...
+--target takes FIGURE <= VALUE (or <, >=, >); a point meets it only if the 95% CI bound does.")]
+    Sweep {
+        /// Scenario file (TOML); the built-in default scenario when omitted.
+        scenario: Option<PathBuf>,
+        /// A pool setting to vary (repeat for a grid), e.g. care.count=0..=20.
+        #[arg(long = "vary", value_name = "POOL.SETTING=VALUES", required = true)]
+        varies: Vec<String>,
+        /// Policy to sweep (repeatable; default: every policy but the baseline).
+        #[arg(long = "policy", value_name = "LABEL")]
+        policies: Vec<String>,
+        /// A target every recommended point must meet with 95% confidence (repeatable).
+        #[arg(long = "target", value_name = "EXPR")]
+        targets: Vec<String>,
+        /// Replications per point (overrides the scenario's [run] replications).
+        #[arg(short, long)]
+        replications: Option<u32>,
+        /// Base random seed (overrides the scenario's [run] seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores). Results are identical for any count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Directory to write sweep.json and sweep.csv into.
+        #[arg(short, long, default_value = "sweep")]
+        out: PathBuf,
+        /// Also print the recommended point's utilization and unmet eligible calls by hour.
+        #[arg(long)]
+        hourly: bool,
     },
     /// Check a scenario and print offered load and expected utilization per pool and policy.
     #[command(after_help = "Example:\n  crisis-sim validate scenarios/default.toml")]
@@ -118,6 +157,7 @@ fn main() -> ExitCode {
             csv,
             log,
             log_replications,
+            hourly,
         } => app::run(
             &RunOptions {
                 scenario,
@@ -134,6 +174,33 @@ fn main() -> ExitCode {
                 log_calls: log.contains(&LogKind::Calls),
                 log_units: log.contains(&LogKind::Units),
                 log_replications,
+                hourly,
+            },
+            &mut stdout,
+        )
+        .map(|_| ()),
+        Command::Sweep {
+            scenario,
+            varies,
+            policies,
+            targets,
+            replications,
+            seed,
+            threads,
+            out,
+            hourly,
+        } => app::sweep(
+            &SweepOptions {
+                scenario,
+                varies,
+                policies,
+                targets,
+                replications,
+                seed,
+                threads,
+                out_dir: out,
+                quiet,
+                hourly,
             },
             &mut stdout,
         )

@@ -83,6 +83,72 @@ pub struct PoolTotals {
     pub busy_minutes: f64,
     /// Minutes units were on duty, including time finishing a call after a shift ended.
     pub on_duty_minutes: f64,
+    /// `busy_minutes` by hour of day (0 = midnight to 1am).
+    pub busy_by_hour: [f64; 24],
+    /// `on_duty_minutes` by hour of day.
+    pub on_duty_by_hour: [f64; 24],
+}
+
+impl PoolTotals {
+    /// Adds busy time `[from, to]`, clipped to the window `[start, end]`, and by hour of day when
+    /// `hourly`; returns the minutes added.
+    #[inline]
+    pub fn add_busy(&mut self, from: f64, to: f64, start: f64, end: f64, hourly: bool) -> f64 {
+        let (from, to) = (from.max(start), to.min(end));
+        if to <= from {
+            return 0.0;
+        }
+        self.busy_minutes += to - from;
+        if hourly {
+            spread_by_hour(&mut self.busy_by_hour, from, to);
+        }
+        to - from
+    }
+
+    /// Adds on-duty time `[from, to]`, clipped to the window `[start, end]`, and by hour of day
+    /// when `hourly`.
+    pub fn add_on_duty(&mut self, from: f64, to: f64, start: f64, end: f64, hourly: bool) {
+        let (from, to) = (from.max(start), to.min(end));
+        if to > from {
+            self.on_duty_minutes += to - from;
+            if hourly {
+                spread_by_hour(&mut self.on_duty_by_hour, from, to);
+            }
+        }
+    }
+}
+
+/// Adds the minutes of `[from, to]` to the hour of day each falls in (minute 0 is midnight).
+/// Times are never negative here, so integer casts floor them (`f64::floor` is a libm call on
+/// this target, and this runs for every busy interval).
+#[inline]
+fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
+    debug_assert!(from >= 0.0);
+    // Most busy intervals start and end within one hour: one add, the same the loop would make.
+    let first_hour = (from * (1.0 / 60.0)) as u32;
+    if (to * (1.0 / 60.0)) as u32 == first_hour {
+        by_hour[(first_hour % 24) as usize] += to - from;
+        return;
+    }
+    // Whole days add an hour to every hour of day; do them at once (24/7 units span the run).
+    if to - from >= 1440.0 {
+        let days = ((to - from) / 1440.0) as u64 as f64;
+        by_hour.iter_mut().for_each(|h| *h += days * 60.0);
+        to -= days * 1440.0;
+    }
+    let mut t = from;
+    // A multiply instead of a division, and one modulo per interval instead of one per hour.
+    // At an exact hour boundary the product may fall just short; the loop then adds 0.0 to the
+    // previous hour and moves on, so sums are unchanged.
+    let mut hour = first_hour;
+    let mut slot = (hour % 24) as usize;
+    while t < to {
+        let end = ((hour + 1) as f64 * 60.0).min(to);
+        by_hour[slot] += end - t;
+        t = end;
+        hour += 1;
+        slot = if slot == 23 { 0 } else { slot + 1 };
+    }
 }
 
 /// What the fleet did over the measurement window (warm-up excluded).
@@ -178,5 +244,33 @@ impl<A: Observer, B: Observer> Observer for (&mut A, &mut B) {
     fn on_unit_event(&mut self, event: &UnitEvent) {
         self.0.on_unit_event(event);
         self.1.on_unit_event(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_is_spread_over_the_hours_it_covers() {
+        let mut totals = PoolTotals::default();
+        // 06:30 to 08:15 on day 0, inside a window that starts at 07:00.
+        let added = totals.add_busy(6.5 * 60.0, 8.25 * 60.0, 7.0 * 60.0, 1e9, true);
+        assert_eq!(added, 75.0);
+        assert_eq!(totals.busy_by_hour[7], 60.0);
+        assert_eq!(totals.busy_by_hour[8], 15.0);
+        assert_eq!(totals.busy_by_hour[6], 0.0);
+        // Three days and a half from 23:00: every hour gets three hours, and the last half day
+        // (23:00 to 11:00) one more hour each for hours 23 and 0 to 10.
+        totals.add_on_duty(23.0 * 60.0, 23.0 * 60.0 + 3.5 * 1440.0, 0.0, 1e9, true);
+        assert_eq!(totals.on_duty_minutes, 3.5 * 1440.0);
+        assert_eq!(totals.on_duty_by_hour[23], 4.0 * 60.0);
+        assert_eq!(totals.on_duty_by_hour[10], 4.0 * 60.0);
+        assert_eq!(totals.on_duty_by_hour[11], 3.0 * 60.0);
+        assert_eq!(totals.on_duty_by_hour.iter().sum::<f64>(), 3.5 * 1440.0);
+        // Without hourly reporting only the totals move.
+        let mut plain = PoolTotals::default();
+        plain.add_busy(0.0, 90.0, 0.0, 1e9, false);
+        assert_eq!((plain.busy_minutes, plain.busy_by_hour), (90.0, [0.0; 24]));
     }
 }

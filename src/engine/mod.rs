@@ -53,9 +53,91 @@ where
     I: IntoIterator<Item = Call>,
     O: Observer + ?Sized,
 {
-    let mut engine = Engine::new(scenario, policy, observer);
-    engine.run(calls.into_iter());
-    engine.finish()
+    let mut simulation = Simulation::new(scenario, policy, observer);
+    for call in calls {
+        if !simulation.push(call) {
+            break;
+        }
+    }
+    simulation.finish()
+}
+
+/// A replication fed one call at a time: several simulations can then share one generated call
+/// stream (a sweep runs every point of a replication from one stream). Gives exactly what
+/// [`simulate`] gives for the same calls.
+pub struct Simulation<'a, O: ?Sized> {
+    engine: Engine<'a, O>,
+    /// The sequence number the next arrival takes: reserved when the previous one arrived, as
+    /// if the arrival stream were one more scheduled event.
+    next_call_seq: u64,
+    /// The horizon was reached: later calls are ignored.
+    stopped: bool,
+}
+
+impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
+    pub fn new(scenario: &'a Scenario, policy: &'a dyn Policy, observer: &'a mut O) -> Self {
+        let mut engine = Engine::new(scenario, policy, observer);
+        engine.start_shifts();
+        let next_call_seq = engine.take_seq();
+        Self {
+            engine,
+            next_call_seq,
+            stopped: false,
+        }
+    }
+
+    /// Runs every event before `call`, then the call's arrival. Returns false once the horizon
+    /// is reached (the call and any later ones are not simulated).
+    pub fn push(&mut self, call: Call) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let engine = &mut self.engine;
+        while let Some(event) = engine.events.peek() {
+            if !Event::precedes(
+                event.time(),
+                event.seq,
+                call.received_minutes,
+                self.next_call_seq,
+            ) {
+                break;
+            }
+            if event.time() >= engine.horizon {
+                self.stopped = true;
+                return false;
+            }
+            engine.advance_to(event.time());
+            if let Some(event) = engine.events.pop() {
+                engine.handle(event.kind);
+            }
+        }
+        if call.received_minutes >= engine.horizon {
+            self.stopped = true;
+            return false;
+        }
+        engine.advance_to(call.received_minutes);
+        engine.arrive(call);
+        self.next_call_seq = engine.take_seq();
+        true
+    }
+
+    /// Runs the remaining events up to the horizon and closes the books.
+    pub fn finish(mut self) -> FleetTotals {
+        let engine = &mut self.engine;
+        if !self.stopped {
+            while let Some(event) = engine.events.peek() {
+                if event.time() >= engine.horizon {
+                    break;
+                }
+                engine.advance_to(event.time());
+                if let Some(event) = engine.events.pop() {
+                    engine.handle(event.kind);
+                }
+            }
+        }
+        engine.now = engine.horizon;
+        self.engine.finish()
+    }
 }
 
 /// One draw of `sampler` from the call's stream for `purpose` (no stream for a fixed value).
@@ -143,6 +225,8 @@ struct Engine<'a, O: ?Sized> {
     observer: &'a mut O,
     horizon: f64,
     warmup: f64,
+    /// Also accumulate busy and on-duty time by hour of day.
+    hourly: bool,
     now: f64,
     next_seq: u64,
     events: BinaryHeap<Event>,
@@ -211,6 +295,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             observer,
             horizon: scenario.horizon_minutes(),
             warmup: scenario.warmup_minutes(),
+            hourly: scenario.report_hourly,
             now: 0.0,
             next_seq: 0,
             events: BinaryHeap::with_capacity(units.len() * 2 + 64),
@@ -260,55 +345,15 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         self.events.push(Event::new(time, seq, kind));
     }
 
-    /// Minutes of `[from, to]` inside the measurement window.
+    /// Moves the clock forward (never back).
     #[inline]
-    fn in_window(&self, from: f64, to: f64) -> f64 {
-        (to.min(self.horizon) - from.max(self.warmup)).max(0.0)
-    }
-
-    fn run(&mut self, mut calls: impl Iterator<Item = Call>) {
-        self.start_shifts();
-        let mut next_call = calls.next();
-        let mut next_call_seq = self.take_seq();
-        loop {
-            let call_first = match (&next_call, self.events.peek()) {
-                (Some(call), Some(event)) => Event::precedes(
-                    call.received_minutes,
-                    next_call_seq,
-                    event.time(),
-                    event.seq,
-                ),
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let time = if call_first {
-                next_call
-                    .as_ref()
-                    .map_or(f64::INFINITY, |c| c.received_minutes)
-            } else {
-                self.events.peek().map_or(f64::INFINITY, |e| e.time())
-            };
-            if time >= self.horizon {
-                break;
-            }
-            debug_assert!(
-                time >= self.now,
-                "time went backwards: {time} < {}",
-                self.now
-            );
-            self.now = time;
-            if call_first {
-                if let Some(call) = next_call.take() {
-                    self.arrive(call);
-                }
-                next_call = calls.next();
-                next_call_seq = self.take_seq();
-            } else if let Some(event) = self.events.pop() {
-                self.handle(event.kind);
-            }
-        }
-        self.now = self.horizon;
+    fn advance_to(&mut self, time: f64) {
+        debug_assert!(
+            time >= self.now,
+            "time went backwards: {time} < {}",
+            self.now
+        );
+        self.now = time;
     }
 
     fn take_seq(&mut self) -> u64 {
@@ -339,10 +384,9 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 let home = u.home;
                 self.unit_event(unit, UnitEventKind::Returned, self.now, home, None);
                 let u = &self.units[unit as usize];
-                let since = u.busy_since;
-                let pool = u.pool as usize;
-                let busy = self.in_window(since, self.now);
-                self.totals.pools[pool].busy_minutes += busy;
+                let (since, pool) = (u.busy_since, u.pool as usize);
+                let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+                self.totals.pools[pool].add_busy(since, now, warmup, horizon, self.hourly);
                 self.release(unit);
             }
             EventKind::ShiftStart { pool, block, day } => self.shift_start(pool, block, day),
@@ -544,8 +588,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         };
         let call_id = self.call(slot).record.call.id;
         self.unit_event(unit, UnitEventKind::Cleared, self.now, zone, Some(call_id));
-        let busy = self.in_window(since, self.now);
-        self.totals.pools[pool].busy_minutes += busy;
+        let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+        let busy = self.totals.pools[pool].add_busy(since, now, warmup, horizon, self.hourly);
         if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
             self.totals.police_minutes_on_eligible += busy;
         }
@@ -617,8 +661,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         self.unit_event(unit, UnitEventKind::OffShift, self.now, zone, None);
         let since = self.units[unit as usize].duty_since;
         let pool = self.units[unit as usize].pool as usize;
-        let duty = self.in_window(since, self.now);
-        self.totals.pools[pool].on_duty_minutes += duty;
+        let (now, warmup, horizon) = (self.now, self.warmup, self.horizon);
+        self.totals.pools[pool].add_on_duty(since, now, warmup, horizon, self.hourly);
         self.units[unit as usize].state = UnitState::OffDuty;
     }
 
@@ -761,10 +805,10 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
 
     /// Draws the outcomes, reports the record and frees the slot.
     fn end_call(&mut self, slot: u32, cleared: Option<f64>) {
-        let Some(mut active) = self.calls[slot as usize].take() else {
+        // Finish the record where it lies and report it from there: no copy of the record.
+        let Some(active) = self.calls[slot as usize].as_mut() else {
             return;
         };
-        self.free_slots.push(slot);
         let record = &mut active.record;
         record.cleared_minutes = cleared;
         let served = record
@@ -799,22 +843,29 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 er_transport: happens(p.er_transport, Purpose::ErTransport),
             };
         }
-        self.observer.on_call(&active.record);
+        self.observer.on_call(record);
+        self.calls[slot as usize] = None;
+        self.free_slots.push(slot);
     }
 
     /// Closes the books at the horizon: work under way counts up to it; open calls are
     /// reported (unserved if no unit reached them).
     fn finish(mut self) -> FleetTotals {
+        let (warmup, horizon, hourly) = (self.warmup, self.horizon, self.hourly);
         for unit in 0..self.units.len() {
             let u = &self.units[unit];
             let pool = u.pool as usize;
             if u.state != UnitState::OffDuty {
-                let duty = self.in_window(u.duty_since, self.horizon);
-                self.totals.pools[pool].on_duty_minutes += duty;
+                self.totals.pools[pool].add_on_duty(u.duty_since, horizon, warmup, horizon, hourly);
             }
             if matches!(u.state, UnitState::OnCall | UnitState::Returning) {
-                let busy = self.in_window(u.busy_since, self.horizon);
-                self.totals.pools[pool].busy_minutes += busy;
+                let busy = self.totals.pools[pool].add_busy(
+                    u.busy_since,
+                    horizon,
+                    warmup,
+                    horizon,
+                    hourly,
+                );
                 if u.state == UnitState::OnCall
                     && u.kind == ResponderKind::Police
                     && self.call(u.call_slot).record.care_eligible

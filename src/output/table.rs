@@ -97,7 +97,12 @@ pub fn comparison_table(results: &Results) -> String {
         header.push(format!("{} − {baseline}", policy.label()));
     }
     let mut rows = vec![header];
-    for (f, def) in results.figures.iter().enumerate() {
+    for (f, def) in results
+        .figures
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.detail)
+    {
         let mut row = vec![def.label.clone(), def.unit.clone()];
         for policy in &results.policies {
             row.push(mean_and_interval(&policy.estimates[f]));
@@ -157,6 +162,59 @@ pub fn comparison_table(results: &Results) -> String {
             let total: usize = widths.iter().sum::<usize>() + 2 * (columns - 1);
             let _ = writeln!(out, "{}", "-".repeat(total));
         }
+    }
+    out
+}
+
+/// Hourly profiles (utilization per pool, eligible calls not handled by care), as the means
+/// over replications, one row per hour of day: when are teams short?
+pub fn hourly_table(results: &Results) -> String {
+    // Columns: every hourly figure family (key without the hour), per policy, where defined.
+    let mut families: Vec<(String, String)> = Vec::new();
+    for def in results.figures.iter().filter(|d| d.detail) {
+        if let Some(family) = def.key.strip_suffix(".00") {
+            let short = family
+                .replace(".utilization_by_hour", " util")
+                .replace("eligible.unmet_share_by_hour", "unmet eligible");
+            families.push((family.to_string(), short));
+        }
+    }
+    let mut header = vec!["hour".to_string()];
+    let mut columns: Vec<(usize, usize)> = Vec::new(); // (policy, first figure index)
+    for (p, policy) in results.policies.iter().enumerate() {
+        for (family, short) in &families {
+            let Some(first) = results.figure_index(&format!("{family}.00")) else {
+                continue;
+            };
+            // Leave out pools the policy does not use (undefined at every hour).
+            if (0..24).all(|h| policy.estimates[first + h].n == 0) {
+                continue;
+            }
+            header.push(format!("{} {short}", policy.label()));
+            columns.push((p, first));
+        }
+    }
+    let mut rows = vec![header];
+    for hour in 0..24 {
+        let mut row = vec![format!("{hour:02}:00")];
+        for &(p, first) in &columns {
+            let e = results.policies[p].estimates[first + hour];
+            row.push(format_number(e.mean, 2));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out =
+        String::from("By hour of day (means over replications; intervals are in results.json):\n");
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:>w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  "));
     }
     out
 }

@@ -194,6 +194,10 @@ pub struct Scenario {
     pub pools: Vec<Pool>,
     /// The first is the baseline every other is compared against.
     pub policies: Vec<PolicySpec>,
+    /// Also measure utilization and unmet eligible calls by hour of day (`--hourly`). Not read
+    /// from the file: it adds detail figures and a little work per call, so runs pay for it only
+    /// when asked.
+    pub report_hourly: bool,
 }
 
 /// Arrival intensity: `calls_per_day` on average, shaped by hour of day and day of week.
@@ -267,6 +271,8 @@ pub struct ShiftBlock {
     pub length_minutes: f64,
     /// Units `0..count` of the pool work this block.
     pub count: u32,
+    /// The block's count was not given: it follows the pool's count (e.g. in a sweep).
+    pub all_units: bool,
     /// Indexed Monday first.
     pub days: [bool; 7],
 }
@@ -295,6 +301,19 @@ pub struct Pool {
 impl Pool {
     pub fn home_zone(&self, unit_in_pool: u32) -> ZoneId {
         self.home_zones[unit_in_pool as usize % self.home_zones.len()]
+    }
+
+    /// Changes the number of units (0 allowed: no program). Shift blocks that cover the whole
+    /// pool follow; blocks with an explicit count keep it, capped at the new size.
+    pub fn set_count(&mut self, count: u32) {
+        self.count = count;
+        for block in &mut self.shifts {
+            block.count = if block.all_units {
+                count
+            } else {
+                block.count.min(count)
+            };
+        }
     }
 }
 
@@ -836,6 +855,7 @@ impl Checker {
             call_types,
             pools,
             policies,
+            report_hourly: false,
         })
     }
 
@@ -992,6 +1012,7 @@ impl Checker {
             start_minute_of_day: start_hour * 60.0,
             length_minutes: hours * 60.0,
             count,
+            all_units: raw.count.is_none(),
             days,
         }
     }

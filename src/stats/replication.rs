@@ -18,6 +18,10 @@ pub struct FigureDef {
     pub key: String,
     pub label: String,
     pub unit: String,
+    /// A detail figure (one hour of an hourly profile): kept in files, left out of the main
+    /// table.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub detail: bool,
 }
 
 /// Mean, median and 90th percentile of a time, in fixed memory.
@@ -108,6 +112,11 @@ pub struct ReplicationStats {
     routed_to_care: u64,
     overflowed: u64,
     outcomes: OutcomeCounts,
+    /// With `report_hourly`: eligible calls by hour of day received, and those of them no care
+    /// team handled.
+    hourly: bool,
+    eligible_by_hour: [u64; 24],
+    eligible_unmet_by_hour: [u64; 24],
 }
 
 impl ReplicationStats {
@@ -135,6 +144,9 @@ impl ReplicationStats {
             routed_to_care: 0,
             overflowed: 0,
             outcomes: OutcomeCounts::default(),
+            hourly: scenario.report_hourly,
+            eligible_by_hour: [0; 24],
+            eligible_unmet_by_hour: [0; 24],
         }
     }
 
@@ -298,6 +310,46 @@ impl ReplicationStats {
                 cost,
             );
         }
+        // Hourly profiles (with `--hourly`): when teams are short.
+        let pools = if self.hourly {
+            &scenario.pools[..]
+        } else {
+            &[]
+        };
+        for (pool, pool_totals) in pools.iter().zip(&totals.pools) {
+            for hour in 0..24 {
+                let on_duty = pool_totals.on_duty_by_hour[hour];
+                let utilization = if uses(pool.kind) && on_duty > 0.0 {
+                    pool_totals.busy_by_hour[hour] / on_duty
+                } else {
+                    f64::NAN
+                };
+                out.push_detail(
+                    &format!("{}.utilization_by_hour.{hour:02}", pool.name),
+                    &format!(
+                        "Utilization of {}, {hour:02}:00-{:02}:00",
+                        pool.name,
+                        hour + 1
+                    ),
+                    "share",
+                    utilization,
+                );
+            }
+        }
+        for hour in (0..24).filter(|_| self.hourly) {
+            out.push_detail(
+                &format!("eligible.unmet_share_by_hour.{hour:02}"),
+                &format!(
+                    "Eligible calls not handled by care, {hour:02}:00-{:02}:00",
+                    hour + 1
+                ),
+                "share",
+                share(
+                    self.eligible_unmet_by_hour[hour],
+                    self.eligible_by_hour[hour],
+                ),
+            );
+        }
         out.0
     }
 }
@@ -311,6 +363,15 @@ impl Observer for ReplicationStats {
         self.calls += 1;
         if record.care_eligible {
             self.eligible_calls += 1;
+        }
+        if record.care_eligible && self.hourly {
+            let hour = (record.call.received_minutes / 60.0) as usize % 24;
+            self.eligible_by_hour[hour] += 1;
+            let by_care =
+                !record.unserved_at_horizon && record.responder() == Some(ResponderKind::Care);
+            if !by_care {
+                self.eligible_unmet_by_hour[hour] += 1;
+            }
         }
         if record.routed_to_care {
             self.routed_to_care += 1;
@@ -356,11 +417,20 @@ struct Figures(Vec<(FigureDef, f64)>);
 
 impl Figures {
     fn push(&mut self, key: &str, label: &str, unit: &str, value: f64) {
+        self.push_def(key, label, unit, value, false);
+    }
+
+    fn push_detail(&mut self, key: &str, label: &str, unit: &str, value: f64) {
+        self.push_def(key, label, unit, value, true);
+    }
+
+    fn push_def(&mut self, key: &str, label: &str, unit: &str, value: f64, detail: bool) {
         self.0.push((
             FigureDef {
                 key: key.to_string(),
                 label: label.to_string(),
                 unit: unit.to_string(),
+                detail,
             },
             value,
         ));

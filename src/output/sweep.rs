@@ -1,0 +1,335 @@
+//! Sweep outputs: the table a budget analyst reads (one row per point), the recommendation in
+//! absolute and per-100,000-resident terms, `sweep.csv` (one row per point and swept policy)
+//! and `sweep.json` (every estimate of every point).
+
+use std::fmt::Write;
+
+use serde_json::{Map, Value, json};
+
+use super::table::format_number;
+use crate::stats::Estimate;
+use crate::sweep::{CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults};
+
+pub const SWEEP_CSV: &str = "sweep.csv";
+pub const SWEEP_JSON: &str = "sweep.json";
+
+/// The figures the table shows: targets first, then the usual answers to "how many teams?".
+fn table_figures(sweep: &SweepResults) -> Vec<String> {
+    let mut keys: Vec<String> = sweep.targets.iter().map(|t| t.figure.clone()).collect();
+    let pools_util = sweep
+        .figures
+        .iter()
+        .filter(|f| !f.detail && f.key.ends_with(".utilization"))
+        .map(|f| f.key.clone());
+    let usual = [
+        "eligible.response_p90",
+        "response_p90",
+        "eligible.care_share",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(pools_util)
+    .chain([POLICE_HOURS_FREED, "annual_cost", COST_PER_CARE_CALL].map(String::from));
+    for key in usual {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+fn cell(e: &Estimate) -> String {
+    if e.n == 0 || !e.mean.is_finite() {
+        return "n/a".to_string();
+    }
+    let decimals = if e.mean.abs() >= 1000.0 {
+        0
+    } else if e.mean.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    if e.half_width.is_finite() && e.half_width > 0.0 {
+        format!(
+            "{} ± {}",
+            format_number(e.mean, decimals),
+            format_number(e.half_width, decimals)
+        )
+    } else {
+        format_number(e.mean, decimals)
+    }
+}
+
+/// The sweep table and the recommendation, as text.
+pub fn sweep_table(sweep: &SweepResults) -> String {
+    let mut out = String::new();
+    let s = &sweep.scenario;
+    let _ = writeln!(
+        out,
+        "{} (population {}): {} points x {} replications, seed {}",
+        s.name,
+        format_number(s.population, 0),
+        sweep.points.len(),
+        sweep.replications,
+        sweep.seed
+    );
+    let _ = writeln!(
+        out,
+        "Mean ± 95% CI half-width. A point meets a target only if the whole interval does.\n"
+    );
+    let keys = table_figures(sweep);
+    for (s_index, label) in sweep.swept.iter().enumerate() {
+        let mut header: Vec<String> = sweep.varies.clone();
+        header.push("teams/100k".into());
+        for key in &keys {
+            let unit = sweep
+                .figures
+                .iter()
+                .find(|f| &f.key == key)
+                .map_or("", |f| f.unit.as_str());
+            header.push(format!("{key} ({unit})"));
+        }
+        if !sweep.targets.is_empty() {
+            header.push("meets targets".into());
+        }
+        let mut rows = vec![header];
+        for point in &sweep.points {
+            let results = &point.results;
+            let Some(policy) = results.policies.iter().find(|p| p.label() == label) else {
+                continue;
+            };
+            let mut row: Vec<String> = point.settings.iter().map(|(_, v)| v.clone()).collect();
+            let per_100k = results
+                .figure_index(CARE_TEAMS_PER_100K)
+                .map_or(f64::NAN, |f| policy.estimates[f].mean);
+            row.push(format_number(per_100k, 2));
+            for key in &keys {
+                row.push(
+                    results
+                        .figure_index(key)
+                        .map_or("n/a".to_string(), |f| cell(&policy.estimates[f])),
+                );
+            }
+            if !sweep.targets.is_empty() {
+                row.push(if point.meets[s_index] { "yes" } else { "no" }.into());
+            }
+            rows.push(row);
+        }
+        let widths: Vec<usize> = (0..rows[0].len())
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let _ = writeln!(out, "Policy {label}:");
+        for (i, row) in rows.iter().enumerate() {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", line.join("  "));
+            if i == 0 {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1))
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out.push_str(&recommendation_text(sweep));
+    out
+}
+
+/// The recommendation in words: the point, teams in absolute and per-100,000 terms, its cost.
+pub fn recommendation_text(sweep: &SweepResults) -> String {
+    let mut out = String::new();
+    if sweep.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "No --target given: add e.g. --target \"eligible.response_p90 <= 20\" to get a recommendation."
+        );
+        return out;
+    }
+    let targets: Vec<&str> = sweep.targets.iter().map(|t| t.text.as_str()).collect();
+    for recommendation in &sweep.recommendations {
+        match recommendation.point {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{}: no point meets every target with 95% confidence ({}). Widen the grid or relax a target.",
+                    recommendation.policy,
+                    targets.join("; ")
+                );
+            }
+            Some(x) => {
+                let point = &sweep.points[x];
+                let results = &point.results;
+                let policy = results
+                    .policies
+                    .iter()
+                    .find(|p| p.label() == recommendation.policy)
+                    .expect("recommended policy is in the point");
+                let estimate = |key: &str| results.figure_index(key).map(|f| policy.estimates[f]);
+                let settings: Vec<String> = point
+                    .settings
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let population = sweep.scenario.population;
+                let _ = writeln!(
+                    out,
+                    "Recommended for {} (cheapest point meeting every target with 95% confidence: {}):",
+                    recommendation.policy,
+                    targets.join("; ")
+                );
+                let _ = writeln!(out, "  {}", settings.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  {} care teams = {} per 100,000 residents (population {})",
+                    point.care_teams,
+                    format_number(f64::from(point.care_teams) / population * 100_000.0, 2),
+                    format_number(population, 0)
+                );
+                if let Some(cost) = estimate("annual_cost") {
+                    let _ = writeln!(out, "  annual fleet cost ${}", cell(&cost));
+                }
+                if let Some(freed) = estimate(POLICE_HOURS_FREED) {
+                    let _ = writeln!(out, "  police unit-hours freed {} a year", cell(&freed));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn estimate_json(e: &Estimate) -> Value {
+    json!(e)
+}
+
+/// `sweep.json`.
+pub fn sweep_json(sweep: &SweepResults) -> String {
+    let points: Vec<Value> = sweep
+        .points
+        .iter()
+        .enumerate()
+        .map(|(x, point)| {
+            let settings: Map<String, Value> = point
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            let policies: Vec<Value> = point
+                .results
+                .policies
+                .iter()
+                .map(|policy| {
+                    let estimates: Map<String, Value> = point
+                        .results
+                        .figures
+                        .iter()
+                        .zip(&policy.estimates)
+                        .map(|(f, e)| (f.key.clone(), estimate_json(e)))
+                        .collect();
+                    let meets = sweep
+                        .swept
+                        .iter()
+                        .position(|l| l == policy.label())
+                        .map(|s| point.meets[s]);
+                    json!({
+                        "label": policy.label(),
+                        "estimates": estimates,
+                        "meets_targets": meets,
+                    })
+                })
+                .collect();
+            json!({
+                "point": x,
+                "settings": settings,
+                "care_teams": point.care_teams,
+                "policies": policies,
+            })
+        })
+        .collect();
+    let recommendations: Vec<Value> = sweep
+        .recommendations
+        .iter()
+        .map(|r| {
+            json!({
+                "policy": r.policy,
+                "point": r.point,
+                "settings": r.point.map(|x| sweep.points[x].settings.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()),
+                "care_teams": r.point.map(|x| sweep.points[x].care_teams),
+                "care_teams_per_100k": r.point.map(|x| f64::from(sweep.points[x].care_teams) / sweep.scenario.population * 100_000.0),
+            })
+        })
+        .collect();
+    let document = json!({
+        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": sweep.scenario,
+        "seed": sweep.seed,
+        "replications": sweep.replications,
+        "confidence_level": crate::stats::CONFIDENCE_LEVEL,
+        "varies": sweep.varies,
+        "targets": sweep.targets.iter().map(|t| t.text.clone()).collect::<Vec<_>>(),
+        "swept_policies": sweep.swept,
+        "figures": sweep.figures,
+        "points": points,
+        "recommendations": recommendations,
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+/// `sweep.csv`: one row per point and swept policy; for each (non-hourly) figure its mean and
+/// 95% CI bounds.
+pub fn sweep_csv(sweep: &SweepResults) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let figures: Vec<(usize, &str)> = sweep
+        .figures
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.detail)
+        .map(|(i, f)| (i, f.key.as_str()))
+        .collect();
+    let mut header = vec!["point".to_string()];
+    header.extend(sweep.varies.iter().cloned());
+    header.extend(["policy", "care_teams", "meets_targets"].map(String::from));
+    for (_, key) in &figures {
+        header.extend([
+            key.to_string(),
+            format!("{key}.ci_low"),
+            format!("{key}.ci_high"),
+        ]);
+    }
+    writer.write_record(&header)?;
+    let number = |v: f64| {
+        if v.is_finite() {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
+    for (x, point) in sweep.points.iter().enumerate() {
+        for (s, label) in sweep.swept.iter().enumerate() {
+            let Some(policy) = point.results.policies.iter().find(|p| p.label() == label) else {
+                continue;
+            };
+            let mut row = vec![x.to_string()];
+            row.extend(point.settings.iter().map(|(_, v)| v.clone()));
+            row.push(label.clone());
+            row.push(point.care_teams.to_string());
+            row.push(if sweep.targets.is_empty() {
+                String::new()
+            } else {
+                point.meets[s].to_string()
+            });
+            for &(f, _) in &figures {
+                let e = policy.estimates[f];
+                row.extend([number(e.mean), number(e.ci_low), number(e.ci_high)]);
+            }
+            writer.write_record(&row)?;
+        }
+    }
+    writer.into_inner().map_err(|e| e.into_error().into())
+}

@@ -1,0 +1,597 @@
+//! `crisis-sim sweep`: how many care teams does this city need? Runs a grid of fleet variants
+//! (`--vary care.count=0..=20`, `--vary care.shifts=day,24x7`), every point with the same
+//! replication seeds (common random numbers across points and policies), checks targets *with
+//! confidence* (the 95% CI bound, not only the mean, must meet them) and names the cheapest point
+//! that meets them all, also per 100,000 residents.
+//!
+//! A policy's results depend only on the pools it uses, so each distinct (policy, pools used)
+//! combination runs once: `police_only` is not rerun at every care-team count.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::batch::Progress;
+use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
+use crate::scenario::{ResponderKind, Scenario, ShiftBlock};
+use crate::stats::{Estimate, FigureDef};
+
+/// Figures a sweep adds to every point.
+pub const CARE_TEAMS_PER_100K: &str = "care_teams_per_100k";
+pub const COST_PER_CARE_CALL: &str = "cost_per_care_call";
+pub const POLICE_HOURS_FREED: &str = "police_hours_freed_per_year";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("--vary {text}: {reason}")]
+    BadVary { text: String, reason: String },
+    #[error("--target {text}: {reason}")]
+    BadTarget { text: String, reason: String },
+    #[error("--policy {label}: no such policy in the scenario; expected one of {valid}")]
+    UnknownPolicy { label: String, valid: String },
+    #[error(transparent)]
+    Experiment(#[from] ExperimentError),
+}
+
+/// A named daily on-duty pattern for `--vary POOL.shifts=...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftPattern {
+    pub name: String,
+    /// (start hour, hours) blocks worked every day by every unit; empty means 24/7.
+    pub blocks: Vec<(f64, f64)>,
+}
+
+impl ShiftPattern {
+    /// `24x7`, `day` (07-19), `night` (19-07), `16h` (07-23), or blocks like `7-19` or
+    /// `7-19+19-3` (start-end hours; an end before the start runs past midnight).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let preset = |blocks: &[(f64, f64)]| Self {
+            name: text.to_string(),
+            blocks: blocks.to_vec(),
+        };
+        match text {
+            "24x7" | "24/7" => return Ok(preset(&[])),
+            "day" => return Ok(preset(&[(7.0, 12.0)])),
+            "night" => return Ok(preset(&[(19.0, 12.0)])),
+            "16h" => return Ok(preset(&[(7.0, 16.0)])),
+            _ => {}
+        }
+        let mut blocks = Vec::new();
+        for part in text.split('+') {
+            let hours = part.split_once('-').and_then(|(a, b)| {
+                Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+            });
+            match hours {
+                Some((start, end))
+                    if (0.0..24.0).contains(&start)
+                        && (0.0..=24.0).contains(&end)
+                        && start != end =>
+                {
+                    let length = if end > start {
+                        end - start
+                    } else {
+                        end + 24.0 - start
+                    };
+                    blocks.push((start, length));
+                }
+                _ => {
+                    return Err(format!(
+                        "expected a shift pattern: 24x7, day (7-19), night (19-7), 16h (7-23), or hours like 7-19 or 7-19+19-3; found `{text}`"
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            name: text.to_string(),
+            blocks,
+        })
+    }
+}
+
+/// One value a `--vary` takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Setting {
+    Count(u32),
+    Shifts(ShiftPattern),
+}
+
+impl Setting {
+    pub fn label(&self) -> String {
+        match self {
+            Self::Count(n) => n.to_string(),
+            Self::Shifts(pattern) => pattern.name.clone(),
+        }
+    }
+
+    fn apply(&self, scenario: &mut Scenario, pool: usize) {
+        let pool = &mut scenario.pools[pool];
+        match self {
+            Self::Count(count) => pool.set_count(*count),
+            Self::Shifts(pattern) => {
+                pool.shifts = pattern
+                    .blocks
+                    .iter()
+                    .map(|&(start, hours)| ShiftBlock {
+                        start_minute_of_day: start * 60.0,
+                        length_minutes: hours * 60.0,
+                        count: pool.count,
+                        all_units: true,
+                        days: [true; 7],
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
+/// One `--vary`: a pool's setting and the values it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vary {
+    /// `care.count`, as written.
+    pub name: String,
+    pub pool: usize,
+    pub values: Vec<Setting>,
+}
+
+/// Parses `POOL.count=0..=20`, `POOL.count=40..=60:5`, `POOL.count=2,4,8`, `POOL.shifts=day,24x7`.
+pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
+    let bad = |reason: String| SweepError::BadVary {
+        text: text.to_string(),
+        reason,
+    };
+    let pools: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
+    let (name, values) = text.split_once('=').ok_or_else(|| {
+        bad("expected POOL.count=... or POOL.shifts=..., e.g. care.count=0..=20".into())
+    })?;
+    let (pool_name, field) = name
+        .trim()
+        .rsplit_once('.')
+        .ok_or_else(|| bad("expected POOL.count or POOL.shifts before `=`".into()))?;
+    let pool = pools.iter().position(|p| *p == pool_name).ok_or_else(|| {
+        bad(format!(
+            "no pool `{pool_name}`; the scenario's pools are {}",
+            pools.join(", ")
+        ))
+    })?;
+    let values = match field {
+        "count" => parse_counts(values.trim()).map_err(bad)?,
+        "shifts" => values
+            .split(',')
+            .map(|v| ShiftPattern::parse(v.trim()).map(Setting::Shifts))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?,
+        other => {
+            return Err(bad(format!(
+                "no setting `{other}`; a sweep varies `count` or `shifts`"
+            )));
+        }
+    };
+    Ok(Vary {
+        name: name.trim().to_string(),
+        pool,
+        values,
+    })
+}
+
+fn parse_counts(text: &str) -> Result<Vec<Setting>, String> {
+    let expected = || {
+        format!(
+            "expected counts like 0..=20, 40..=60:5 (step 5), 0..20 (to 19) or 2,4,8; found `{text}`"
+        )
+    };
+    let number = |s: &str| s.trim().parse::<u32>().map_err(|_| expected());
+    let (range, step) = match text.split_once(':') {
+        Some((range, step)) => (range, number(step)?),
+        None => (text, 1),
+    };
+    let counts: Vec<u32> = if let Some((from, to)) = range.split_once("..=") {
+        (number(from)?..=number(to)?)
+            .step_by(step.max(1) as usize)
+            .collect()
+    } else if let Some((from, to)) = range.split_once("..") {
+        (number(from)?..number(to)?)
+            .step_by(step.max(1) as usize)
+            .collect()
+    } else {
+        range.split(',').map(number).collect::<Result<_, _>>()?
+    };
+    if counts.is_empty() || step == 0 {
+        return Err(expected());
+    }
+    Ok(counts.into_iter().map(Setting::Count).collect())
+}
+
+/// A point of the grid: its settings and the scenario they give.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// (`care.count`, `9`) per `--vary`, in the order given.
+    pub settings: Vec<(String, String)>,
+    pub scenario: Scenario,
+}
+
+/// The cartesian grid of the `--vary`s (the first given varies slowest).
+pub fn grid(base: &Scenario, varies: &[Vary]) -> Vec<Point> {
+    let mut points = vec![Point {
+        settings: Vec::new(),
+        scenario: base.clone(),
+    }];
+    for vary in varies {
+        points = points
+            .into_iter()
+            .flat_map(|point| {
+                vary.values.iter().map(move |value| {
+                    let mut next = point.clone();
+                    value.apply(&mut next.scenario, vary.pool);
+                    next.settings.push((vary.name.clone(), value.label()));
+                    next
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// A condition on a figure, e.g. `eligible.response_p90 <= 20`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub text: String,
+    pub figure: String,
+    pub op: Op,
+    pub value: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+}
+
+impl Target {
+    /// Parses `FIGURE OP VALUE`; `figures` are the valid names (listed in the error).
+    pub fn parse(text: &str, figures: &[FigureDef]) -> Result<Self, SweepError> {
+        let valid = || {
+            figures
+                .iter()
+                .filter(|f| !f.detail)
+                .map(|f| f.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let bad = |reason: String| SweepError::BadTarget {
+            text: text.to_string(),
+            reason,
+        };
+        let (figure, op, value) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
+            .iter()
+            .find_map(|(symbol, op)| {
+                text.split_once(symbol)
+                    .map(|(figure, value)| (figure.trim(), *op, value.trim()))
+            })
+            .ok_or_else(|| bad(format!("expected FIGURE <= VALUE (or <, >=, >), e.g. \"eligible.response_p90 <= 20\"; figures: {}", valid())))?;
+        if !figures.iter().any(|f| f.key == figure) {
+            return Err(bad(format!("no figure `{figure}`; figures: {}", valid())));
+        }
+        let value = value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                bad(format!(
+                    "expected a number after the comparison, found `{value}`"
+                ))
+            })?;
+        Ok(Self {
+            text: text.to_string(),
+            figure: figure.to_string(),
+            op,
+            value,
+        })
+    }
+
+    /// Met with 95% confidence: the interval's far bound meets it (an estimate with no interval
+    /// or no value does not).
+    pub fn met_by(&self, e: &Estimate) -> bool {
+        match self.op {
+            Op::Le => e.ci_high <= self.value,
+            Op::Lt => e.ci_high < self.value,
+            Op::Ge => e.ci_low >= self.value,
+            Op::Gt => e.ci_low > self.value,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSettings {
+    pub replications: u32,
+    pub seed: u64,
+    pub threads: Option<usize>,
+    /// Labels of the policies to sweep; empty = every policy but the baseline.
+    pub policies: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+/// One point's results: the baseline and the swept policies, with the sweep's derived figures.
+#[derive(Clone, Debug)]
+pub struct PointResults {
+    pub settings: Vec<(String, String)>,
+    /// Care teams in the point's fleet (all care pools).
+    pub care_teams: u32,
+    pub results: Results,
+    /// Per swept policy (in `SweepResults::swept` order): meets every target with confidence.
+    pub meets: Vec<bool>,
+}
+
+/// The cheapest point meeting every target, for one swept policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recommendation {
+    pub policy: String,
+    pub point: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SweepResults {
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    pub replications: u32,
+    pub varies: Vec<String>,
+    pub targets: Vec<Target>,
+    /// Labels of the swept policies.
+    pub swept: Vec<String>,
+    pub figures: Vec<FigureDef>,
+    pub points: Vec<PointResults>,
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// The figure list of a sweep point: the run's figures plus the sweep's derived ones.
+pub fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
+    let mut figures = experiment::figure_defs(scenario);
+    let def = |key: &str, label: &str, unit: &str| FigureDef {
+        key: key.to_string(),
+        label: label.to_string(),
+        unit: unit.to_string(),
+        detail: false,
+    };
+    figures.push(def(
+        CARE_TEAMS_PER_100K,
+        "Care teams per 100,000 residents",
+        "teams",
+    ));
+    figures.push(def(
+        COST_PER_CARE_CALL,
+        "Cost per call handled by care",
+        "$",
+    ));
+    figures.push(def(POLICE_HOURS_FREED, "Police unit-hours freed", "h/yr"));
+    figures
+}
+
+/// Runs the sweep.
+pub fn run_sweep(
+    base: &Scenario,
+    varies: &[Vary],
+    settings: &SweepSettings,
+    progress: &dyn Progress,
+) -> Result<SweepResults, SweepError> {
+    if settings.replications == 0 {
+        return Err(ExperimentError::ZeroReplications.into());
+    }
+    let labels: Vec<&str> = base.policies.iter().map(|p| p.label.as_str()).collect();
+    let swept: Vec<usize> = if settings.policies.is_empty() {
+        (1..base.policies.len()).collect()
+    } else {
+        settings
+            .policies
+            .iter()
+            .map(|label| {
+                labels
+                    .iter()
+                    .position(|l| l == label)
+                    .ok_or_else(|| SweepError::UnknownPolicy {
+                        label: label.clone(),
+                        valid: labels.join(", "),
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let swept = if swept.is_empty() { vec![0] } else { swept };
+    // The baseline always runs: the freed police hours are measured against it.
+    let mut run_policies = vec![0];
+    run_policies.extend(swept.iter().copied().filter(|&p| p != 0));
+
+    let figures = sweep_figures(base);
+    let targets = settings
+        .targets
+        .iter()
+        .map(|t| Target::parse(t, &figures))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = grid(base, varies);
+
+    // One job per distinct (policy, pools it uses, replication).
+    let signature = |point: &Point, policy: usize| {
+        let spec = &point.scenario.policies[policy];
+        let pools: Vec<String> = point
+            .scenario
+            .pools
+            .iter()
+            .filter(|pool| spec.policy.uses(pool.kind))
+            .map(|pool| format!("{pool:?}"))
+            .collect();
+        format!("{}|{}", spec.label, pools.join("|"))
+    };
+    let mut representative: BTreeMap<String, usize> = BTreeMap::new();
+    let mut key_of: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    for (x, point) in points.iter().enumerate() {
+        for &p in &run_policies {
+            let key = signature(point, p);
+            representative.entry(key.clone()).or_insert(x);
+            key_of.insert((x, p), key);
+        }
+    }
+    let jobs: Vec<(&String, usize, usize, u64)> = representative
+        .iter()
+        .flat_map(|(key, &x)| {
+            let policy = run_policies
+                .iter()
+                .copied()
+                .find(|&p| key_of[&(x, p)] == *key)
+                .unwrap_or(0);
+            (0..u64::from(settings.replications)).map(move |r| (key, x, policy, r))
+        })
+        .collect();
+    progress.set(jobs.len() as u64, 0);
+    let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
+        jobs.par_iter()
+            .map(|&(_, x, p, r)| {
+                let scenario = &points[x].scenario;
+                let figures =
+                    experiment::run_replication(scenario, &scenario.policies[p], settings.seed, r);
+                progress.advance();
+                figures.into_iter().map(|(_, v)| v).collect()
+            })
+            .collect()
+    })?;
+    let by_job: BTreeMap<(&String, u64), &Vec<f64>> = jobs
+        .iter()
+        .zip(&values)
+        .map(|(&(key, _, _, r), v)| ((key, r), v))
+        .collect();
+
+    let index = |key: &str| figures.iter().position(|f| f.key == key);
+    let (calls_f, care_share_f, eligible_hours_f) = (
+        index("calls"),
+        index("care_share"),
+        index("police_hours_on_eligible_per_year"),
+    );
+    let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
+    let mut point_results = Vec::with_capacity(points.len());
+    for (x, point) in points.iter().enumerate() {
+        let scenario = &point.scenario;
+        let care_cost_fs: Vec<usize> = scenario
+            .pools
+            .iter()
+            .filter(|pool| pool.kind == ResponderKind::Care)
+            .filter_map(|pool| index(&format!("{}.annual_cost", pool.name)))
+            .collect();
+        let care_teams: u32 = scenario
+            .pools
+            .iter()
+            .filter(|pool| pool.kind == ResponderKind::Care)
+            .map(|pool| pool.count)
+            .sum();
+        let year_factor = 365.0 / scenario.measured_days();
+        let mut summaries = BTreeMap::new();
+        for (slot, &p) in run_policies.iter().enumerate() {
+            for &r in &replications {
+                let mut row = by_job[&(&key_of[&(x, p)], r)].clone();
+                let baseline = by_job[&(&key_of[&(x, 0)], r)];
+                let get = |v: &[f64], f: Option<usize>| f.map_or(f64::NAN, |f| v[f]);
+                let uses_care = scenario.policies[p].policy.uses(ResponderKind::Care);
+                let teams = if uses_care {
+                    f64::from(care_teams)
+                } else {
+                    0.0
+                };
+                let care_calls_per_year =
+                    get(&row, care_share_f) * get(&row, calls_f) * year_factor;
+                let care_cost: f64 = care_cost_fs.iter().map(|&f| row[f]).sum();
+                row.push(teams / scenario.population * 100_000.0);
+                row.push(if care_calls_per_year > 0.0 {
+                    care_cost / care_calls_per_year
+                } else {
+                    f64::NAN
+                });
+                row.push(get(baseline, eligible_hours_f) - get(&row, eligible_hours_f));
+                summaries.insert((r, slot), row);
+            }
+        }
+        let mut info = ScenarioInfo::of(scenario);
+        info.fingerprint = format!(
+            "{}+{}",
+            base.fingerprint,
+            point
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let results = Results::assemble(
+            info,
+            settings.seed,
+            None,
+            figures.clone(),
+            run_policies
+                .iter()
+                .map(|&p| PolicyInfo::of(&scenario.policies[p]))
+                .collect(),
+            &summaries,
+            &replications,
+        );
+        let meets = swept
+            .iter()
+            .map(|&p| {
+                let slot = run_policies.iter().position(|&q| q == p).unwrap_or(0);
+                targets.iter().all(|t| {
+                    results
+                        .figure_index(&t.figure)
+                        .is_some_and(|f| t.met_by(&results.policies[slot].estimates[f]))
+                })
+            })
+            .collect();
+        point_results.push(PointResults {
+            settings: point.settings.clone(),
+            care_teams,
+            results,
+            meets,
+        });
+    }
+
+    let cost = figures.iter().position(|f| f.key == "annual_cost");
+    let recommendations = swept
+        .iter()
+        .enumerate()
+        .map(|(s, &p)| {
+            let slot = run_policies.iter().position(|&q| q == p).unwrap_or(0);
+            let point = if targets.is_empty() {
+                None
+            } else {
+                point_results
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pr)| pr.meets[s])
+                    .min_by(|(_, a), (_, b)| {
+                        let c = |pr: &PointResults| {
+                            cost.map_or(f64::INFINITY, |f| {
+                                pr.results.policies[slot].estimates[f].mean
+                            })
+                        };
+                        c(a).total_cmp(&c(b))
+                    })
+                    .map(|(x, _)| x)
+            };
+            Recommendation {
+                policy: base.policies[p].label.clone(),
+                point,
+            }
+        })
+        .collect();
+    Ok(SweepResults {
+        scenario: ScenarioInfo::of(base),
+        seed: settings.seed,
+        replications: settings.replications,
+        varies: varies.iter().map(|v| v.name.clone()).collect(),
+        targets,
+        swept: swept
+            .iter()
+            .map(|&p| base.policies[p].label.clone())
+            .collect(),
+        figures,
+        points: point_results,
+        recommendations,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! `crisis-sim sweep` through the real binary: the issue's examples work as written, outputs
+//! have the documented shape, several shift blocks per pool are honoured, bad input exits 2.
+
+mod common;
+
+use std::fs;
+
+use common::{DEFAULT, crisis_sim, path_str, scratch, text};
+
+/// The default city over 20 days, with a care pool of two shift blocks: 07:00-19:00 with all
+/// teams and 19:00-03:00 with 3 of them.
+fn two_block_scenario(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = DEFAULT
+        .replacen("horizon_days = 372", "horizon_days = 20", 1)
+        .replacen(
+            "[[fleet.shifts]]\nstart_hour = 7\nhours = 16\n",
+            "[[fleet.shifts]]\nstart_hour = 7\nhours = 12\n\n[[fleet.shifts]]\nstart_hour = 19\nhours = 8\ncount = 3\n",
+            1,
+        );
+    assert!(
+        text.contains("count = 3\n"),
+        "the default scenario's care shift changed"
+    );
+    let path = dir.join("two-blocks.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn sweep_writes_the_grid_and_recommends_the_cheapest_point() {
+    let dir = scratch("sweep");
+    let scenario = two_block_scenario(&dir);
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "care.count=2..=8:3",
+        "--vary",
+        "care.shifts=day,24x7",
+        "--policy",
+        "care_first",
+        "--replications",
+        "3",
+        "--target",
+        "eligible.response_p90 <= 30",
+        "--target",
+        "police.utilization <= 0.9",
+        "--hourly",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for expected in [
+        "Policy care_first:",
+        "teams/100k",
+        "meets targets",
+        "Recommended for care_first",
+        "per 100,000 residents (population 400,000)",
+        "By hour of day",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..6],
+        &[
+            "point",
+            "care.count",
+            "care.shifts",
+            "policy",
+            "care_teams",
+            "meets_targets"
+        ]
+    );
+    assert!(
+        header.contains(&"eligible.response_p90.ci_high")
+            && header.contains(&"care_teams_per_100k")
+    );
+    assert_eq!(lines.count(), 3 * 2, "one row per point");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let points = json["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    assert_eq!(points[0]["settings"]["care.count"], "2");
+    assert_eq!(points[0]["settings"]["care.shifts"], "day");
+    let recommendation = &json["recommendations"][0];
+    assert_eq!(recommendation["policy"], "care_first");
+    let x = recommendation["point"]
+        .as_u64()
+        .expect("a point meets these loose targets") as usize;
+    // The recommended point meets both targets at the CI bound, and no cheaper point does.
+    let care_first = |point: &serde_json::Value| -> serde_json::Value {
+        point["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["label"] == "care_first")
+            .unwrap()
+            .clone()
+    };
+    let chosen = care_first(&points[x]);
+    assert!(
+        chosen["estimates"]["eligible.response_p90"]["ci_high"]
+            .as_f64()
+            .unwrap()
+            <= 30.0
+    );
+    assert!(
+        chosen["estimates"]["police.utilization"]["ci_high"]
+            .as_f64()
+            .unwrap()
+            <= 0.9
+    );
+    let cost = |p: &serde_json::Value| p["estimates"]["annual_cost"]["mean"].as_f64().unwrap();
+    for point in points {
+        let policy = care_first(point);
+        if policy["meets_targets"] == true {
+            assert!(cost(&policy) >= cost(&chosen));
+        }
+    }
+    // Hourly profiles are in the files: the evening block keeps 3 teams on duty at 20:00, and
+    // with the "day" pattern no team works at 20:00 so every eligible call then goes unmet.
+    let day_point = care_first(&points[0]);
+    assert_eq!(
+        day_point["estimates"]["eligible.unmet_share_by_hour.20"]["mean"],
+        1.0
+    );
+    assert!(
+        day_point["estimates"]["care.utilization_by_hour.12"]["mean"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[test]
+fn several_shift_blocks_staff_the_evening() {
+    let dir = scratch("blocks");
+    let scenario = two_block_scenario(&dir);
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "--hourly",
+        "-q",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let care = &json["policies"][1]["estimates"];
+    let unmet = |hour: &str| {
+        care[format!("eligible.unmet_share_by_hour.{hour}")]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        care.get("care.utilization_by_hour.21").is_some(),
+        "--hourly adds the profiles"
+    );
+    // 3 teams work 19:00-03:00, none 03:00-07:00.
+    assert!(unmet("21") < 1.0, "evening teams take calls");
+    assert_eq!(unmet("05"), 1.0, "no one works before dawn");
+    assert!(
+        care["care.utilization_by_hour.21"]["mean"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[test]
+fn bad_sweeps_exit_2_with_the_valid_names() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["sweep", "--vary", "vans.count=1..=3"],
+            "pools are police, care",
+        ),
+        (&["sweep", "--vary", "care.count=many"], "expected counts"),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "care.count=1,2",
+                "--target",
+                "eligible.p90 <= 20",
+            ],
+            "eligible.response_p90",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "care.count=1,2",
+                "--target",
+                "police.utilization about 0.6",
+            ],
+            "expected FIGURE <= VALUE",
+        ),
+        (
+            &["sweep", "--vary", "care.count=1,2", "--policy", "care_last"],
+            "expected one of police_only, care_first",
+        ),
+    ];
+    for (args, says) in cases {
+        let output = crisis_sim(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let output = crisis_sim(&["sweep"]);
+    assert_eq!(output.status.code(), Some(2), "--vary is required");
+}
+
+#[test]
+fn hourly_profiles_only_when_asked() {
+    let dir = scratch("nohourly");
+    let scenario = two_block_scenario(&dir);
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(output.status.success());
+    let text = fs::read_to_string(out.join("results.json")).unwrap();
+    assert!(
+        !text.contains("by_hour"),
+        "no hourly figures without --hourly"
+    );
+}
