@@ -39,25 +39,7 @@ fn table_figures(sweep: &SweepResults) -> Vec<String> {
 }
 
 fn cell(e: &Estimate) -> String {
-    if e.n == 0 || !e.mean.is_finite() {
-        return "n/a".to_string();
-    }
-    let decimals = if e.mean.abs() >= 1000.0 {
-        0
-    } else if e.mean.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    if e.half_width.is_finite() && e.half_width > 0.0 {
-        format!(
-            "{} ± {}",
-            format_number(e.mean, decimals),
-            format_number(e.half_width, decimals)
-        )
-    } else {
-        format_number(e.mean, decimals)
-    }
+    super::table::mean_and_interval(e)
 }
 
 /// The sweep table and the recommendation, as text.

@@ -48,7 +48,8 @@ pub fn format_number(value: f64, decimals: usize) -> String {
     }
 }
 
-fn mean_and_interval(e: &Estimate) -> String {
+/// `mean ± half-width`, rounded to what the interval supports.
+pub(super) fn mean_and_interval(e: &Estimate) -> String {
     if e.n == 0 {
         return "n/a".to_string();
     }
