@@ -97,25 +97,8 @@ pub fn sweep_table(sweep: &SweepResults) -> String {
             }
             rows.push(row);
         }
-        let widths: Vec<usize> = (0..rows[0].len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
         let _ = writeln!(out, "Policy {label}:");
-        for (i, row) in rows.iter().enumerate() {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:>w$}"))
-                .collect();
-            let _ = writeln!(out, "{}", line.join("  "));
-            if i == 0 {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1))
-                );
-            }
-        }
+        out.push_str(&super::table::render_rows(&rows, 0, true));
         let _ = writeln!(out);
     }
     out.push_str(&recommendation_text(sweep));

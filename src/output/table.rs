@@ -87,6 +87,37 @@ fn difference(e: &Estimate) -> String {
     )
 }
 
+/// Lays `rows` out in columns two spaces apart (the first row is the header): the first
+/// `left_aligned` columns flush left, the rest flush right, with a rule under the header when
+/// `rule`. Every table this crate prints goes through here.
+pub(super) fn render_rows(rows: &[Vec<String>], left_aligned: usize, rule: bool) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, &width))| {
+                if c < left_aligned {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        if i == 0 && rule {
+            let total = widths.iter().sum::<usize>() + 2 * columns.saturating_sub(1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+    out
+}
+
 /// The comparison table as text.
 pub fn comparison_table(results: &Results) -> String {
     let baseline = results.baseline().label();
@@ -118,11 +149,6 @@ pub fn comparison_table(results: &Results) -> String {
         }
         rows.push(row);
     }
-    let columns = rows[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-
     let s = &results.scenario;
     let mut out = String::new();
     let _ = writeln!(
@@ -145,25 +171,7 @@ pub fn comparison_table(results: &Results) -> String {
         "Mean ± 95% CI half-width across replications; differences are paired by replication \
          [95% CI], * where the interval excludes 0.\n"
     );
-    for (i, row) in rows.iter().enumerate() {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c < 2 {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            } else {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            }
-            line.push_str("  ");
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-        if i == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (columns - 1);
-            let _ = writeln!(out, "{}", "-".repeat(total));
-        }
-    }
+    out.push_str(&render_rows(&rows, 2, true));
     out
 }
 
@@ -204,19 +212,9 @@ pub fn hourly_table(results: &Results) -> String {
         }
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
     let mut out =
         String::from("By hour of day (means over replications; intervals are in results.json):\n");
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:>w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  "));
-    }
+    out.push_str(&render_rows(&rows, 0, false));
     out
 }
 
