@@ -460,14 +460,17 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     /// Sends the nearest free police unit, or queues the job.
     fn request_police(&mut self, slot: u32, job: Job) {
         let police = ResponderKind::Police;
-        let record = self.call(slot).record;
-        if let Some(unit) = self.nearest_free(police, record.call.zone) {
+        // Read the three fields needed, not a copy of the whole record.
+        let (zone, call_id, call_priority) = {
+            let record = &self.call(slot).record;
+            (record.call.zone, record.call.id, record.priority)
+        };
+        if let Some(unit) = self.nearest_free(police, zone) {
             self.dispatch(unit, slot, job);
             return;
         }
-        let call_id = record.call.id;
         let (priority, order) = match job {
-            Job::Primary => (record.priority, call_id),
+            Job::Primary => (call_priority, call_id),
             Job::Backup => (BACKUP_PRIORITY, self.take_seq()),
         };
         if job == Job::Primary {
