@@ -57,6 +57,8 @@ pub mod calls;
 pub mod distribution;
 pub mod engine;
 pub mod experiment;
+pub mod fit;
+pub mod import;
 pub mod log;
 pub mod merge;
 pub mod outcome;
@@ -65,6 +67,7 @@ pub mod policy;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod stream;
 pub mod sweep;
 pub mod validate;
 
