@@ -295,31 +295,20 @@ impl Mapping {
             path: mapping_path.to_path_buf(),
             message,
         };
+        // Every missing column is listed at once, so one edit of the mapping fixes them all.
+        let missing = std::cell::RefCell::new(Vec::<String>::new());
         let column = |field: &str, names: &OneOrMany| -> Result<usize, ImportError> {
             let wanted = names.to_vec();
             // Several names: the export renamed the column between years; take what is there.
-            wanted
+            Ok(wanted
                 .iter()
                 .find_map(|name| header.iter().position(|h| h == name))
-                .ok_or_else(|| {
-                    let hint = if header.len() == 1 {
-                        format!(
-                            " (the header reads as one column: is the file delimited by something other than `{}`? Set source.delimiter)",
-                            delimiter as char
-                        )
-                    } else {
-                        String::new()
-                    };
-                    ImportError::MissingColumn {
-                        raw: raw_path.to_path_buf(),
-                        message: format!(
-                            "no column `{}` (mapping {}, field `{field}`){hint}; the header has: {}",
-                            wanted.join("` or `"),
-                            mapping_path.display(),
-                            header.join(", ")
-                        ),
-                    }
-                })
+                .unwrap_or_else(|| {
+                    missing
+                        .borrow_mut()
+                        .push(format!("`{}` (field `{field}`)", wanted.join("` or `")));
+                    0
+                }))
         };
         let type_id = |field: &str, name: &str| -> Result<u16, ImportError> {
             scenario
@@ -404,7 +393,7 @@ impl Mapping {
                 Some((column("zone.column", &z.column)?, map))
             }
         };
-        Ok(Self {
+        let mapping = Self {
             id: raw
                 .source
                 .id
@@ -450,6 +439,27 @@ impl Mapping {
                     ))
                 })
                 .collect::<Result<Vec<_>, ImportError>>()?,
+        };
+        let missing = missing.into_inner();
+        if missing.is_empty() {
+            return Ok(mapping);
+        }
+        let hint = if header.len() == 1 {
+            format!(
+                " (the header reads as one column: is the file delimited by something other than `{}`? Set source.delimiter)",
+                delimiter as char
+            )
+        } else {
+            String::new()
+        };
+        Err(ImportError::MissingColumn {
+            raw: raw_path.to_path_buf(),
+            message: format!(
+                "no column {} named by mapping {}{hint}; the header has: {}",
+                missing.join(", no column "),
+                mapping_path.display(),
+                header.join(", ")
+            ),
         })
     }
 
