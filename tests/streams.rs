@@ -279,8 +279,14 @@ fn an_imported_city_export_replays_and_strict_refuses_bad_rows() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("no column `TimeCreate` (field `received.column`)"), "{stderr}");
-    assert!(stderr.contains("`PoliceDistrict` (field `zone.column`)"), "{stderr}");
+    assert!(
+        stderr.contains("no column `TimeCreate` (field `received.column`)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`PoliceDistrict` (field `zone.column`)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("id, location, description"), "{stderr}");
     fs::remove_dir_all(dir).unwrap();
 }
