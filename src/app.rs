@@ -212,6 +212,28 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
     };
     if let Some(stream) = &stream {
         stream.check_replications(u64::from(replications))?;
+        let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
+        let planned = scenario.demand.calls_per_day;
+        if !options.quiet && !(0.8..=1.25).contains(&(per_day / planned)) {
+            let _ = writeln!(
+                stdout,
+                "Note: the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
+                if per_day > planned {
+                    "overloaded"
+                } else {
+                    "low"
+                }
+            );
+        }
+        if !options.quiet
+            && let Some(line) = stream.first_same_as_previous
+        {
+            let _ = writeln!(
+                stdout,
+                "Note: {} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
+                output::format_number(stream.same_as_previous as f64, 0),
+            );
+        }
         if !options.quiet {
             let _ = writeln!(
                 stdout,

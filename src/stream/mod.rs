@@ -430,6 +430,11 @@ pub struct StreamFile {
     pub has_on_scene: bool,
     /// A hash of every parsed value: tells streams apart in checkpoints and merged shards.
     pub fingerprint: u64,
+    /// Rows with the same time, call type and zone as the row before (kept: two calls can
+    /// come in the same second, but many suggest one incident exported once per unit).
+    pub same_as_previous: u64,
+    /// The first such row's line.
+    pub first_same_as_previous: Option<u64>,
 }
 
 impl PartialEq for StreamFile {
@@ -475,6 +480,7 @@ impl StreamFile {
         let mut last_minutes: f64 = 0.0;
         let mut fingerprint: u64 = 0x6361_6c6c_7321;
         let mut calls = 0u64;
+        let (mut same_as_previous, mut first_same_as_previous) = (0u64, None);
         loop {
             let start = reader.position().clone();
             match reader.read_byte_record(&mut record) {
@@ -538,6 +544,13 @@ impl StreamFile {
                     calls: 0,
                 });
             } else if let Some(p) = &previous {
+                if row.received_minutes == p.received_minutes
+                    && row.call_type == p.call_type
+                    && row.zone == p.zone
+                {
+                    same_as_previous += 1;
+                    first_same_as_previous.get_or_insert(row.line);
+                }
                 if row.received_minutes < p.received_minutes {
                     return Err(StreamError::Row {
                         path: path.to_path_buf(),
@@ -600,6 +613,8 @@ impl StreamFile {
             start_date,
             last_minutes,
             fingerprint,
+            same_as_previous,
+            first_same_as_previous,
         })
     }
 

@@ -176,3 +176,20 @@ fn an_empty_zone_is_drawn_from_the_zone_shares_and_a_named_one_is_kept() {
     assert_eq!(calls[1].zone, ZoneId(expected as u16));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn repeated_calls_are_kept_but_counted() {
+    let dir = temp_dir("same");
+    let path = write(
+        &dir,
+        "calls.csv",
+        b"received_at,call_type,zone\n2021-01-28 20:05:26,disturbance,north\n2021-01-28 20:05:26,disturbance,north\n2021-01-28 20:05:26,disturbance,south\n",
+    );
+    let stream = StreamFile::open(&path, &short_scenario()).unwrap();
+    assert_eq!(stream.calls, 3);
+    assert_eq!(
+        (stream.same_as_previous, stream.first_same_as_previous),
+        (1, Some(3))
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
