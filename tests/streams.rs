@@ -20,6 +20,14 @@ fn mapping(name: &str) -> String {
     format!("{}/scenarios/mappings/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `crisis-sim generate SCENARIO -q -o CALLS ARGS...`, which must succeed.
+fn generate(scenario: &Path, calls: &Path, args: &[&str]) {
+    let mut all = vec!["generate", path_str(scenario), "-q", "-o", path_str(calls)];
+    all.extend_from_slice(args);
+    let out = crisis_sim(&all);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 #[test]
 fn replaying_a_generated_stream_gives_the_same_figures_as_running_the_scenario() {
     let dir = scratch("replay-equals-run");
@@ -85,7 +93,7 @@ fn replaying_a_generated_stream_gives_the_same_figures_as_running_the_scenario()
         run["scenario"]["fingerprint"],
         replay["scenario"]["fingerprint"]
     );
-    // The per-call log of the replay names the stream's own call ids.
+    // --log works on a replay as on a run.
     let log = fs::read_to_string(replay_dir.join("calls.csv")).unwrap();
     assert!(log.lines().count() > 1000);
     fs::remove_dir_all(dir).unwrap();
@@ -96,17 +104,7 @@ fn a_single_stream_replays_in_shards_that_merge_into_the_whole() {
     let dir = scratch("replay-shards");
     let scenario = short_scenario(&dir, 8);
     let calls = dir.join("calls.csv");
-    assert!(
-        crisis_sim(&[
-            "generate",
-            path_str(&scenario),
-            "-q",
-            "-o",
-            path_str(&calls)
-        ])
-        .status
-        .success()
-    );
+    generate(&scenario, &calls, &[]);
     let run = |args: &[&str], out: &Path| {
         let mut all = vec![
             "replay",
@@ -159,19 +157,7 @@ fn bad_streams_and_options_exit_2_with_the_line_at_fault() {
     )
     .unwrap();
     let generated = dir.join("calls.csv");
-    assert!(
-        crisis_sim(&[
-            "generate",
-            path_str(&scenario),
-            "-r",
-            "2",
-            "-q",
-            "-o",
-            path_str(&generated)
-        ])
-        .status
-        .success()
-    );
+    generate(&scenario, &generated, &["-r", "2"]);
     let cases: [(Vec<&str>, &[&str]); 4] = [
         (vec!["replay", "no-such-file.csv"], &["no-such-file.csv"]),
         (
@@ -296,17 +282,7 @@ fn fit_writes_a_scenario_that_runs() {
     let dir = scratch("fit");
     let scenario = short_scenario(&dir, 21);
     let calls = dir.join("calls.csv");
-    assert!(
-        crisis_sim(&[
-            "generate",
-            path_str(&scenario),
-            "-q",
-            "-o",
-            path_str(&calls)
-        ])
-        .status
-        .success()
-    );
+    generate(&scenario, &calls, &[]);
     let fitted = dir.join("fitted.toml");
     let out = crisis_sim(&[
         "fit",
