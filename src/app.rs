@@ -11,6 +11,7 @@ use crate::log::LogPlan;
 use crate::merge::{self, MergeError};
 use crate::output::{self, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::stream::{StreamError, StreamFile};
 use crate::sweep::{self, SweepError, SweepSettings};
 use crate::validate;
 
@@ -38,6 +39,14 @@ pub enum AppError {
     Merge(#[from] MergeError),
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Fit(#[from] crate::fit::FitError),
+    #[error("{0}")]
+    BadInput(String),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -50,7 +59,13 @@ impl AppError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Scenario(_) | Self::Settings(_) | Self::Merge(_) => EXIT_BAD_INPUT,
+            Self::Scenario(_)
+            | Self::Settings(_)
+            | Self::Merge(_)
+            | Self::Stream(_)
+            | Self::Import(_)
+            | Self::Fit(_)
+            | Self::BadInput(_) => EXIT_BAD_INPUT,
             // The disk or the machine failed us, not the user's input.
             Self::Batch(
                 BatchError::CheckpointIo { .. }
@@ -110,6 +125,10 @@ pub struct RunOptions {
     pub log_replications: Option<BTreeSet<u64>>,
     /// Also print utilization and unmet eligible calls by hour of day.
     pub hourly: bool,
+    /// Replay this call-stream file instead of the scenario's synthetic calls.
+    pub stream: Option<PathBuf>,
+    /// Days of warm-up to discard (overrides the scenario's; replay only).
+    pub warmup_days: Option<f64>,
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
@@ -176,7 +195,70 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
     let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
-    let replications = options.replications.unwrap_or(scenario.replications);
+    let stream = match &options.stream {
+        None => None,
+        Some(path) => Some(std::sync::Arc::new(open_stream(
+            path,
+            &mut scenario,
+            options.warmup_days,
+        )?)),
+    };
+    let replications = match (&stream, options.replications) {
+        (_, Some(asked)) => asked,
+        // A file of several replications (from `generate`) replays all of them; one stream
+        // (a city's real calls) replays as many times as the scenario asks.
+        (Some(stream), None) if stream.replications() > 1 => stream.replications() as u32,
+        (_, None) => scenario.replications,
+    };
+    if let Some(stream) = &stream {
+        stream.check_replications(u64::from(replications))?;
+        let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
+        let planned = scenario.demand.calls_per_day;
+        if !options.quiet && !(0.8..=1.25).contains(&(per_day / planned)) {
+            let _ = writeln!(
+                stdout,
+                "Note: the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
+                if per_day > planned {
+                    "overloaded"
+                } else {
+                    "low"
+                }
+            );
+        }
+        if !options.quiet
+            && let Some(line) = stream.first_same_as_previous
+        {
+            let _ = writeln!(
+                stdout,
+                "Note: {} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
+                output::format_number(stream.same_as_previous as f64, 0),
+            );
+        }
+        if !options.quiet {
+            let _ = writeln!(
+                stdout,
+                "Replaying {}: {} calls over {} days from {} ({}), warm-up {} days, {} replication{}.\n",
+                stream.path.display(),
+                output::format_number(stream.calls as f64, 0),
+                scenario.horizon_days,
+                scenario.start_date,
+                if stream.replications() > 1 {
+                    format!(
+                        "{} replications of its own, with their draws",
+                        stream.replications()
+                    )
+                } else if stream.has_draw_keys {
+                    "one stream; replication 0 uses its draws, the rest draw afresh".to_string()
+                } else {
+                    "one stream; each replication draws on-scene times and outcomes afresh"
+                        .to_string()
+                },
+                scenario.warmup_days,
+                replications,
+                if replications == 1 { "" } else { "s" },
+            );
+        }
+    }
     let log = (options.log_calls || options.log_units).then(|| LogPlan {
         dir: options.out_dir.clone(),
         calls: options.log_calls,
@@ -201,6 +283,7 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
         checkpoint: Some(checkpoint.clone()),
         resume: options.resume,
         log: log.clone(),
+        stream,
     };
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
@@ -279,6 +362,28 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
         }
     }
     Ok(outcome.results)
+}
+
+/// Opens a call stream for replay and sets the scenario's dates, horizon and warm-up to it.
+fn open_stream(
+    path: &Path,
+    scenario: &mut Scenario,
+    warmup_days: Option<f64>,
+) -> Result<StreamFile, AppError> {
+    let stream = StreamFile::open(path, scenario)?;
+    stream.apply_to(scenario);
+    if let Some(days) = warmup_days {
+        scenario.warmup_days = days;
+    }
+    if !(scenario.warmup_days >= 0.0 && scenario.warmup_days < scenario.horizon_days) {
+        return Err(AppError::BadInput(format!(
+            "{} spans {} days, but the warm-up is {} days: nothing would be measured; pass --warmup-days with fewer days (0 counts every call)",
+            path.display(),
+            scenario.horizon_days,
+            scenario.warmup_days
+        )));
+    }
+    Ok(stream)
 }
 
 /// `1.5 MB`-style sizes.
@@ -400,6 +505,101 @@ pub fn sweep(
         );
     }
     Ok(results)
+}
+
+/// `crisis-sim generate`: write the synthetic call stream of `replications` replications.
+pub fn generate(
+    scenario: Option<&Path>,
+    days: Option<f64>,
+    seed: Option<u64>,
+    replications: u64,
+    output: &Path,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    let mut scenario = load_scenario(scenario)?;
+    if let Some(days) = days {
+        if !(days > 0.0 && days.is_finite()) {
+            return Err(AppError::BadInput(format!(
+                "--days {days}: expected a number of days > 0"
+            )));
+        }
+        scenario.horizon_days = days;
+    }
+    if replications == 0 {
+        return Err(ExperimentError::ZeroReplications.into());
+    }
+    let seed = seed.unwrap_or(scenario.seed);
+    let summary =
+        crate::stream::generate(&scenario, seed, replications, output).map_err(|source| {
+            AppError::Write {
+                path: output.to_path_buf(),
+                source,
+            }
+        })?;
+    if !quiet {
+        let _ = writeln!(
+            stdout,
+            "Wrote {}: {} calls, {} replication{} of {} days from {} (seed {seed}).",
+            summary.path.display(),
+            output::format_number(summary.calls as f64, 0),
+            summary.replications,
+            if summary.replications == 1 { "" } else { "s" },
+            summary.days,
+            scenario.start_date,
+        );
+        if scenario.warmup_days >= scenario.horizon_days {
+            let _ = writeln!(
+                stdout,
+                "Note: the scenario's warm-up ({} days) covers the whole stream; replay it with --warmup-days.",
+                scenario.warmup_days
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `crisis-sim import`: map a city's export onto the scenario's call types and zones.
+pub fn import(
+    raw: &Path,
+    mapping: &Path,
+    scenario: Option<&Path>,
+    output: &Path,
+    strict: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    let scenario = load_scenario(scenario)?;
+    let report = crate::import::import(raw, mapping, &scenario, output, strict)?;
+    if !quiet {
+        let _ = write!(stdout, "{}", report.render());
+        if let Some(path) = &report.output {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// `crisis-sim fit`: fit the base scenario's demand to a call stream and write it.
+pub fn fit(
+    calls: &Path,
+    scenario: Option<&Path>,
+    output: &Path,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    let base = load_scenario(scenario)?;
+    let text = match scenario {
+        None => crate::scenario::DEFAULT_SCENARIO_TOML.to_string(),
+        Some(path) => std::fs::read_to_string(path).map_err(|source| {
+            AppError::BadInput(format!("cannot read {}: {source}", path.display()))
+        })?,
+    };
+    let report = crate::fit::fit(calls, &base, &text, output)?;
+    if !quiet {
+        let _ = write!(stdout, "{}", report.render());
+    }
+    Ok(())
 }
 
 /// `crisis-sim validate`: check a scenario and print what it implies.

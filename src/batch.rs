@@ -47,6 +47,9 @@ pub struct BatchSettings {
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
+    /// Replay this call-stream file instead of generating calls (the scenario must already
+    /// be set up for it with [`crate::stream::StreamFile::apply_to`]).
+    pub stream: Option<std::sync::Arc<crate::stream::StreamFile>>,
     /// Per-call and per-unit logs to write. Logged replications always run (never come from
     /// the checkpoint), so their rows exist.
     pub log: Option<LogPlan>,
@@ -114,6 +117,8 @@ pub enum BatchError {
     },
     #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
     CheckpointMismatch { path: PathBuf, what: String },
+    #[error(transparent)]
+    Stream(#[from] crate::stream::StreamError),
     #[error("cannot write the logs in {}: {source}", dir.display())]
     Log {
         dir: PathBuf,
@@ -205,9 +210,19 @@ pub fn run_batch(
             progress.advance();
         };
         let summaries = experiment::with_threads(settings.threads, || {
-            experiment::run_jobs(scenario, settings.seed, &missing, log_plan, &on_done)
+            experiment::run_jobs(
+                scenario,
+                settings.stream.as_deref(),
+                settings.seed,
+                &missing,
+                log_plan,
+                &on_done,
+            )
         })?
-        .map_err(log_error)?;
+        .map_err(|e| match e {
+            experiment::JobError::Log(source) => log_error(source),
+            experiment::JobError::Stream(e) => BatchError::Stream(e),
+        })?;
         for summary in summaries {
             let job = (summary.replication, summary.policy);
             if needs_log(&job)

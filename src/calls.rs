@@ -32,7 +32,7 @@ impl Call {
 
 /// Picks an index from cumulative shares with a uniform draw.
 #[derive(Clone, Debug)]
-struct Categorical {
+pub(crate) struct Categorical {
     cumulative: Vec<f64>,
     /// `guide[k]`: the first index whose bound exceeds `k / GUIDE_SIZE`, where a search for any
     /// `u` in `[k / GUIDE_SIZE, (k + 1) / GUIDE_SIZE)` may start: O(1) picks, exactly the
@@ -43,7 +43,7 @@ struct Categorical {
 const GUIDE_SIZE: usize = 256;
 
 impl Categorical {
-    fn new(shares: impl Iterator<Item = f64>) -> Self {
+    pub(crate) fn new(shares: impl Iterator<Item = f64>) -> Self {
         let mut total = 0.0;
         let mut cumulative: Vec<f64> = shares
             .map(|share| {
@@ -66,7 +66,7 @@ impl Categorical {
 
     /// The category of a call, from its own draw for `purpose` (none needed for one category).
     #[inline]
-    fn pick(&self, call_key: u64, purpose: Purpose) -> usize {
+    pub(crate) fn pick(&self, call_key: u64, purpose: Purpose) -> usize {
         if self.cumulative.len() == 1 {
             return 0;
         }

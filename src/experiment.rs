@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::calls::CallGenerator;
 use crate::engine;
 use crate::log::{JobLog, LogPlan};
-use crate::outcome::{FleetTotals, PoolTotals};
+use crate::outcome::{FleetTotals, Observer, PoolTotals};
 use crate::scenario::{PolicySpec, Scenario};
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
+use crate::stream::{StreamError, StreamFile};
 
 /// How to run an experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -264,46 +265,92 @@ pub fn run_replication(
     stats.figures(scenario, &totals, |kind| policy.policy.uses(kind))
 }
 
-/// One replication of one policy, also writing its per-call and per-unit log.
-pub fn run_replication_logged(
+/// Why a (replication, policy) job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("cannot write the log: {0}")]
+    Log(#[source] std::io::Error),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+}
+
+/// Simulates one replication of one policy on its calls: the scenario's synthetic stream, or
+/// the replayed file's.
+fn simulate_job<O: Observer + ?Sized>(
     scenario: &Scenario,
+    policy: &PolicySpec,
+    stream: Option<&StreamFile>,
+    seed: u64,
+    replication: u64,
+    observer: &mut O,
+) -> Result<FleetTotals, StreamError> {
+    let policy = policy.policy.as_ref();
+    match stream {
+        None => Ok(engine::simulate(
+            scenario,
+            policy,
+            CallGenerator::new(scenario, seed, replication),
+            observer,
+        )),
+        Some(stream) => {
+            let mut calls = stream.calls(scenario, seed, replication)?;
+            let totals = engine::simulate(scenario, policy, &mut calls, observer);
+            match calls.take_error() {
+                Some(error) => Err(error),
+                None => Ok(totals),
+            }
+        }
+    }
+}
+
+/// One replication of one policy, on a replayed stream when `stream` is given, and writing
+/// its per-call and per-unit log when `log` is given.
+pub fn run_job(
+    scenario: &Scenario,
+    stream: Option<&StreamFile>,
     policy: usize,
     seed: u64,
     replication: u64,
-    plan: &LogPlan,
-) -> std::io::Result<Vec<(FigureDef, f64)>> {
+    log: Option<&LogPlan>,
+) -> Result<Vec<(FigureDef, f64)>, JobError> {
     let spec = &scenario.policies[policy];
     let mut stats = ReplicationStats::new(scenario);
-    let mut log = JobLog::create(plan, scenario, replication, policy)?;
-    let calls = CallGenerator::new(scenario, seed, replication);
-    let totals = engine::simulate(
-        scenario,
-        spec.policy.as_ref(),
-        calls,
-        &mut (&mut stats, &mut log),
-    );
-    log.finish()?;
+    let totals = match log {
+        None => simulate_job(scenario, spec, stream, seed, replication, &mut stats)?,
+        Some(plan) => {
+            let mut log =
+                JobLog::create(plan, scenario, replication, policy).map_err(JobError::Log)?;
+            let totals = simulate_job(
+                scenario,
+                spec,
+                stream,
+                seed,
+                replication,
+                &mut (&mut stats, &mut log),
+            )?;
+            log.finish().map_err(JobError::Log)?;
+            totals
+        }
+    };
     Ok(stats.figures(scenario, &totals, |kind| spec.policy.uses(kind)))
 }
 
 /// Runs the given (replication, policy) jobs in parallel on the current rayon pool, calling
 /// `on_done` as each finishes (from worker threads, in completion order), and logging the
-/// replications `log` names. Returns the summaries in job order.
+/// replications `log` names. Calls come from `stream` when given. Returns the summaries in
+/// job order.
 pub fn run_jobs(
     scenario: &Scenario,
+    stream: Option<&StreamFile>,
     seed: u64,
     jobs: &[(u64, usize)],
     log: Option<&LogPlan>,
     on_done: &(dyn Fn(&ReplicationSummary) + Sync),
-) -> std::io::Result<Vec<ReplicationSummary>> {
+) -> Result<Vec<ReplicationSummary>, JobError> {
     jobs.par_iter()
         .map(|&(replication, policy)| {
-            let figures = match log {
-                Some(plan) if plan.logs(replication) => {
-                    run_replication_logged(scenario, policy, seed, replication, plan)?
-                }
-                _ => run_replication(scenario, &scenario.policies[policy], seed, replication),
-            };
+            let log = log.filter(|plan| plan.logs(replication));
+            let figures = run_job(scenario, stream, policy, seed, replication, log)?;
             let summary = ReplicationSummary {
                 policy,
                 replication,
@@ -342,9 +389,9 @@ pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, Exper
         .flat_map(|&r| (0..scenario.policies.len()).map(move |p| (r, p)))
         .collect();
     let summaries = with_threads(settings.threads, || {
-        run_jobs(scenario, settings.seed, &jobs, None, &|_| {})
+        run_jobs(scenario, None, settings.seed, &jobs, None, &|_| {})
     })?
-    .expect("no log, so no I/O to fail");
+    .expect("no log and no stream file, so no I/O to fail");
     let summaries = summaries
         .into_iter()
         .map(|s| ((s.replication, s.policy), s.values))
@@ -400,7 +447,7 @@ mod tests {
         // Run replications one by one, newest first, and assemble.
         let mut summaries = BTreeMap::new();
         for r in (0..4u64).rev() {
-            for s in run_jobs(&scenario, 5, &[(r, 1), (r, 0)], None, &|_| {}).unwrap() {
+            for s in run_jobs(&scenario, None, 5, &[(r, 1), (r, 0)], None, &|_| {}).unwrap() {
                 summaries.insert((s.replication, s.policy), s.values);
             }
         }

@@ -9,8 +9,11 @@
 //! difference with its own interval.
 //!
 //! ```text
+//!  city CAD export ──► import ──► calls.csv ──► fit ──► scenario (TOML)
+//!                                    │  (stream::StreamFile, read lazily)
+//!                                    ▼
 //!  scenario (TOML) ──► Scenario ──► CallGenerator ──► engine::simulate ◄── Policy
-//!                                   (call stream)        │   "who goes to this call?"
+//!                                   (or the file's calls)  │   "who goes to this call?"
 //!                                                        ▼
 //!                                                   CallRecord per call
 //!                                                        │  (Observer)
@@ -38,6 +41,8 @@
 //! - **figure**: a number a replication yields (e.g. `eligible.response_p90`); across
 //!   replications it becomes an [`stats::Estimate`].
 //! - **warm-up**: the first days of each replication, simulated but not counted.
+//! - **call stream**: a CSV of calls (`calls.csv`), written by `generate` or `import` and read
+//!   by `replay` and `fit`; see [`stream`].
 //!
 //! ## Example
 //! ```
@@ -57,6 +62,8 @@ pub mod calls;
 pub mod distribution;
 pub mod engine;
 pub mod experiment;
+pub mod fit;
+pub mod import;
 pub mod log;
 pub mod merge;
 pub mod outcome;
@@ -65,6 +72,7 @@ pub mod policy;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod stream;
 pub mod sweep;
 pub mod validate;
 

@@ -42,42 +42,89 @@ enum Command {
     Run {
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
-        /// Replications per policy (overrides the scenario's [run] replications).
-        #[arg(short, long)]
-        replications: Option<u32>,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Run every policy on a call-stream file: generated, or a city's real calls (import).
+    #[command(after_help = "Examples:
+  crisis-sim generate --days 30 -o calls.csv && crisis-sim replay calls.csv
+  crisis-sim import nola-2023.csv --mapping scenarios/mappings/new-orleans.toml -o nola.csv
+  crisis-sim replay nola.csv --scenario nola-fitted.toml -r 30 --warmup-days 2 --out nola-out/
+
+The stream sets the dates and horizon; fleet, costs, on-scene and outcome parameters come from
+the scenario. A file of several replications (generate -r N) replays each with its own draws;
+a single stream (a city's calls) replays -r times with fresh on-scene times and outcomes.")]
+    Replay {
+        /// Call-stream CSV (from `generate` or `import`).
+        calls: PathBuf,
+        /// Scenario file (TOML); the built-in default scenario when omitted.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Days at the start of the stream to simulate but not count [default: the scenario's].
+        #[arg(long, value_name = "DAYS")]
+        warmup_days: Option<f64>,
+        #[command(flatten)]
+        args: RunArgs,
+    },
+    /// Write the synthetic call stream a scenario generates (the calls `run` simulates).
+    #[command(after_help = "Examples:
+  crisis-sim generate --days 30 -o calls.csv
+  crisis-sim generate city.toml --days 365 --seed 7 --replications 10 -o streams.csv")]
+    Generate {
+        /// Scenario file (TOML); the built-in default scenario when omitted.
+        scenario: Option<PathBuf>,
+        /// Days of calls [default: the scenario's horizon_days].
+        #[arg(long)]
+        days: Option<f64>,
         /// Base random seed (overrides the scenario's [run] seed).
         #[arg(long)]
         seed: Option<u64>,
-        /// Directory to write results.json (and the checkpoint, while running) into.
-        #[arg(short, long, default_value = "out")]
-        out: PathBuf,
-        /// Worker threads (default: all cores). Results are identical for any count.
+        /// Replications to write, one block each (column `replication`).
+        #[arg(short, long, default_value_t = 1)]
+        replications: u64,
+        /// The call-stream CSV to write.
+        #[arg(short, long, default_value = "calls.csv")]
+        output: PathBuf,
+    },
+    /// Turn a city's calls-for-service export into a call stream, following a mapping file.
+    #[command(after_help = "Examples:
+  crisis-sim import calls_2023.csv --mapping scenarios/mappings/new-orleans.toml -o nola.csv
+  crisis-sim import seattle.csv --mapping scenarios/mappings/seattle.toml --scenario city.toml --strict
+
+Mappings for New Orleans, Seattle, St. Louis, Los Angeles, Dallas and Cincinnati exports are in
+scenarios/mappings/; the README explains the format.")]
+    Import {
+        /// The city's CSV export.
+        raw: PathBuf,
+        /// Mapping file (TOML): columns, time formats, and call-type rules.
+        #[arg(short, long)]
+        mapping: PathBuf,
+        /// Scenario whose call types and zones the mapping names [default: built-in].
         #[arg(long)]
-        threads: Option<usize>,
-        /// Run only shard I of N (I from 1), e.g. 3/8 for Slurm's SLURM_ARRAY_TASK_ID=3 of --array=1-8.
-        #[arg(long, value_name = "I/N", value_parser = app::parse_shard)]
-        shard: Option<(u32, u32)>,
-        /// Continue an interrupted run from the checkpoint in --out.
+        scenario: Option<PathBuf>,
+        /// The call-stream CSV to write.
+        #[arg(short, long, default_value = "calls.csv")]
+        output: PathBuf,
+        /// Refuse the import (write nothing) if any row cannot be imported.
         #[arg(long)]
-        resume: bool,
-        /// Add replications until every key figure's 95% CI half-width is within REL of its mean.
-        #[arg(long, value_name = "REL")]
-        target_ci: Option<f64>,
-        /// Upper bound on replications with --target-ci.
-        #[arg(long, value_name = "N", requires = "target_ci")]
-        max_replications: Option<u32>,
-        /// Also write replications.csv and summary.csv.
+        strict: bool,
+    },
+    /// Fit a scenario's demand (volume, hour and weekday profiles, call-type mix, on-scene
+    /// times) to a call stream.
+    #[command(after_help = "Example:
+  crisis-sim fit nola.csv --scenario my-city.toml -o nola-fitted.toml
+
+The fitted file is the base scenario (built-in default when --scenario is omitted) with demand,
+mix and on-scene times replaced; edit its fleet and costs.")]
+    Fit {
+        /// Call-stream CSV (usually from `import`).
+        calls: PathBuf,
+        /// Base scenario to edit [default: built-in].
         #[arg(long)]
-        csv: bool,
-        /// Write per-call (calls.csv) and/or per-unit (units.csv) logs into --out.
-        #[arg(long, value_enum, value_delimiter = ',', value_name = "calls,units")]
-        log: Vec<LogKind>,
-        /// Also print utilization and unmet eligible calls by hour of day (always in results.json).
-        #[arg(long)]
-        hourly: bool,
-        /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].
-        #[arg(long, value_name = "SET", value_parser = crisis_sim::log::parse_replications, requires = "log")]
-        log_replications: Option<std::collections::BTreeSet<u64>>,
+        scenario: Option<PathBuf>,
+        /// The fitted scenario to write.
+        #[arg(short, long, default_value = "fitted.toml")]
+        output: PathBuf,
     },
     /// Combine the results of shards (run --shard I/N) into the whole run's results.
     #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]
@@ -139,46 +186,127 @@ enum Command {
     DefaultScenario,
 }
 
+/// Options shared by `run` and `replay`.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Replications per policy (overrides the scenario's [run] replications).
+    #[arg(short, long)]
+    replications: Option<u32>,
+    /// Base random seed (overrides the scenario's [run] seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Directory to write results.json (and the checkpoint, while running) into.
+    #[arg(short, long, default_value = "out")]
+    out: PathBuf,
+    /// Worker threads (default: all cores). Results are identical for any count.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only shard I of N (I from 1), e.g. 3/8 for Slurm's SLURM_ARRAY_TASK_ID=3 of --array=1-8.
+    #[arg(long, value_name = "I/N", value_parser = app::parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// Continue an interrupted run from the checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
+    /// Add replications until every key figure's 95% CI half-width is within REL of its mean.
+    #[arg(long, value_name = "REL")]
+    target_ci: Option<f64>,
+    /// Upper bound on replications with --target-ci.
+    #[arg(long, value_name = "N", requires = "target_ci")]
+    max_replications: Option<u32>,
+    /// Also write replications.csv and summary.csv.
+    #[arg(long)]
+    csv: bool,
+    /// Write per-call (calls.csv) and/or per-unit (units.csv) logs into --out.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "calls,units")]
+    log: Vec<LogKind>,
+    /// Also print utilization and unmet eligible calls by hour of day (always in results.json).
+    #[arg(long)]
+    hourly: bool,
+    /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].
+    #[arg(long, value_name = "SET", value_parser = crisis_sim::log::parse_replications, requires = "log")]
+    log_replications: Option<std::collections::BTreeSet<u64>>,
+}
+
+impl RunArgs {
+    fn options(self, scenario: Option<PathBuf>, quiet: bool) -> RunOptions {
+        RunOptions {
+            scenario,
+            replications: self.replications,
+            seed: self.seed,
+            threads: self.threads,
+            out_dir: self.out,
+            quiet,
+            shard: self.shard,
+            resume: self.resume,
+            target_ci: self.target_ci,
+            max_replications: self.max_replications,
+            csv: self.csv,
+            log_calls: self.log.contains(&LogKind::Calls),
+            log_units: self.log.contains(&LogKind::Units),
+            log_replications: self.log_replications,
+            hourly: self.hourly,
+            stream: None,
+            warmup_days: None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = cli.quiet;
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
-        Command::Run {
+        Command::Run { scenario, args } => {
+            app::run(&args.options(scenario, quiet), &mut stdout).map(|_| ())
+        }
+        Command::Replay {
+            calls,
             scenario,
-            replications,
+            warmup_days,
+            args,
+        } => {
+            let options = RunOptions {
+                stream: Some(calls),
+                warmup_days,
+                ..args.options(scenario, quiet)
+            };
+            app::run(&options, &mut stdout).map(|_| ())
+        }
+        Command::Generate {
+            scenario,
+            days,
             seed,
-            out,
-            threads,
-            shard,
-            resume,
-            target_ci,
-            max_replications,
-            csv,
-            log,
-            log_replications,
-            hourly,
-        } => app::run(
-            &RunOptions {
-                scenario,
-                replications,
-                seed,
-                threads,
-                out_dir: out,
-                quiet,
-                shard,
-                resume,
-                target_ci,
-                max_replications,
-                csv,
-                log_calls: log.contains(&LogKind::Calls),
-                log_units: log.contains(&LogKind::Units),
-                log_replications,
-                hourly,
-            },
+            replications,
+            output,
+        } => app::generate(
+            scenario.as_deref(),
+            days,
+            seed,
+            replications,
+            &output,
+            quiet,
             &mut stdout,
-        )
-        .map(|_| ()),
+        ),
+        Command::Import {
+            raw,
+            mapping,
+            scenario,
+            output,
+            strict,
+        } => app::import(
+            &raw,
+            &mapping,
+            scenario.as_deref(),
+            &output,
+            strict,
+            quiet,
+            &mut stdout,
+        ),
+        Command::Fit {
+            calls,
+            scenario,
+            output,
+        } => app::fit(&calls, scenario.as_deref(), &output, quiet, &mut stdout),
         Command::Sweep {
             scenario,
             varies,

@@ -7,7 +7,7 @@ mod json;
 mod sweep;
 mod table;
 
-pub use atomic::write_atomic;
+pub use atomic::{AtomicFile, write_atomic};
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
 pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
 pub use sweep::{SWEEP_CSV, SWEEP_JSON, recommendation_text, sweep_csv, sweep_json, sweep_table};

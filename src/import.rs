@@ -1,0 +1,981 @@
+//! `import`: turns a city's calls-for-service export (each city has its own columns, time
+//! formats and call-type codes) into a call stream, following a mapping file. Rows that cannot
+//! be used are counted and reported with their line numbers, never dropped silently and never
+//! fatal (unless `--strict`), so a million-row export with a few bad rows still imports.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use csv::ByteRecord;
+use serde::Deserialize;
+
+use crate::scenario::Scenario;
+use crate::stream::{
+    CALL_ID, CALL_TYPE, CARE_ELIGIBLE, ON_SCENE_MINUTES, PRIORITY, RECEIVED_AT, RECEIVED_MINUTES,
+    SOURCE_ID, StreamWriter, ZONE,
+};
+
+/// How many example rows each kind of problem lists.
+const EXAMPLES: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("mapping {}: {message}", path.display())]
+    Mapping { path: PathBuf, message: String },
+    #[error("{}: the file is empty; expected a header row naming the columns", path.display())]
+    Empty { path: PathBuf },
+    #[error("{}: {message}", raw.display())]
+    MissingColumn { raw: PathBuf, message: String },
+    #[error("{}: no calls could be imported\n{report}", path.display())]
+    NothingImported { path: PathBuf, report: String },
+    #[error(
+        "{path}: --strict, and some rows could not be imported (nothing was written)\n{report}"
+    )]
+    Strict { path: PathBuf, report: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A string or a list of strings in the mapping file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn to_vec(&self) -> Vec<String> {
+        match self {
+            Self::One(one) => vec![one.clone()],
+            Self::Many(many) => many.clone(),
+        }
+    }
+}
+
+/// The mapping file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMapping {
+    #[serde(default)]
+    source: RawSource,
+    received: RawTime,
+    arrived: Option<RawTime>,
+    cleared: Option<RawTime>,
+    call_type: RawCallType,
+    priority: Option<RawColumn>,
+    zone: Option<RawZone>,
+    #[serde(default)]
+    exclude: Vec<RawExclude>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Option<String>,
+    delimiter: Option<String>,
+    id: Option<OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTime {
+    column: Option<OneOrMany>,
+    format: Option<OneOrMany>,
+    date_column: Option<OneOrMany>,
+    date_format: Option<OneOrMany>,
+    time_column: Option<OneOrMany>,
+    time_format: Option<OneOrMany>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumn {
+    column: OneOrMany,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCallType {
+    column: OneOrMany,
+    default: Option<String>,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(rename = "type")]
+    call_type: String,
+    #[serde(default)]
+    codes: Vec<String>,
+    #[serde(default)]
+    contains: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    column: OneOrMany,
+    #[serde(default)]
+    map: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclude {
+    column: OneOrMany,
+    values: Vec<String>,
+    reason: Option<String>,
+}
+
+/// How a time is read: one column, or a date column and a time column.
+#[derive(Clone, Debug)]
+enum TimeSource {
+    One {
+        column: usize,
+        formats: Vec<String>,
+    },
+    Split {
+        date: usize,
+        date_formats: Vec<String>,
+        time: usize,
+        time_formats: Vec<String>,
+    },
+}
+
+/// ISO 8601 forms, tried when a mapping gives no format (or says `iso`).
+const ISO_FORMATS: [&str; 6] = [
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+];
+
+fn parse_with(text: &str, formats: &[String]) -> Option<NaiveDateTime> {
+    formats.iter().find_map(|format| match format.as_str() {
+        "iso" => ISO_FORMATS.iter().find_map(|f| {
+            NaiveDateTime::parse_from_str(text, f).ok().or_else(|| {
+                NaiveDate::parse_from_str(text, f)
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            })
+        }),
+        "epoch_ms" | "epoch_s" => {
+            let value: i64 = text.parse().ok()?;
+            let ms = if format == "epoch_s" {
+                value.checked_mul(1000)?
+            } else {
+                value
+            };
+            chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
+        }
+        format => NaiveDateTime::parse_from_str(text, format)
+            .ok()
+            .or_else(|| {
+                NaiveDate::parse_from_str(text, format)
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            }),
+    })
+}
+
+impl TimeSource {
+    /// The time in the row, or the text that failed to parse (`None` for an empty field).
+    fn read(&self, record: &ByteRecord) -> Result<Option<NaiveDateTime>, String> {
+        let text = |i: usize| {
+            String::from_utf8_lossy(record.get(i).unwrap_or_default())
+                .trim()
+                .to_string()
+        };
+        match self {
+            Self::One { column, formats } => {
+                let value = text(*column);
+                if value.is_empty() {
+                    return Ok(None);
+                }
+                parse_with(&value, formats).map(Some).ok_or(value)
+            }
+            Self::Split {
+                date,
+                date_formats,
+                time,
+                time_formats,
+            } => {
+                let (date_text, time_text) = (text(*date), text(*time));
+                if date_text.is_empty() {
+                    return Ok(None);
+                }
+                let day = parse_with(&date_text, date_formats).map(|t| t.date());
+                let clock = time_formats
+                    .iter()
+                    .find_map(|f| NaiveTime::parse_from_str(&time_text, f).ok());
+                match (day, clock) {
+                    (Some(day), Some(clock)) => Ok(Some(day.and_time(clock))),
+                    _ => Err(format!("{date_text} {time_text}")),
+                }
+            }
+        }
+    }
+}
+
+/// One call-type rule: raw codes that map to a scenario call type.
+#[derive(Clone, Debug)]
+struct Rule {
+    call_type: u16,
+    /// Upper-cased, trimmed.
+    codes: HashSet<String>,
+    /// Upper-cased substrings.
+    contains: Vec<String>,
+    label: String,
+}
+
+/// A mapping file checked against the scenario and resolved against the export's header.
+struct Mapping {
+    id: Option<usize>,
+    received: TimeSource,
+    arrived: Option<TimeSource>,
+    cleared: Option<TimeSource>,
+    call_type: usize,
+    rules: Vec<Rule>,
+    default_type: Option<u16>,
+    priority: Option<usize>,
+    zone: Option<(usize, HashMap<String, u16>)>,
+    exclude: Vec<(usize, HashSet<String>, String)>,
+}
+
+fn read_mapping(path: &Path) -> Result<(RawMapping, u8), ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mapping_error = |message: String| ImportError::Mapping {
+        path: path.to_path_buf(),
+        message,
+    };
+    let raw: RawMapping = toml::from_str(&text).map_err(|e| mapping_error(e.to_string()))?;
+    let delimiter = match raw.source.delimiter.as_deref() {
+        None => b',',
+        Some("\\t") | Some("\t") => b'\t',
+        Some(d) if d.len() == 1 => d.as_bytes()[0],
+        Some(d) => {
+            return Err(mapping_error(format!(
+                "source.delimiter: expected one character (\",\", \";\", \"|\" or \"\\t\"), found `{d}`"
+            )));
+        }
+    };
+    Ok((raw, delimiter))
+}
+
+impl Mapping {
+    fn resolve(
+        raw: &RawMapping,
+        delimiter: u8,
+        scenario: &Scenario,
+        header: &[String],
+        mapping_path: &Path,
+        raw_path: &Path,
+    ) -> Result<Self, ImportError> {
+        let mapping_error = |message: String| ImportError::Mapping {
+            path: mapping_path.to_path_buf(),
+            message,
+        };
+        // Every missing column is listed at once, so one edit of the mapping fixes them all.
+        let missing = std::cell::RefCell::new(Vec::<String>::new());
+        let column = |field: &str, names: &OneOrMany| -> Result<usize, ImportError> {
+            let wanted = names.to_vec();
+            // Several names: the export renamed the column between years; take what is there.
+            Ok(wanted
+                .iter()
+                .find_map(|name| header.iter().position(|h| h == name))
+                .unwrap_or_else(|| {
+                    missing
+                        .borrow_mut()
+                        .push(format!("`{}` (field `{field}`)", wanted.join("` or `")));
+                    0
+                }))
+        };
+        let type_id = |field: &str, name: &str| -> Result<u16, ImportError> {
+            scenario
+                .call_types
+                .iter()
+                .position(|t| t.name == name)
+                .map(|t| t as u16)
+                .ok_or_else(|| {
+                    mapping_error(format!(
+                        "{field}: `{name}` is not a call type of scenario \"{}\"; expected one of: {}",
+                        scenario.name,
+                        scenario.call_types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+        };
+        let time = |field: &str, raw: &RawTime| -> Result<TimeSource, ImportError> {
+            let formats = |f: &Option<OneOrMany>| {
+                f.as_ref()
+                    .map_or_else(|| vec!["iso".to_string()], OneOrMany::to_vec)
+            };
+            match (&raw.column, &raw.date_column, &raw.time_column) {
+                (Some(c), None, None) => Ok(TimeSource::One {
+                    column: column(&format!("{field}.column"), c)?,
+                    formats: formats(&raw.format),
+                }),
+                (None, Some(d), Some(t)) => Ok(TimeSource::Split {
+                    date: column(&format!("{field}.date_column"), d)?,
+                    date_formats: formats(&raw.date_format),
+                    time: column(&format!("{field}.time_column"), t)?,
+                    time_formats: raw.time_format.as_ref().map_or_else(
+                        || vec!["%H:%M:%S".to_string(), "%H:%M".to_string()],
+                        OneOrMany::to_vec,
+                    ),
+                }),
+                _ => Err(mapping_error(format!(
+                    "{field}: expected either `column` (with `format`), or `date_column` and `time_column` (with `date_format`, `time_format`)"
+                ))),
+            }
+        };
+        let rules = raw
+            .call_type
+            .rule
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                if rule.codes.is_empty() && rule.contains.is_empty() {
+                    return Err(mapping_error(format!(
+                        "call_type.rule[{}] (type `{}`): expected `codes` or `contains` to match",
+                        i + 1,
+                        rule.call_type
+                    )));
+                }
+                let mut label: Vec<String> = rule.codes.iter().take(3).cloned().collect();
+                label.extend(rule.contains.iter().take(3).map(|c| format!("*{c}*")));
+                if rule.codes.len() + rule.contains.len() > label.len() {
+                    label.push("...".to_string());
+                }
+                Ok(Rule {
+                    call_type: type_id(
+                        &format!("call_type.rule[{}].type", i + 1),
+                        &rule.call_type,
+                    )?,
+                    codes: rule.codes.iter().map(|c| c.trim().to_uppercase()).collect(),
+                    contains: rule.contains.iter().map(|c| c.to_uppercase()).collect(),
+                    label: label.join(", "),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let zone = match &raw.zone {
+            None => None,
+            Some(z) => {
+                let mut map = HashMap::new();
+                for (code, name) in &z.map {
+                    let id = scenario.zones.iter().position(|zone| &zone.name == name).ok_or_else(|| {
+                        mapping_error(format!(
+                            "zone.map.\"{code}\": `{name}` is not a zone of the scenario; expected one of: {}",
+                            scenario.zones.iter().map(|z| z.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?;
+                    map.insert(code.trim().to_uppercase(), id as u16);
+                }
+                Some((column("zone.column", &z.column)?, map))
+            }
+        };
+        let mapping = Self {
+            id: raw
+                .source
+                .id
+                .as_ref()
+                .map(|c| column("source.id", c))
+                .transpose()?,
+            received: time("received", &raw.received)?,
+            arrived: raw
+                .arrived
+                .as_ref()
+                .map(|t| time("arrived", t))
+                .transpose()?,
+            cleared: raw
+                .cleared
+                .as_ref()
+                .map(|t| time("cleared", t))
+                .transpose()?,
+            call_type: column("call_type.column", &raw.call_type.column)?,
+            rules,
+            default_type: raw
+                .call_type
+                .default
+                .as_deref()
+                .map(|name| type_id("call_type.default", name))
+                .transpose()?,
+            priority: raw
+                .priority
+                .as_ref()
+                .map(|p| column("priority.column", &p.column))
+                .transpose()?,
+            zone,
+            exclude: raw
+                .exclude
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    Ok((
+                        column(&format!("exclude[{}].column", i + 1), &e.column)?,
+                        e.values.iter().map(|v| v.trim().to_uppercase()).collect(),
+                        e.reason
+                            .clone()
+                            .unwrap_or_else(|| format!("excluded by exclude[{}]", i + 1)),
+                    ))
+                })
+                .collect::<Result<Vec<_>, ImportError>>()?,
+        };
+        let missing = missing.into_inner();
+        if missing.is_empty() {
+            return Ok(mapping);
+        }
+        let hint = if header.len() == 1 {
+            format!(
+                " (the header reads as one column: is the file delimited by something other than `{}`? Set source.delimiter)",
+                delimiter as char
+            )
+        } else {
+            String::new()
+        };
+        Err(ImportError::MissingColumn {
+            raw: raw_path.to_path_buf(),
+            message: format!(
+                "no column {} named by mapping {}{hint}; the header has: {}",
+                missing.join(", no column "),
+                mapping_path.display(),
+                header.join(", ")
+            ),
+        })
+    }
+
+    /// Every column the mapping reads.
+    fn used_columns(&self) -> Vec<usize> {
+        let time = |t: &TimeSource| match t {
+            TimeSource::One { column, .. } => vec![*column],
+            TimeSource::Split { date, time, .. } => vec![*date, *time],
+        };
+        let mut used = vec![self.call_type];
+        used.extend(time(&self.received));
+        used.extend(self.arrived.iter().chain(&self.cleared).flat_map(time));
+        used.extend(self.id.iter().chain(&self.priority));
+        used.extend(self.zone.iter().map(|(c, _)| *c));
+        used.extend(self.exclude.iter().map(|(c, _, _)| *c));
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// The rule index (or `None` for the default) and call type of a raw code.
+    fn classify(&self, code: &str) -> Option<(Option<usize>, u16)> {
+        let upper = code.trim().to_uppercase();
+        self.rules
+            .iter()
+            .enumerate()
+            .find(|(_, rule)| {
+                rule.codes.contains(&upper)
+                    || rule.contains.iter().any(|c| upper.contains(c.as_str()))
+            })
+            .map(|(i, rule)| (Some(i), rule.call_type))
+            .or_else(|| self.default_type.map(|t| (None, t)))
+    }
+}
+
+/// Rows of one kind of problem: how many, and the first few.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Problem {
+    pub rows: u64,
+    /// `(line, what)`.
+    pub examples: Vec<(u64, String)>,
+}
+
+impl Problem {
+    fn add(&mut self, line: u64, what: impl FnOnce() -> String) {
+        self.rows += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push((line, what()));
+        }
+    }
+}
+
+/// What an import did with every row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportReport {
+    pub source_name: Option<String>,
+    pub rows_read: u64,
+    pub imported: u64,
+    /// `(reason, rows)` per exclude rule.
+    pub excluded: Vec<(String, u64)>,
+    /// Repeated rows of an incident already imported (one row per responding unit).
+    pub duplicates_merged: u64,
+    pub bad_time: Problem,
+    pub unknown_code: Problem,
+    pub malformed: Problem,
+    /// `(rule label, scenario type, rows)`, in rule order.
+    pub rule_matches: Vec<(String, String, u64)>,
+    /// Rows that went to the default type, and their most common codes.
+    pub defaulted: u64,
+    pub top_defaulted_codes: Vec<(String, u64)>,
+    pub top_unknown_codes: Vec<(String, u64)>,
+    /// Rows whose zone value is not in the map (their zone is drawn from the scenario shares).
+    pub unmapped_zone: u64,
+    /// Rows with arrival and clear times, and those without.
+    pub with_on_scene: u64,
+    pub without_on_scene: u64,
+    /// Imported rows with the same time, type and zone as the one before them.
+    pub possible_duplicates: Problem,
+    pub first: Option<NaiveDateTime>,
+    pub last: Option<NaiveDateTime>,
+    pub output: Option<PathBuf>,
+}
+
+impl ImportReport {
+    /// Rows that could not be imported (what `--strict` refuses).
+    pub fn rejected(&self) -> u64 {
+        self.bad_time.rows + self.unknown_code.rows + self.malformed.rows
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let n = |v: u64| crate::output::format_number(v as f64, 0);
+        let pct = |v: u64| {
+            if self.rows_read == 0 {
+                String::new()
+            } else {
+                format!(" ({:.1}%)", 100.0 * v as f64 / self.rows_read as f64)
+            }
+        };
+        if let Some(name) = &self.source_name {
+            let _ = writeln!(out, "Format: {name}");
+        }
+        let _ = writeln!(out, "Rows read:                 {}", n(self.rows_read));
+        let _ = writeln!(
+            out,
+            "Calls imported:            {}{}",
+            n(self.imported),
+            pct(self.imported)
+        );
+        for (reason, rows) in &self.excluded {
+            let _ = writeln!(out, "Excluded, {reason}: {}{}", n(*rows), pct(*rows));
+        }
+        if self.duplicates_merged > 0 {
+            let _ = writeln!(
+                out,
+                "Merged, repeat rows of one incident (one per unit): {}{}",
+                n(self.duplicates_merged),
+                pct(self.duplicates_merged)
+            );
+        }
+        let problem = |out: &mut String, title: &str, p: &Problem| {
+            if p.rows > 0 {
+                let _ = writeln!(out, "{title}: {}{}", n(p.rows), pct(p.rows));
+                for (line, what) in &p.examples {
+                    let _ = writeln!(out, "  line {line}: {what}");
+                }
+            }
+        };
+        problem(&mut out, "NOT imported, unreadable time", &self.bad_time);
+        problem(
+            &mut out,
+            "NOT imported, call type not in the mapping (add a rule or a default)",
+            &self.unknown_code,
+        );
+        if !self.top_unknown_codes.is_empty() {
+            let _ = writeln!(out, "  most common: {}", codes(&self.top_unknown_codes));
+        }
+        problem(&mut out, "NOT imported, malformed row", &self.malformed);
+        if !self.rule_matches.is_empty() {
+            let _ = writeln!(out, "Call-type rules (rows matched):");
+            for (label, call_type, rows) in &self.rule_matches {
+                let _ = writeln!(out, "  {:>9}  {call_type:<22} {label}", n(*rows));
+            }
+        }
+        if self.defaulted > 0 {
+            let _ = writeln!(
+                out,
+                "  {:>9}  (default)              most common: {}",
+                n(self.defaulted),
+                codes(&self.top_defaulted_codes)
+            );
+        }
+        if self.unmapped_zone > 0 {
+            let _ = writeln!(
+                out,
+                "Zone not in the mapping (drawn from the scenario's zone shares): {}{}",
+                n(self.unmapped_zone),
+                pct(self.unmapped_zone)
+            );
+        }
+        if self.with_on_scene + self.without_on_scene > 0 {
+            let _ = writeln!(
+                out,
+                "On-scene time (arrived to cleared): {} calls have it, {} do not",
+                n(self.with_on_scene),
+                n(self.without_on_scene)
+            );
+        }
+        problem(
+            &mut out,
+            "Warning, same time, type and zone as the previous call (duplicates? kept; set source.id to merge)",
+            &self.possible_duplicates,
+        );
+        if let (Some(first), Some(last)) = (self.first, self.last) {
+            let days = ((last.date() - first.date()).num_days() + 1) as f64;
+            let _ = writeln!(
+                out,
+                "Calls from {first} to {last}: {} days, {:.1} calls a day",
+                days,
+                self.imported as f64 / days
+            );
+        }
+        out
+    }
+}
+
+fn codes(list: &[(String, u64)]) -> String {
+    list.iter()
+        .map(|(code, rows)| format!("`{code}` ({rows})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn top(counts: HashMap<String, u64>, k: usize) -> Vec<(String, u64)> {
+    let mut list: Vec<(String, u64)> = counts.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list.truncate(k);
+    list
+}
+
+/// One imported call, held until all are read and sorted by time.
+struct Imported {
+    at: NaiveDateTime,
+    line: u64,
+    call_type: u16,
+    zone: Option<u16>,
+    /// Index into the distinct priority texts.
+    priority: u32,
+    on_scene_minutes: Option<f64>,
+    source_id: Option<Box<str>>,
+}
+
+/// `crisis-sim import`: reads `raw`, maps it with `mapping_path` onto the scenario's call types
+/// and zones, and writes a call stream to `output` (sorted by time, day 0 = the first call's
+/// date). With `strict`, any row that cannot be imported is an error and nothing is written.
+pub fn import(
+    raw_path: &Path,
+    mapping_path: &Path,
+    scenario: &Scenario,
+    output: &Path,
+    strict: bool,
+) -> Result<ImportReport, ImportError> {
+    let (raw_mapping, delimiter) = read_mapping(mapping_path)?;
+    let file = std::fs::File::open(raw_path).map_err(|source| ImportError::Io {
+        path: raw_path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(file);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| ImportError::Io {
+            path: raw_path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?
+        .iter()
+        // A byte-order mark often starts exports saved by spreadsheet programs.
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_string()
+        })
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ImportError::Empty {
+            path: raw_path.to_path_buf(),
+        });
+    }
+    let mapping = Mapping::resolve(
+        &raw_mapping,
+        delimiter,
+        scenario,
+        &header,
+        mapping_path,
+        raw_path,
+    )?;
+
+    let mut report = ImportReport {
+        source_name: raw_mapping.source.name.clone(),
+        excluded: mapping
+            .exclude
+            .iter()
+            .map(|(_, _, reason)| (reason.clone(), 0))
+            .collect(),
+        ..ImportReport::default()
+    };
+    let mut rule_rows = vec![0u64; mapping.rules.len()];
+    let mut defaulted_codes: HashMap<String, u64> = HashMap::new();
+    let mut unknown_codes: HashMap<String, u64> = HashMap::new();
+    let mut seen_ids: HashSet<Box<[u8]>> = HashSet::new();
+    let mut priorities: Vec<String> = Vec::new();
+    let mut priority_index: HashMap<String, u32> = HashMap::new();
+    let mut calls: Vec<Imported> = Vec::new();
+    let used = mapping.used_columns();
+    let mut record = ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // A broken quote or an I/O error: the reader cannot go on past it.
+                let line = e.position().map_or(0, |p| p.line());
+                report.rows_read += 1;
+                report
+                    .malformed
+                    .add(line, || format!("{e} (reading stopped here)"));
+                break;
+            }
+        }
+        report.rows_read += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header.len() {
+            report.malformed.add(line, || {
+                format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    header.len()
+                )
+            });
+            continue;
+        }
+        if let Some(&bad) = used
+            .iter()
+            .find(|&&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
+        {
+            report.malformed.add(line, || {
+                format!("column `{}` is not UTF-8 text (is the file Latin-1 or Windows-1252? re-save it as UTF-8)", header[bad])
+            });
+            continue;
+        }
+        let text = |i: usize| {
+            String::from_utf8_lossy(record.get(i).unwrap_or_default())
+                .trim()
+                .to_string()
+        };
+        if let Some((e, _)) = mapping
+            .exclude
+            .iter()
+            .enumerate()
+            .find(|(_, (column, values, _))| values.contains(&text(*column).to_uppercase()))
+        {
+            report.excluded[e].1 += 1;
+            continue;
+        }
+        if let Some(id) = mapping.id {
+            let value = record.get(id).unwrap_or_default().trim_ascii();
+            if !value.is_empty() && !seen_ids.insert(value.into()) {
+                report.duplicates_merged += 1;
+                continue;
+            }
+        }
+        let at = match mapping.received.read(&record) {
+            Ok(Some(at)) => at,
+            Ok(None) => {
+                report
+                    .bad_time
+                    .add(line, || "received time is empty".to_string());
+                continue;
+            }
+            Err(value) => {
+                report.bad_time.add(line, || {
+                    format!("received time `{value}` matches none of the mapping's formats")
+                });
+                continue;
+            }
+        };
+        let code = text(mapping.call_type);
+        let call_type = match mapping.classify(&code) {
+            Some((Some(rule), call_type)) => {
+                rule_rows[rule] += 1;
+                call_type
+            }
+            Some((None, call_type)) => {
+                report.defaulted += 1;
+                *defaulted_codes.entry(code).or_default() += 1;
+                call_type
+            }
+            None => {
+                report
+                    .unknown_code
+                    .add(line, || format!("call type `{code}`"));
+                *unknown_codes.entry(code).or_default() += 1;
+                continue;
+            }
+        };
+        let zone = mapping.zone.as_ref().and_then(|(column, map)| {
+            let value = text(*column).to_uppercase();
+            let zone = map.get(&value).copied();
+            if zone.is_none() {
+                report.unmapped_zone += 1;
+            }
+            zone
+        });
+        let priority = match mapping.priority {
+            None => 0,
+            Some(column) => {
+                let value = text(column);
+                match priority_index.get(&value) {
+                    Some(&i) => i,
+                    None => {
+                        let i = priorities.len() as u32;
+                        priorities.push(value.clone());
+                        priority_index.insert(value, i);
+                        i
+                    }
+                }
+            }
+        };
+        let on_scene_minutes = match (&mapping.arrived, &mapping.cleared) {
+            (Some(arrived), Some(cleared)) => {
+                match (arrived.read(&record), cleared.read(&record)) {
+                    // Placeholder stamps (e.g. 1900-01-01) and clears before arrival are missing data.
+                    (Ok(Some(a)), Ok(Some(c))) if a >= at && c >= a => {
+                        report.with_on_scene += 1;
+                        Some((c - a).num_milliseconds() as f64 / 60_000.0)
+                    }
+                    _ => {
+                        report.without_on_scene += 1;
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let source_id = mapping.id.map(|i| text(i).into_boxed_str());
+        calls.push(Imported {
+            at,
+            line,
+            call_type,
+            zone,
+            priority,
+            on_scene_minutes,
+            source_id,
+        });
+    }
+    report.rule_matches = mapping
+        .rules
+        .iter()
+        .zip(&rule_rows)
+        .map(|(rule, &rows)| {
+            (
+                rule.label.clone(),
+                scenario.call_types[rule.call_type as usize].name.clone(),
+                rows,
+            )
+        })
+        .collect();
+    report.top_defaulted_codes = top(defaulted_codes, 8);
+    report.top_unknown_codes = top(unknown_codes, 8);
+    report.imported = calls.len() as u64;
+    // Exports are often newest first, or ordered by incident number: sort by time, keeping
+    // file order among equal times.
+    calls.sort_by(|a, b| a.at.cmp(&b.at).then(a.line.cmp(&b.line)));
+    for pair in calls.windows(2) {
+        if pair[0].at == pair[1].at
+            && pair[0].call_type == pair[1].call_type
+            && pair[0].zone == pair[1].zone
+        {
+            report.possible_duplicates.add(pair[1].line, || {
+                format!("{} as line {}", pair[1].at, pair[0].line)
+            });
+        }
+    }
+    report.first = calls.first().map(|c| c.at);
+    report.last = calls.last().map(|c| c.at);
+    if calls.is_empty() {
+        return Err(ImportError::NothingImported {
+            path: raw_path.to_path_buf(),
+            report: report.render(),
+        });
+    }
+    if strict && report.rejected() > 0 {
+        return Err(ImportError::Strict {
+            path: raw_path.to_path_buf(),
+            report: report.render(),
+        });
+    }
+    let write_error = |source| ImportError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
+    let mut columns = vec![
+        CALL_ID,
+        RECEIVED_AT,
+        RECEIVED_MINUTES,
+        CALL_TYPE,
+        PRIORITY,
+        ZONE,
+        CARE_ELIGIBLE,
+    ];
+    let on_scene = mapping.arrived.is_some() && mapping.cleared.is_some();
+    if on_scene {
+        columns.push(ON_SCENE_MINUTES);
+    }
+    if mapping.id.is_some() {
+        columns.push(SOURCE_ID);
+    }
+    let mut writer = StreamWriter::create(output, &columns).map_err(write_error)?;
+    let origin = calls[0]
+        .at
+        .date()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or(calls[0].at);
+    for (id, call) in calls.iter().enumerate() {
+        let call_type = &scenario.call_types[call.call_type as usize];
+        let mut row = vec![
+            id.to_string(),
+            call.at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+            ((call.at - origin).num_milliseconds() as f64 / 60_000.0).to_string(),
+            call_type.name.clone(),
+            priorities
+                .get(call.priority as usize)
+                .cloned()
+                .unwrap_or_default(),
+            call.zone
+                .map_or_else(String::new, |z| scenario.zones[z as usize].name.clone()),
+            call_type.care_eligible.to_string(),
+        ];
+        if on_scene {
+            row.push(
+                call.on_scene_minutes
+                    .map_or_else(String::new, |m| m.to_string()),
+            );
+        }
+        if let Some(source_id) = &call.source_id {
+            row.push(source_id.to_string());
+        }
+        writer.write_row(&row).map_err(write_error)?;
+    }
+    report.output = Some(writer.finish().map_err(write_error)?);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,319 @@
+//! Call streams through the real binary: generate, replay, import and fit, as a user runs them.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{crisis_sim, path_str, scratch, short_scenario, text};
+use serde_json::Value;
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/cad/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mapping(name: &str) -> String {
+    format!("{}/scenarios/mappings/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `crisis-sim generate SCENARIO -q -o CALLS ARGS...`, which must succeed.
+fn generate(scenario: &Path, calls: &Path, args: &[&str]) {
+    let mut all = vec!["generate", path_str(scenario), "-q", "-o", path_str(calls)];
+    all.extend_from_slice(args);
+    let out = crisis_sim(&all);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn replaying_a_generated_stream_gives_the_same_figures_as_running_the_scenario() {
+    let dir = scratch("replay-equals-run");
+    let scenario = short_scenario(&dir, 12);
+    let calls = dir.join("calls.csv");
+    let out = crisis_sim(&[
+        "generate",
+        path_str(&scenario),
+        "--seed",
+        "31",
+        "-r",
+        "3",
+        "-o",
+        path_str(&calls),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("3 replications of 12 days"));
+    let header = fs::read_to_string(&calls).unwrap();
+    assert!(header.starts_with(
+        "replication,call_id,received_at,received_minutes,call_type,priority,zone,care_eligible,draw_key\n"
+    ));
+
+    let run_dir = dir.join("run");
+    let out = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "--seed",
+        "31",
+        "-r",
+        "3",
+        "-q",
+        "--out",
+        path_str(&run_dir),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Another seed, one thread: the file's draws decide, and threads never change results.
+    let replay_dir = dir.join("replay");
+    let out = crisis_sim(&[
+        "replay",
+        path_str(&calls),
+        "--scenario",
+        path_str(&scenario),
+        "--seed",
+        "999",
+        "--threads",
+        "1",
+        "--out",
+        path_str(&replay_dir),
+        "--log",
+        "calls",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Replaying"), "{stdout}");
+    assert!(stdout.contains("3 replications of its own"), "{stdout}");
+    let (run, replay) = (
+        json(&run_dir.join("results.json")),
+        json(&replay_dir.join("results.json")),
+    );
+    assert_eq!(run["figures"], replay["figures"]);
+    assert_eq!(run["policies"], replay["policies"]);
+    assert_ne!(
+        run["scenario"]["fingerprint"],
+        replay["scenario"]["fingerprint"]
+    );
+    // --log works on a replay as on a run.
+    let log = fs::read_to_string(replay_dir.join("calls.csv")).unwrap();
+    assert!(log.lines().count() > 1000);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_single_stream_replays_in_shards_that_merge_into_the_whole() {
+    let dir = scratch("replay-shards");
+    let scenario = short_scenario(&dir, 8);
+    let calls = dir.join("calls.csv");
+    generate(&scenario, &calls, &[]);
+    let run = |args: &[&str], out: &Path| {
+        let mut all = vec![
+            "replay",
+            path_str(&calls),
+            "--scenario",
+            path_str(&scenario),
+            "-r",
+            "4",
+            "-q",
+            "--out",
+            path_str(out),
+        ];
+        all.extend_from_slice(args);
+        let output = crisis_sim(&all);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    run(&[], &dir.join("whole"));
+    run(&["--shard", "1/2"], &dir.join("part-1"));
+    run(&["--shard", "2/2"], &dir.join("part-2"));
+    let out = crisis_sim(&[
+        "merge",
+        path_str(&dir.join("part-1")),
+        path_str(&dir.join("part-2")),
+        "-q",
+        "--out",
+        path_str(&dir.join("merged")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read(dir.join("whole/results.json")).unwrap(),
+        fs::read(dir.join("merged/results.json")).unwrap()
+    );
+    // Four replications of one stream: the same calls every time, but fresh on-scene times
+    // and outcomes, so the call count has no spread and the response times do.
+    let whole = json(&dir.join("whole/results.json"));
+    let estimates = &whole["policies"][0]["estimates"];
+    assert_eq!(estimates["calls"]["sd"], 0.0);
+    assert!(estimates["response_mean"]["sd"].as_f64().unwrap() > 0.0);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_streams_and_options_exit_2_with_the_line_at_fault() {
+    let dir = scratch("replay-bad");
+    let scenario = short_scenario(&dir, 8);
+    let bad = dir.join("bad.csv");
+    fs::write(
+        &bad,
+        "received_minutes,call_type\n10,disturbance\n5,disturbance\n",
+    )
+    .unwrap();
+    let generated = dir.join("calls.csv");
+    generate(&scenario, &generated, &["-r", "2"]);
+    let cases: [(Vec<&str>, &[&str]); 4] = [
+        (vec!["replay", "no-such-file.csv"], &["no-such-file.csv"]),
+        (
+            vec!["replay", path_str(&bad)],
+            &["bad.csv:3", "out of order"],
+        ),
+        (
+            vec![
+                "replay",
+                path_str(&generated),
+                "--scenario",
+                path_str(&scenario),
+                "-r",
+                "5",
+            ],
+            &["holds 2 replication", "5 were asked"],
+        ),
+        (
+            vec![
+                "replay",
+                path_str(&generated),
+                "--scenario",
+                path_str(&scenario),
+                "--warmup-days",
+                "9",
+            ],
+            &["spans 8 days", "--warmup-days"],
+        ),
+    ];
+    for (args, expected) in cases {
+        let out_dir = dir.join("out");
+        let mut args = args.clone();
+        args.extend(["--out", path_str(&out_dir)]);
+        let out = crisis_sim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        for part in expected {
+            assert!(stderr.contains(part), "`{part}` not in {stderr}");
+        }
+        assert!(!out_dir.join("results.json").exists());
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_imported_city_export_replays_and_strict_refuses_bad_rows() {
+    let dir = scratch("import");
+    let calls = dir.join("nola.csv");
+    let out = crisis_sim(&[
+        "import",
+        &data("new-orleans-sample.csv"),
+        "--mapping",
+        &mapping("new-orleans.toml"),
+        "-o",
+        path_str(&calls),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for part in [
+        "Calls imported:            9",
+        "line 7",
+        "officer-initiated",
+        "Wrote",
+    ] {
+        assert!(stdout.contains(part), "`{part}` not in {stdout}");
+    }
+    // A real city's calls replay with fresh draws per replication.
+    let out = crisis_sim(&[
+        "replay",
+        path_str(&calls),
+        "-r",
+        "3",
+        "--warmup-days",
+        "0",
+        "--out",
+        path_str(&dir.join("out")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let results = json(&dir.join("out/results.json"));
+    assert_eq!(results["scenario"]["start_date"], "2023-01-01");
+    assert!(text(&out.stdout).contains("9 calls over 2 days"));
+
+    let strict = dir.join("strict.csv");
+    let out = crisis_sim(&[
+        "import",
+        &data("new-orleans-sample.csv"),
+        "--mapping",
+        &mapping("new-orleans.toml"),
+        "--strict",
+        "-o",
+        path_str(&strict),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("line 7"));
+    assert!(!strict.exists());
+
+    // A mapping naming a column the export lacks.
+    let out = crisis_sim(&[
+        "import",
+        &data("st-louis-2021-01.csv"),
+        "--mapping",
+        &mapping("new-orleans.toml"),
+        "-o",
+        path_str(&strict),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("no column `TimeCreate` (field `received.column`)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`PoliceDistrict` (field `zone.column`)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("id, location, description"), "{stderr}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn fit_writes_a_scenario_that_runs() {
+    let dir = scratch("fit");
+    let scenario = short_scenario(&dir, 21);
+    let calls = dir.join("calls.csv");
+    generate(&scenario, &calls, &[]);
+    let fitted = dir.join("fitted.toml");
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&calls),
+        "--scenario",
+        path_str(&scenario),
+        "-o",
+        path_str(&fitted),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("arrivals vs a Poisson process"), "{stdout}");
+    let out = crisis_sim(&["validate", path_str(&fitted)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Too few calls to fit: exit 2 and nothing written.
+    let few = dir.join("few.csv");
+    let out = crisis_sim(&[
+        "import",
+        &data("los-angeles-2019.csv"),
+        "--mapping",
+        &mapping("los-angeles.toml"),
+        "-q",
+        "-o",
+        path_str(&few),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let refused = dir.join("refused.toml");
+    let out = crisis_sim(&["fit", path_str(&few), "-o", path_str(&refused)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("too few"));
+    assert!(!refused.exists());
+    fs::remove_dir_all(dir).unwrap();
+}
