@@ -650,20 +650,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             None
         };
 
-        self.unit_event(unit, UnitEventKind::Dispatched, now, from, Some(call.id));
-        self.unit_event(
-            unit,
-            UnitEventKind::OnScene,
-            on_scene,
-            call.zone,
-            Some(call.id),
-        );
-        let u = &mut self.units[unit as usize];
-        u.state = UnitState::OnCall;
-        u.busy_since = now;
-        u.zone = call.zone;
-        u.call_slot = slot;
-        self.schedule(clear, EventKind::UnitClears { unit });
+        self.send_unit(unit, slot, &call, from, on_scene, clear);
 
         let assignment = Assignment {
             unit: UnitId(unit),
@@ -729,6 +716,35 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             })
     }
 
+    /// Marks a unit as on its way to the call in `slot` (from `from`, there at `on_scene`,
+    /// clear at `clear`), tells the observer, and schedules the clear.
+    #[inline]
+    fn send_unit(
+        &mut self,
+        unit: u32,
+        slot: u32,
+        call: &Call,
+        from: ZoneId,
+        on_scene: f64,
+        clear: f64,
+    ) {
+        let now = self.now;
+        self.unit_event(unit, UnitEventKind::Dispatched, now, from, Some(call.id));
+        self.unit_event(
+            unit,
+            UnitEventKind::OnScene,
+            on_scene,
+            call.zone,
+            Some(call.id),
+        );
+        let u = &mut self.units[unit as usize];
+        u.state = UnitState::OnCall;
+        u.busy_since = now;
+        u.zone = call.zone;
+        u.call_slot = slot;
+        self.schedule(clear, EventKind::UnitClears { unit });
+    }
+
     /// The nearest free clinician for a co-response, and when it would arrive.
     #[inline(never)]
     fn pick_companion(&self, call: &Call) -> Option<(u32, f64)> {
@@ -748,26 +764,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             let u = &self.units[clinician as usize];
             (u.zone, u.pool)
         };
-        self.unit_event(
-            clinician,
-            UnitEventKind::Dispatched,
-            now,
-            from,
-            Some(call.id),
-        );
-        self.unit_event(
-            clinician,
-            UnitEventKind::OnScene,
-            arrives,
-            call.zone,
-            Some(call.id),
-        );
-        let u = &mut self.units[clinician as usize];
-        u.state = UnitState::OnCall;
-        u.busy_since = now;
-        u.zone = call.zone;
-        u.call_slot = slot;
-        self.schedule(clear, EventKind::UnitClears { unit: clinician });
+        self.send_unit(clinician, slot, &call, from, arrives, clear);
         let active = self.call_mut(slot);
         active.outstanding += 1;
         active.record.companion = Some(Assignment {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::triage::{Triage, TriageParams};
+use super::triage::Triage;
 use super::{CallContext, Policy, PolicyError, Route, Routing, SystemView};
 use crate::rng::Purpose;
 use crate::scenario::ResponderKind;
@@ -38,10 +38,7 @@ pub(super) fn build(params: &toml::Table) -> Result<Arc<dyn Policy>, PolicyError
     super::probability("police_alongside_share", config.police_alongside_share)?;
     Ok(Arc::new(CareWithBackup {
         config,
-        triage: Triage::new(TriageParams {
-            sensitivity: config.sensitivity,
-            specificity: config.specificity,
-        })?,
+        triage: Triage::from_keys(config.sensitivity, config.specificity)?,
     }))
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::triage::{Triage, TriageParams};
+use super::triage::Triage;
 use super::{CallContext, Policy, PolicyError, Route, Routing, SystemView};
 use crate::scenario::ResponderKind;
 
@@ -29,10 +29,7 @@ pub struct CoResponder {
 pub(super) fn build(params: &toml::Table) -> Result<Arc<dyn Policy>, PolicyError> {
     let config: CoResponderConfig = super::parse_params(NAME, params)?;
     Ok(Arc::new(CoResponder {
-        triage: Triage::new(TriageParams {
-            sensitivity: config.sensitivity,
-            specificity: config.specificity,
-        })?,
+        triage: Triage::from_keys(config.sensitivity, config.specificity)?,
     }))
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::triage::{Triage, TriageParams};
+use super::triage::Triage;
 use super::{CallContext, Policy, PolicyError, Route, Routing, SystemView};
 use crate::scenario::ResponderKind;
 
@@ -36,10 +36,7 @@ impl Default for PoliceOnly {
 pub(super) fn build(params: &toml::Table) -> Result<Arc<dyn Policy>, PolicyError> {
     let config: PoliceOnlyConfig = super::parse_params(NAME, params)?;
     Ok(Arc::new(PoliceOnly {
-        triage: Triage::new(TriageParams {
-            sensitivity: config.sensitivity,
-            specificity: config.specificity,
-        })?,
+        triage: Triage::from_keys(config.sensitivity, config.specificity)?,
     }))
 }
 

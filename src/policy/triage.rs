@@ -34,6 +34,17 @@ impl Triage {
         })
     }
 
+    /// From a policy's optional `sensitivity` and `specificity` keys.
+    pub fn from_keys(
+        sensitivity: Option<f64>,
+        specificity: Option<f64>,
+    ) -> Result<Self, PolicyError> {
+        Self::new(TriageParams {
+            sensitivity,
+            specificity,
+        })
+    }
+
     /// Whether the dispatcher judges this call care-eligible. Every policy reads the call's
     /// one triage draw the same way, so a policy with better triage recognises every call a
     /// worse one does, and more: triage differences between policies are paired.
