@@ -129,6 +129,8 @@ pub struct RunOptions {
     pub stream: Option<PathBuf>,
     /// Days of warm-up to discard (overrides the scenario's; replay only).
     pub warmup_days: Option<f64>,
+    /// Policies to compare, by label or rule, the first as the baseline (all when empty).
+    pub policies: Vec<String>,
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
@@ -194,6 +196,11 @@ fn write_results(results: &Results, out_dir: &Path, csv: bool) -> Result<Vec<Pat
 pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppError> {
     let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
+    if !options.policies.is_empty() {
+        scenario
+            .select_policies(&options.policies)
+            .map_err(AppError::BadInput)?;
+    }
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
     let stream = match &options.stream {
         None => None,

@@ -38,7 +38,8 @@ enum Command {
   crisis-sim run --target-ci 0.01                 # as many replications as 1% precision needs
   crisis-sim run city.toml -r 1000 --shard 3/8 --out part-3/   # one job of a cluster array
   crisis-sim run city.toml -r 1000 --resume       # finish an interrupted run
-  crisis-sim run --log calls,units --log-replications 0..3   # which unit served each call")]
+  crisis-sim run --log calls,units --log-replications 0..3   # which unit served each call
+  crisis-sim run scenarios/variants.toml --policy police_only --policy co_responder --policy phone_diversion")]
     Run {
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
@@ -189,6 +190,10 @@ mix and on-scene times replaced; edit its fleet and costs.")]
 /// Options shared by `run` and `replay`.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
+    /// A policy to compare, by its label in the scenario or a rule name (repeat; the first is
+    /// the baseline) [default: every policy of the scenario].
+    #[arg(long = "policy", value_name = "NAME")]
+    policies: Vec<String>,
     /// Replications per policy (overrides the scenario's [run] replications).
     #[arg(short, long)]
     replications: Option<u32>,
@@ -247,6 +252,7 @@ impl RunArgs {
             hourly: self.hourly,
             stream: None,
             warmup_days: None,
+            policies: self.policies,
         }
     }
 }

@@ -46,9 +46,17 @@ pub struct CallRecord {
     /// The first unit sent.
     pub primary: Option<Assignment>,
     pub backup_requested: bool,
-    /// The police unit sent as backup to a care team.
+    /// The police unit sent as backup to a care team (asked for from the scene, or sent
+    /// alongside it).
     pub backup: Option<Assignment>,
-    /// When the last unit cleared; `None` if work was still under way at the horizon.
+    /// The clinician who went with the police unit (co-response).
+    pub companion: Option<Assignment>,
+    /// The care team's follow-up visit after the call's units cleared.
+    pub follow_up: Option<Assignment>,
+    /// A follow-up was wanted, but no care team could start it within the window.
+    pub follow_up_missed: bool,
+    /// When the call's last unit cleared (a follow-up visit not counted); `None` if work was
+    /// still under way at the horizon.
     pub cleared_minutes: Option<f64>,
     /// No unit was on scene by the horizon.
     pub unserved_at_horizon: bool,
@@ -56,10 +64,13 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    /// Received to first unit on scene, for a served call.
+    /// Received to first unit on scene, for a served call (none for a call resolved by phone:
+    /// nobody went).
     pub fn response_minutes(&self) -> Option<f64> {
         match (self.unserved_at_horizon, self.primary) {
-            (false, Some(primary)) => Some(primary.on_scene_minutes - self.call.received_minutes),
+            (false, Some(primary)) if primary.kind != ResponderKind::Counsellor => {
+                Some(primary.on_scene_minutes - self.call.received_minutes)
+            }
             _ => None,
         }
     }
@@ -67,7 +78,13 @@ impl CallRecord {
     /// Received to first dispatch (time in queue), for a dispatched call.
     pub fn wait_minutes(&self) -> Option<f64> {
         self.primary
+            .filter(|primary| primary.kind != ResponderKind::Counsellor)
             .map(|primary| primary.dispatched_minutes - self.call.received_minutes)
+    }
+
+    /// A crisis-line counsellor resolved the call by phone.
+    pub fn resolved_by_phone(&self) -> bool {
+        !self.unserved_at_horizon && self.responder() == Some(ResponderKind::Counsellor)
     }
 
     /// Who handled the call (the first unit's kind).

@@ -27,6 +27,16 @@ pub enum Purpose {
     OnSceneCare = 10,
     TravelPrimary = 11,
     TravelBackup = 12,
+    /// Whether police go alongside a care team (`care_with_backup`).
+    PoliceAlongside = 13,
+    /// Whether a crisis line can resolve the call by phone (`phone_diversion`).
+    PhoneResolvable = 14,
+    /// Whether a care team follows up (`care_follow_up`).
+    FollowUpChosen = 15,
+    TravelCompanion = 16,
+    TravelFollowUp = 17,
+    OnSceneFollowUp = 18,
+    PhoneMinutes = 19,
 }
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use crate::calls::Call;
 use crate::policy::{CallContext, Route, SystemView};
 use crate::rng;
-use crate::scenario::{AfterClear, CallTypeId, Pool, ResponderKind, Scenario, ZoneId};
+use crate::scenario::{AfterClear, CallTypeId, KINDS, Pool, ResponderKind, Scenario, ZoneId};
 
 /// Sample calls per call type used to measure a policy's routing shares.
 const ROUTING_SAMPLES: u64 = 20_000;
@@ -113,40 +113,67 @@ fn mean_travel(scenario: &Scenario, kind: ResponderKind) -> f64 {
         .sum()
 }
 
-/// Share of each call type's calls a policy routes to care, measured on sample calls.
-fn routed_to_care(scenario: &Scenario, label: &str) -> Vec<f64> {
+/// Shares of one call type's calls a policy sends each way (measured on sample calls).
+#[derive(Clone, Copy, Debug, Default)]
+struct RouteShares {
+    /// To a care team (alone or with police alongside).
+    care: f64,
+    /// Of those, with police sent alongside.
+    care_with_police: f64,
+    /// Police with a clinician.
+    co_response: f64,
+    /// To the crisis line.
+    phone: f64,
+    /// Followed up by a care team after police clear.
+    follow_up: f64,
+}
+
+/// How a policy routes each call type, measured by asking it about sample calls.
+fn route_shares(scenario: &Scenario, label: &str) -> Vec<RouteShares> {
     let Some(spec) = scenario.policy(label) else {
-        return vec![0.0; scenario.call_types.len()];
+        return vec![RouteShares::default(); scenario.call_types.len()];
     };
     let view = SystemView {
-        free_units: [1, 1],
-        on_duty_units: [1, 1],
+        free_units: [1; KINDS],
+        on_duty_units: [1; KINDS],
     };
     scenario
         .call_types
         .iter()
         .enumerate()
         .map(|(t, call_type)| {
-            let routed = (0..ROUTING_SAMPLES)
-                .filter(|&id| {
-                    let call = Call {
-                        id,
-                        received_minutes: 0.0,
-                        call_type: CallTypeId(t as u16),
-                        zone: ZoneId(0),
-                        draw_key: rng::call_key(rng::replication_key(scenario.seed, u64::MAX), id),
-                    };
-                    let routing = spec.policy.route(
-                        &CallContext {
-                            call: &call,
-                            call_type,
-                        },
-                        &view,
-                    );
-                    matches!(routing.route, Route::Care { .. })
-                })
-                .count();
-            routed as f64 / ROUTING_SAMPLES as f64
+            let mut shares = RouteShares::default();
+            let each = 1.0 / ROUTING_SAMPLES as f64;
+            for id in 0..ROUTING_SAMPLES {
+                let call = Call {
+                    id,
+                    received_minutes: 0.0,
+                    call_type: CallTypeId(t as u16),
+                    zone: ZoneId(0),
+                    draw_key: rng::call_key(rng::replication_key(scenario.seed, u64::MAX), id),
+                };
+                let routing = spec.policy.route(
+                    &CallContext {
+                        call: &call,
+                        call_type,
+                    },
+                    &view,
+                );
+                match routing.route {
+                    Route::Care { .. } => shares.care += each,
+                    Route::CareWithPolice { .. } => {
+                        shares.care += each;
+                        shares.care_with_police += each;
+                    }
+                    Route::CoResponse => shares.co_response += each,
+                    Route::Phone => shares.phone += each,
+                    Route::Police => {}
+                }
+                if routing.follow_up_within_minutes.is_some() {
+                    shares.follow_up += each;
+                }
+            }
+            shares
         })
         .collect()
 }
@@ -158,13 +185,17 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
     let calls_per_hour: Vec<f64> = (0..HOURS_PER_WEEK)
         .map(|h| demand.rate_per_minute(h / 24, h % 24) * 60.0)
         .collect();
-    let travel = [
-        mean_travel(scenario, ResponderKind::Police),
-        mean_travel(scenario, ResponderKind::Care),
-    ];
+    let travel = ResponderKind::ALL.map(|kind| mean_travel(scenario, kind));
+    // Police and clinicians work a call for the police on-scene time; care teams for theirs.
     let work_minutes = |t: usize, kind: ResponderKind| {
-        scenario.call_types[t].on_scene[kind.index()].mean() + travel[kind.index()]
+        let scene = usize::from(kind == ResponderKind::Care);
+        scenario.call_types[t].on_scene[scene].mean() + travel[kind.index()]
     };
+    let phone_minutes = scenario
+        .pools
+        .iter()
+        .find_map(|p| p.call_minutes.as_ref().map(|d| d.mean()))
+        .unwrap_or(0.0);
     let duty: Vec<[f64; HOURS_PER_WEEK]> = scenario.pools.iter().map(units_on_duty).collect();
     let duty_by_kind = |kind: ResponderKind, h: usize| -> f64 {
         scenario
@@ -179,16 +210,33 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
     let mut warnings = Vec::new();
     let mut policies = Vec::new();
     for spec in &scenario.policies {
-        let to_care = routed_to_care(scenario, &spec.label);
+        let routes = route_shares(scenario, &spec.label);
+        let to_care: Vec<f64> = routes.iter().map(|r| r.care).collect();
         // Minutes of work per kind over a week.
-        let mut offered = [0.0f64; 2];
+        let mut offered = [0.0f64; KINDS];
         for (h, &calls) in calls_per_hour.iter().enumerate() {
             let care_on = duty_by_kind(ResponderKind::Care, h) > 0.0;
+            let line_on = duty_by_kind(ResponderKind::Counsellor, h) > 0.0;
+            let clinician_on = duty_by_kind(ResponderKind::Clinician, h) > 0.0;
             for (t, call_type) in scenario.call_types.iter().enumerate() {
                 let n = calls * call_type.share;
+                let route = routes[t];
                 let care_share = if care_on { to_care[t] } else { 0.0 };
+                // Calls the line takes reach no unit (assuming the line has room for them).
+                let phone_share = if line_on { route.phone } else { 0.0 };
                 let police = ResponderKind::Police;
-                offered[police.index()] += n * (1.0 - care_share) * work_minutes(t, police);
+                offered[police.index()] +=
+                    n * (1.0 - care_share - phone_share) * work_minutes(t, police);
+                offered[ResponderKind::Counsellor.index()] += n * phone_share * phone_minutes;
+                if clinician_on {
+                    offered[ResponderKind::Clinician.index()] +=
+                        n * route.co_response * work_minutes(t, ResponderKind::Clinician);
+                }
+                offered[ResponderKind::Care.index()] +=
+                    n * route.follow_up * work_minutes(t, ResponderKind::Care);
+                if care_on {
+                    offered[police.index()] += n * route.care_with_police * work_minutes(t, police);
+                }
                 if care_share > 0.0 {
                     let care = ResponderKind::Care;
                     let returns = scenario
@@ -252,6 +300,11 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
                     ResponderKind::Care => format!(
                         "under {}, pool `{}` is sent more work than it has hours (expected utilization \
                          {utilization:.2} >= 1): many calls routed to care will overflow to police",
+                        spec.label, pool.name
+                    ),
+                    ResponderKind::Clinician | ResponderKind::Counsellor => format!(
+                        "under {}, pool `{}` is sent more work than it has hours (expected utilization \
+                         {utilization:.2} >= 1): many calls will go to police alone",
                         spec.label, pool.name
                     ),
                 });

@@ -13,6 +13,8 @@ pub enum EventKind {
     BackupRequested { slot: u32, call_id: u64 },
     /// A call waiting for a care team has waited as long as the policy allows.
     CareWaitExpired { slot: u32, call_id: u64 },
+    /// A care follow-up visit found no team within its window.
+    FollowUpExpired { slot: u32, call_id: u64 },
     /// A unit returning to base arrives there.
     UnitHome { unit: u32 },
     /// Units of a shift block come on duty (on simulation day `day`).

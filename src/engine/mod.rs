@@ -34,12 +34,14 @@ use crate::distribution::Sampler;
 use crate::outcome::{
     Assignment, CallRecord, FleetTotals, Observer, Outcomes, PoolTotals, UnitEvent, UnitEventKind,
 };
-use crate::policy::{CallContext, Policy, Route, SystemView};
+use crate::policy::{CallContext, Escalation, Policy, Route, SystemView};
 use crate::rng::{self, Purpose};
-use crate::scenario::{AfterClear, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::scenario::{AfterClear, KINDS, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 const MINUTES_PER_DAY: f64 = 1440.0;
 const BACKUP_PRIORITY: u8 = 0;
+/// Follow-up visits wait behind every call for service.
+const FOLLOW_UP_PRIORITY: u8 = u8::MAX;
 
 /// Runs one replication of `calls` through the scenario's fleet under `policy`, reporting each
 /// call to `observer`. Returns what the fleet did within the measurement window.
@@ -179,12 +181,16 @@ enum Stage {
     WaitingCare,
     WaitingPolice,
     Assigned,
+    /// The call's units have cleared; a care follow-up visit is waiting for a team.
+    WaitingFollowUp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Job {
     Primary,
     Backup,
+    /// A care team's follow-up visit after the call's units cleared.
+    FollowUp,
 }
 
 /// A call in the system (from arrival until its last unit clears).
@@ -192,8 +198,14 @@ enum Job {
 struct ActiveCall {
     record: CallRecord,
     stage: Stage,
-    /// Units still working the call plus backup requests not yet answered.
+    /// Units still working the call plus requests (backup, follow-up) not yet answered.
     outstanding: u8,
+    /// Send a free clinician with the police unit (`Route::CoResponse`).
+    wants_clinician: bool,
+    /// Send police with the care team at once (`Route::CareWithPolice`).
+    police_alongside: bool,
+    /// Follow up with a care team within this many minutes of the call clearing.
+    follow_up_window: Option<f64>,
 }
 
 /// An entry of a waiting queue.
@@ -233,15 +245,17 @@ struct Engine<'a, O: ?Sized> {
     units: Vec<Unit>,
     /// Global unit id of each pool's first unit.
     pool_first_unit: Vec<u32>,
-    pools_of_kind: [Vec<usize>; 2],
+    pools_of_kind: [Vec<usize>; KINDS],
     free: FreeUnits,
-    free_by_kind: [u32; 2],
+    free_by_kind: [u32; KINDS],
     /// Units on duty by schedule (not counting those finishing a call after their shift).
-    scheduled_by_kind: [u32; 2],
+    scheduled_by_kind: [u32; KINDS],
     calls: Vec<Option<ActiveCall>>,
     free_slots: Vec<u32>,
-    queues: [BinaryHeap<Waiting>; 2],
+    queues: [BinaryHeap<Waiting>; KINDS],
     on_scene: Vec<[Sampler; 2]>,
+    /// Call length of each pool whose units work by phone (counsellors).
+    call_minutes: Vec<Option<Sampler>>,
     travel_factor: Sampler,
     /// For each call zone, the zones units may come from, nearest first.
     zone_order: Vec<Vec<usize>>,
@@ -253,7 +267,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let zones = scenario.zones.len();
         let mut units = Vec::new();
         let mut pool_first_unit = Vec::with_capacity(scenario.pools.len());
-        let mut pools_of_kind: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        let mut pools_of_kind: [Vec<usize>; KINDS] = Default::default();
         for (p, pool) in scenario.pools.iter().enumerate() {
             pool_first_unit.push(units.len() as u32);
             pools_of_kind[pool.kind.index()].push(p);
@@ -303,12 +317,17 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             pool_first_unit,
             pools_of_kind,
             free: FreeUnits::new(&pool_sizes, zones),
-            free_by_kind: [0; 2],
-            scheduled_by_kind: [0; 2],
+            free_by_kind: [0; KINDS],
+            scheduled_by_kind: [0; KINDS],
             calls: Vec::with_capacity(256),
             free_slots: Vec::with_capacity(256),
-            queues: [BinaryHeap::new(), BinaryHeap::new()],
+            queues: Default::default(),
             on_scene: scenario.on_scene_samplers(),
+            call_minutes: scenario
+                .pools
+                .iter()
+                .map(|p| p.call_minutes.as_ref().map(|d| d.sampler()))
+                .collect(),
             travel_factor: scenario.travel.variation.factor_sampler(scenario.travel.cv),
             zone_order,
             totals: FleetTotals {
@@ -373,9 +392,21 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                     && active.record.call.id == call_id
                     && active.stage == Stage::WaitingCare
                 {
-                    active.record.overflowed_to_police = true;
                     active.stage = Stage::WaitingPolice;
-                    self.request_police(slot, Job::Primary);
+                    self.escalate(slot, Escalation::NoCareTeam);
+                }
+            }
+            EventKind::FollowUpExpired { slot, call_id } => {
+                if let Some(active) = self.calls[slot as usize].as_mut()
+                    && active.record.call.id == call_id
+                    && active.stage == Stage::WaitingFollowUp
+                {
+                    active.record.follow_up_missed = true;
+                    active.stage = Stage::Assigned;
+                    active.outstanding -= 1;
+                    if active.outstanding == 0 {
+                        self.end_call(slot, None);
+                    }
                 }
             }
             EventKind::UnitHome { unit } => {
@@ -396,18 +427,21 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
 
     // ---- arrivals and routing ------------------------------------------------------------
 
-    fn arrive(&mut self, call: Call) {
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
-        let view = SystemView {
+    fn system_view(&self) -> SystemView {
+        SystemView {
             free_units: self.free_by_kind,
             on_duty_units: self.scheduled_by_kind,
-        };
+        }
+    }
+
+    fn arrive(&mut self, call: Call) {
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
         let routing = self.policy.route(
             &CallContext {
                 call: &call,
                 call_type,
             },
-            &view,
+            &self.system_view(),
         );
         let slot = self.insert_call(ActiveCall {
             record: CallRecord {
@@ -415,46 +449,105 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 priority: call_type.priority,
                 care_eligible: call_type.care_eligible,
                 triaged_eligible: routing.triaged_eligible,
-                routed_to_care: matches!(routing.route, Route::Care { .. }),
+                routed_to_care: matches!(
+                    routing.route,
+                    Route::Care { .. } | Route::CareWithPolice { .. }
+                ),
                 overflowed_to_police: false,
                 primary: None,
                 backup_requested: false,
                 backup: None,
+                companion: None,
+                follow_up: None,
+                follow_up_missed: false,
                 cleared_minutes: None,
                 unserved_at_horizon: false,
                 outcomes: Outcomes::default(),
             },
             stage: Stage::WaitingPolice,
             outstanding: 0,
+            wants_clinician: false,
+            police_alongside: false,
+            follow_up_window: routing.follow_up_within_minutes,
         });
-        match routing.route {
+        self.start_route(slot, routing.route);
+    }
+
+    /// Carries out a route for the call in `slot`.
+    #[inline(always)]
+    fn start_route(&mut self, slot: u32, route: Route) {
+        let (zone, priority, call_id) = {
+            let record = &self.call(slot).record;
+            (record.call.zone, record.priority, record.call.id)
+        };
+        match route {
             Route::Police => self.request_police(slot, Job::Primary),
-            Route::Care { max_wait_minutes } => {
+            Route::CoResponse => {
+                self.call_mut(slot).wants_clinician = true;
+                self.request_police(slot, Job::Primary);
+            }
+            Route::Care { max_wait_minutes } | Route::CareWithPolice { max_wait_minutes } => {
+                self.call_mut(slot).police_alongside =
+                    matches!(route, Route::CareWithPolice { .. });
                 let care = ResponderKind::Care.index();
-                if let Some(unit) = self.nearest_free(ResponderKind::Care, call.zone) {
+                if let Some(unit) = self.nearest_free(ResponderKind::Care, zone) {
                     self.dispatch(unit, slot, Job::Primary);
                 } else if self.scheduled_by_kind[care] > 0 && max_wait_minutes > 0.0 {
                     self.call_mut(slot).stage = Stage::WaitingCare;
                     self.queues[care].push(Waiting {
-                        priority: call_type.priority,
-                        order: call.id,
+                        priority,
+                        order: call_id,
                         slot,
-                        call_id: call.id,
+                        call_id,
                         job: Job::Primary,
                     });
                     self.schedule(
                         self.now + max_wait_minutes,
-                        EventKind::CareWaitExpired {
-                            slot,
-                            call_id: call.id,
-                        },
+                        EventKind::CareWaitExpired { slot, call_id },
                     );
                 } else {
-                    self.call_mut(slot).record.overflowed_to_police = true;
-                    self.request_police(slot, Job::Primary);
+                    self.escalate(slot, Escalation::NoCareTeam);
                 }
             }
+            Route::Phone => match self.nearest_free(ResponderKind::Counsellor, zone) {
+                Some(unit) => self.dispatch(unit, slot, Job::Primary),
+                None => self.escalate(slot, Escalation::LineBusy),
+            },
         }
+    }
+
+    /// Asks the policy where a call goes when its route failed, and sends it there.
+    fn escalate(&mut self, slot: u32, why: Escalation) {
+        let call = self.call(slot).record.call;
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let asked = self.policy.escalate(
+            &CallContext {
+                call: &call,
+                call_type,
+            },
+            why,
+            &self.system_view(),
+        );
+        // An answer that would fail the same way again goes to police.
+        let route = match (why, asked) {
+            (Escalation::LineBusy, Route::Phone)
+            | (Escalation::NoCareTeam, Route::Care { .. } | Route::CareWithPolice { .. }) => {
+                Route::Police
+            }
+            (_, route) => route,
+        };
+        let active = self.call_mut(slot);
+        match why {
+            Escalation::NoCareTeam => {
+                active.record.overflowed_to_police = true;
+                active.police_alongside = false;
+            }
+            Escalation::LineBusy => {
+                active.record.routed_to_care =
+                    matches!(route, Route::Care { .. } | Route::CareWithPolice { .. });
+            }
+        }
+        self.start_route(slot, route);
     }
 
     /// Sends the nearest free police unit, or queues the job.
@@ -471,7 +564,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         }
         let (priority, order) = match job {
             Job::Primary => (call_priority, call_id),
-            Job::Backup => (BACKUP_PRIORITY, self.take_seq()),
+            Job::Backup | Job::FollowUp => (BACKUP_PRIORITY, self.take_seq()),
         };
         if job == Job::Primary {
             self.call_mut(slot).stage = Stage::WaitingPolice;
@@ -518,34 +611,46 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         let travel_purpose = match job {
             Job::Primary => Purpose::TravelPrimary,
             Job::Backup => Purpose::TravelBackup,
+            Job::FollowUp => Purpose::TravelFollowUp,
         };
-        let travel = mean_travel * draw(&self.travel_factor, call.draw_key, travel_purpose);
-        let on_scene_purpose = match kind {
-            ResponderKind::Police => Purpose::OnScenePolice,
-            ResponderKind::Care => Purpose::OnSceneCare,
+        let (travel, service) = if kind == ResponderKind::Counsellor {
+            // A crisis-line call: answered at once, no scene, the pool's call length.
+            (0.0, self.phone_call_minutes(pool, &call))
+        } else {
+            let travel = mean_travel * draw(&self.travel_factor, call.draw_key, travel_purpose);
+            let on_scene_purpose = match (kind, job) {
+                (ResponderKind::Care, Job::FollowUp) => Purpose::OnSceneFollowUp,
+                (ResponderKind::Care, _) => Purpose::OnSceneCare,
+                _ => Purpose::OnScenePolice,
+            };
+            // Call types give on-scene times for police (index 0) and care teams (index 1).
+            let scene = usize::from(kind == ResponderKind::Care);
+            let service = draw(
+                &self.on_scene[type_index][scene],
+                call.draw_key,
+                on_scene_purpose,
+            );
+            (travel, service)
         };
-        let service = draw(
-            &self.on_scene[type_index][kind.index()],
-            call.draw_key,
-            on_scene_purpose,
-        );
         let on_scene = now + travel;
-        let clear = on_scene + service;
+        let mut clear = on_scene + service;
+        // Co-response: the nearest free clinician goes too; the visit starts when both are
+        // there, and both stay until it ends.
+        // (Free clinicians are checked first: the cheapest test, false in most scenarios.)
+        let companion = if self.free_by_kind[ResponderKind::Clinician.index()] > 0
+            && kind == ResponderKind::Police
+            && job == Job::Primary
+            && self.call(slot).wants_clinician
+        {
+            self.pick_companion(&call).map(|(clinician, arrives)| {
+                clear = on_scene.max(arrives) + service;
+                (clinician, arrives)
+            })
+        } else {
+            None
+        };
 
-        self.unit_event(unit, UnitEventKind::Dispatched, now, from, Some(call.id));
-        self.unit_event(
-            unit,
-            UnitEventKind::OnScene,
-            on_scene,
-            call.zone,
-            Some(call.id),
-        );
-        let u = &mut self.units[unit as usize];
-        u.state = UnitState::OnCall;
-        u.busy_since = now;
-        u.zone = call.zone;
-        u.call_slot = slot;
-        self.schedule(clear, EventKind::UnitClears { unit });
+        self.send_unit(unit, slot, &call, from, on_scene, clear);
 
         let assignment = Assignment {
             unit: UnitId(unit),
@@ -562,10 +667,21 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 active.record.primary = Some(assignment);
                 active.stage = Stage::Assigned;
                 active.outstanding += 1;
-                let needs_backup = kind == ResponderKind::Care
+                if kind == ResponderKind::Care && active.police_alongside {
+                    // Police are sent with the team at once, not asked for from the scene.
+                    active.record.backup_requested = true;
+                    active.outstanding += 1;
+                    self.schedule(
+                        now,
+                        EventKind::BackupRequested {
+                            slot,
+                            call_id: call.id,
+                        },
+                    );
+                } else if kind == ResponderKind::Care
                     && (!active.record.care_eligible
-                        || call.uniform(Purpose::CareBackup) < care_backup);
-                if needs_backup {
+                        || call.uniform(Purpose::CareBackup) < care_backup)
+                {
                     active.record.backup_requested = true;
                     active.outstanding += 1;
                     self.schedule(
@@ -579,7 +695,114 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             }
             // The backup request already counts as outstanding; the unit now carries it.
             Job::Backup => active.record.backup = Some(assignment),
+            // Likewise the follow-up request.
+            Job::FollowUp => {
+                active.record.follow_up = Some(assignment);
+                active.stage = Stage::Assigned;
+            }
         }
+        if let Some((clinician, arrives)) = companion {
+            self.send_companion(clinician, slot, arrives, clear);
+        }
+    }
+
+    /// How long a crisis-line call takes a counsellor of `pool`.
+    #[inline(never)]
+    fn phone_call_minutes(&self, pool: u16, call: &Call) -> f64 {
+        self.call_minutes[usize::from(pool)]
+            .as_ref()
+            .map_or(0.0, |sampler| {
+                draw(sampler, call.draw_key, Purpose::PhoneMinutes)
+            })
+    }
+
+    /// Marks a unit as on its way to the call in `slot` (from `from`, there at `on_scene`,
+    /// clear at `clear`), tells the observer, and schedules the clear.
+    #[inline]
+    fn send_unit(
+        &mut self,
+        unit: u32,
+        slot: u32,
+        call: &Call,
+        from: ZoneId,
+        on_scene: f64,
+        clear: f64,
+    ) {
+        let now = self.now;
+        self.unit_event(unit, UnitEventKind::Dispatched, now, from, Some(call.id));
+        self.unit_event(
+            unit,
+            UnitEventKind::OnScene,
+            on_scene,
+            call.zone,
+            Some(call.id),
+        );
+        let u = &mut self.units[unit as usize];
+        u.state = UnitState::OnCall;
+        u.busy_since = now;
+        u.zone = call.zone;
+        u.call_slot = slot;
+        self.schedule(clear, EventKind::UnitClears { unit });
+    }
+
+    /// The nearest free clinician for a co-response, and when it would arrive.
+    #[inline(never)]
+    fn pick_companion(&self, call: &Call) -> Option<(u32, f64)> {
+        let clinician = self.nearest_free(ResponderKind::Clinician, call.zone)?;
+        let from = self.units[clinician as usize].zone;
+        let travel = self.scenario.travel.mean_minutes(from, call.zone)
+            * draw(&self.travel_factor, call.draw_key, Purpose::TravelCompanion);
+        Some((clinician, self.now + travel))
+    }
+
+    /// Sends a free clinician with the police unit: on scene at `arrives`, clear at `clear`.
+    fn send_companion(&mut self, clinician: u32, slot: u32, arrives: f64, clear: f64) {
+        let now = self.now;
+        self.take_from_free(clinician);
+        let call = self.call(slot).record.call;
+        let (from, pool) = {
+            let u = &self.units[clinician as usize];
+            (u.zone, u.pool)
+        };
+        self.send_unit(clinician, slot, &call, from, arrives, clear);
+        let active = self.call_mut(slot);
+        active.outstanding += 1;
+        active.record.companion = Some(Assignment {
+            unit: UnitId(clinician),
+            pool: PoolId(pool),
+            kind: ResponderKind::Clinician,
+            dispatched_minutes: now,
+            on_scene_minutes: arrives,
+            cleared_minutes: clear,
+        });
+    }
+
+    /// The call's units have cleared: send a care team to follow up, or queue the visit until
+    /// the window closes.
+    fn request_follow_up(&mut self, slot: u32, window: f64) {
+        let (zone, call_id) = {
+            let active = self.call_mut(slot);
+            active.follow_up_window = None;
+            active.outstanding += 1;
+            (active.record.call.zone, active.record.call.id)
+        };
+        if let Some(unit) = self.nearest_free(ResponderKind::Care, zone) {
+            self.dispatch(unit, slot, Job::FollowUp);
+            return;
+        }
+        self.call_mut(slot).stage = Stage::WaitingFollowUp;
+        let order = self.take_seq();
+        self.queues[ResponderKind::Care.index()].push(Waiting {
+            priority: FOLLOW_UP_PRIORITY,
+            order,
+            slot,
+            call_id,
+            job: Job::FollowUp,
+        });
+        self.schedule(
+            self.now + window,
+            EventKind::FollowUpExpired { slot, call_id },
+        );
     }
 
     // ---- units becoming free -------------------------------------------------------------
@@ -596,11 +819,15 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
         if kind == ResponderKind::Police && self.call(slot).record.care_eligible {
             self.totals.police_minutes_on_eligible += busy;
         }
+        let now = self.now;
         let active = self.call_mut(slot);
         active.outstanding -= 1;
         if active.outstanding == 0 {
-            let now = self.now;
-            self.end_call(slot, Some(now));
+            active.record.cleared_minutes.get_or_insert(now);
+            match active.follow_up_window {
+                Some(window) => self.request_follow_up(slot, window),
+                None => self.end_call(slot, None),
+            }
         }
         let u = &mut self.units[unit as usize];
         u.call_slot = u32::MAX;
@@ -632,9 +859,8 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 active.record.call.id == waiting.call_id
                     && match (waiting.job, kind) {
                         (Job::Primary, ResponderKind::Care) => active.stage == Stage::WaitingCare,
-                        (Job::Primary, ResponderKind::Police) => {
-                            active.stage == Stage::WaitingPolice
-                        }
+                        (Job::Primary, _) => active.stage == Stage::WaitingPolice,
+                        (Job::FollowUp, _) => active.stage == Stage::WaitingFollowUp,
                         (Job::Backup, _) => true,
                     }
             });
@@ -806,19 +1032,23 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
             .expect("slot of a live call")
     }
 
-    /// Draws the outcomes, reports the record and frees the slot.
+    /// Draws the outcomes, reports the record and frees the slot. `cleared` (when the last unit
+    /// cleared) is already in the record for a finished call; `None` here keeps it.
     fn end_call(&mut self, slot: u32, cleared: Option<f64>) {
         // Finish the record where it lies and report it from there: no copy of the record.
         let Some(active) = self.calls[slot as usize].as_mut() else {
             return;
         };
         let record = &mut active.record;
-        record.cleared_minutes = cleared;
+        if cleared.is_some() {
+            record.cleared_minutes = cleared;
+        }
         let served = record
             .primary
             .is_some_and(|p| p.on_scene_minutes < self.horizon);
         record.unserved_at_horizon = !served;
-        if served {
+        // Resolved by phone: nobody went, so nothing happened at a scene.
+        if served && record.responder() != Some(ResponderKind::Counsellor) {
             let police_on_scene = record.responder() == Some(ResponderKind::Police)
                 || record
                     .backup

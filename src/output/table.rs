@@ -118,36 +118,52 @@ pub(super) fn render_rows(rows: &[Vec<String>], left_aligned: usize, rule: bool)
     out
 }
 
-/// The comparison table as text.
+/// Policies beside the baseline in one block of the comparison table.
+const POLICIES_PER_BLOCK: usize = 2;
+
+/// The comparison table as text: every policy against the baseline (the first), two policies
+/// to a block so lines stay readable.
 pub fn comparison_table(results: &Results) -> String {
     let baseline = results.baseline().label();
-    let mut header = vec!["figure".to_string(), "unit".to_string()];
-    for policy in &results.policies {
-        header.push(policy.label().to_string());
-    }
-    for policy in &results.policies[1..] {
-        header.push(format!("{} − {baseline}", policy.label()));
-    }
-    let mut rows = vec![header];
-    for (f, def) in results
-        .figures
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| !d.detail)
-    {
-        let mut row = vec![def.label.clone(), def.unit.clone()];
-        for policy in &results.policies {
-            row.push(mean_and_interval(&policy.estimates[f]));
+    // With many policies, one block per pair beside the baseline keeps lines readable.
+    let others: Vec<usize> = (1..results.policies.len()).collect();
+    let blocks: Vec<&[usize]> = if others.is_empty() {
+        vec![&[]]
+    } else {
+        others.chunks(POLICIES_PER_BLOCK).collect()
+    };
+    let mut tables = Vec::new();
+    for block in blocks {
+        let shown: Vec<usize> = std::iter::once(0).chain(block.iter().copied()).collect();
+        let mut header = vec!["figure".to_string(), "unit".to_string()];
+        for &p in &shown {
+            header.push(results.policies[p].label().to_string());
         }
-        for policy in &results.policies[1..] {
-            row.push(
-                policy
-                    .differences
-                    .as_ref()
-                    .map_or_else(String::new, |d| difference(&d[f])),
-            );
+        for &p in block {
+            header.push(format!("{} − {baseline}", results.policies[p].label()));
         }
-        rows.push(row);
+        let mut rows = vec![header];
+        for (f, def) in results
+            .figures
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.detail)
+        {
+            let mut row = vec![def.label.clone(), def.unit.clone()];
+            for &p in &shown {
+                row.push(mean_and_interval(&results.policies[p].estimates[f]));
+            }
+            for &p in block {
+                row.push(
+                    results.policies[p]
+                        .differences
+                        .as_ref()
+                        .map_or_else(String::new, |d| difference(&d[f])),
+                );
+            }
+            rows.push(row);
+        }
+        tables.push(render_rows(&rows, 2, true));
     }
     let s = &results.scenario;
     let mut out = String::new();
@@ -171,7 +187,7 @@ pub fn comparison_table(results: &Results) -> String {
         "Mean ± 95% CI half-width across replications; differences are paired by replication \
          [95% CI], * where the interval excludes 0.\n"
     );
-    out.push_str(&render_rows(&rows, 2, true));
+    out.push_str(&tables.join("\n"));
     out
 }
 

@@ -1,18 +1,22 @@
 //! `care_first`: a call the dispatcher judges care-eligible goes to a care team, waiting up to
 //! `max_care_wait_minutes` for one to be free, then to police; every other call goes to police.
 //! Triage errs both ways: some eligible calls go to police anyway, some ineligible calls go to
-//! care (and that team then calls police backup, which the engine handles).
+//! care (and that team then calls police backup, which the engine handles). Triage is given as
+//! `sensitivity` / `specificity` like every policy, or as the older `eligible_sent_to_police`
+//! (1 - sensitivity) / `ineligible_sent_to_care` (1 - specificity).
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::triage::{Triage, TriageParams};
 use super::{CallContext, Policy, PolicyError, Route, Routing, SystemView};
+use crate::scenario::ResponderKind;
 
 pub const NAME: &str = "care_first";
 
 /// Parameters of `care_first` as written in a scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CareFirstConfig {
     /// How long an eligible call may wait for a care team; 0 = overflow to police at once.
@@ -24,12 +28,19 @@ pub struct CareFirstConfig {
     /// Share of ineligible calls the dispatcher sends to care (1 - specificity).
     #[serde(default)]
     pub ineligible_sent_to_care: f64,
+    /// Share of eligible calls the dispatcher recognises (overrides `eligible_sent_to_police`).
+    #[serde(default)]
+    pub sensitivity: Option<f64>,
+    /// Share of ineligible calls the dispatcher recognises as such.
+    #[serde(default)]
+    pub specificity: Option<f64>,
 }
 
 /// See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CareFirst {
     pub config: CareFirstConfig,
+    pub triage: Triage,
 }
 
 impl CareFirst {
@@ -43,7 +54,31 @@ impl CareFirst {
         }
         super::probability("eligible_sent_to_police", config.eligible_sent_to_police)?;
         super::probability("ineligible_sent_to_care", config.ineligible_sent_to_care)?;
-        Ok(Self { config })
+        let both = |old: f64, new: Option<f64>, old_name: &str, new_name: &str| {
+            if old != 0.0 && new.is_some() {
+                Err(PolicyError {
+                    field: Some(new_name.into()),
+                    expected: format!("either `{new_name}` or `{old_name}`, not both"),
+                })
+            } else {
+                Ok(new.unwrap_or(1.0 - old))
+            }
+        };
+        let triage = Triage::new(TriageParams {
+            sensitivity: Some(both(
+                config.eligible_sent_to_police,
+                config.sensitivity,
+                "eligible_sent_to_police",
+                "sensitivity",
+            )?),
+            specificity: Some(both(
+                config.ineligible_sent_to_care,
+                config.specificity,
+                "ineligible_sent_to_care",
+                "specificity",
+            )?),
+        })?;
+        Ok(Self { config, triage })
     }
 }
 
@@ -55,12 +90,7 @@ pub(super) fn build(params: &toml::Table) -> Result<Arc<dyn Policy>, PolicyError
 
 impl Policy for CareFirst {
     fn route(&self, call: &CallContext<'_>, _system: &SystemView) -> Routing {
-        let u = call.triage_uniform();
-        let triaged_eligible = if call.call_type.care_eligible {
-            u >= self.config.eligible_sent_to_police
-        } else {
-            u < self.config.ineligible_sent_to_care
-        };
+        let triaged_eligible = self.triage.judges_eligible(call);
         let route = if triaged_eligible {
             Route::Care {
                 max_wait_minutes: self.config.max_care_wait_minutes,
@@ -68,10 +98,11 @@ impl Policy for CareFirst {
         } else {
             Route::Police
         };
-        Routing {
-            route,
-            triaged_eligible,
-        }
+        Routing::to(route, triaged_eligible)
+    }
+
+    fn uses(&self, kind: ResponderKind) -> bool {
+        matches!(kind, ResponderKind::Police | ResponderKind::Care)
     }
 }
 
@@ -117,6 +148,7 @@ mod tests {
             max_care_wait_minutes: 5.0,
             eligible_sent_to_police: 0.2,
             ineligible_sent_to_care: 0.05,
+            ..CareFirstConfig::default()
         })
         .unwrap();
         let eligible = share_triaged_to_care(&policy, true);
@@ -131,6 +163,7 @@ mod tests {
             max_care_wait_minutes: 0.0,
             eligible_sent_to_police: 0.0,
             ineligible_sent_to_care: 0.0,
+            ..CareFirstConfig::default()
         })
         .unwrap();
         assert_eq!(share_triaged_to_care(&policy, true), 1.0);
@@ -143,6 +176,7 @@ mod tests {
             max_care_wait_minutes: -1.0,
             eligible_sent_to_police: 0.0,
             ineligible_sent_to_care: 0.0,
+            ..CareFirstConfig::default()
         })
         .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("max_care_wait_minutes"));
@@ -150,6 +184,7 @@ mod tests {
             max_care_wait_minutes: 0.0,
             eligible_sent_to_police: 1.5,
             ineligible_sent_to_care: 0.0,
+            ..CareFirstConfig::default()
         })
         .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("eligible_sent_to_police"));

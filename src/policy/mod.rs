@@ -1,40 +1,62 @@
 //! Routing policies: the small strategy the engine asks "who goes to this call?". A policy sees
 //! the call (its type, its triage draw) and a read-only view of the fleet, and answers with a
-//! [`Route`]; the engine carries the answer out (nearest free unit, queues, fallback, backup).
+//! [`Routing`]; the engine carries the answer out (nearest free unit, queues, backup, pairing a
+//! clinician, the crisis line, follow-ups). When a route fails (no care team in time, the line
+//! busy) the engine asks the policy again ([`Policy::escalate`]). The event loop never changes
+//! to add a policy.
+//!
+//! The rules: `police_only`, `care_first`, `care_with_backup`, `co_responder`,
+//! `phone_diversion`, `care_follow_up`. Each takes the triage lever ([`Triage`]:
+//! `sensitivity`, `specificity`) beside its own parameters.
 //!
 //! Adding a policy is one new file here: a config struct (serde, unknown keys refused), an
 //! `impl Policy`, its tests, and one line in [`REGISTRY`]. For example, a rule that sends every
-//! eligible call to care with no waiting and no triage error:
+//! call the dispatcher judges eligible to care, with no waiting:
 //!
 //! ```
-//! use crisis_sim::policy::{CallContext, Policy, Route, Routing, SystemView};
+//! use crisis_sim::policy::{CallContext, Policy, Route, Routing, SystemView, Triage};
+//! use crisis_sim::scenario::ResponderKind;
 //!
 //! #[derive(Debug)]
-//! struct CareIfEligible;
+//! struct CareIfEligible {
+//!     triage: Triage,
+//! }
 //!
 //! impl Policy for CareIfEligible {
 //!     fn route(&self, call: &CallContext<'_>, _system: &SystemView) -> Routing {
-//!         let eligible = call.call_type.care_eligible;
-//!         Routing {
-//!             route: if eligible { Route::Care { max_wait_minutes: 0.0 } } else { Route::Police },
-//!             triaged_eligible: eligible,
-//!         }
+//!         let eligible = self.triage.judges_eligible(call);
+//!         let route = if eligible { Route::Care { max_wait_minutes: 0.0 } } else { Route::Police };
+//!         Routing::to(route, eligible)
+//!     }
+//!
+//!     fn uses(&self, kind: ResponderKind) -> bool {
+//!         matches!(kind, ResponderKind::Police | ResponderKind::Care)
 //!     }
 //! }
 //! ```
 
 mod care_first;
+mod care_follow_up;
+mod care_with_backup;
+mod co_responder;
+mod phone_diversion;
 mod police_only;
+mod triage;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use care_first::{CareFirst, CareFirstConfig};
+pub use care_follow_up::{CareFollowUp, CareFollowUpConfig};
+pub use care_with_backup::{CareWithBackup, CareWithBackupConfig};
+pub use co_responder::{CoResponder, CoResponderConfig};
+pub use phone_diversion::PhoneDiversion;
 pub use police_only::PoliceOnly;
+pub use triage::{Triage, TriageParams};
 
 use crate::calls::Call;
 use crate::rng::Purpose;
-use crate::scenario::{CallType, ResponderKind};
+use crate::scenario::{CallType, KINDS, ResponderKind};
 
 /// What the engine should send to a call.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,9 +64,27 @@ pub enum Route {
     /// The nearest free police unit, or the police queue.
     Police,
     /// The nearest free care team. If none is free, wait up to `max_wait_minutes` for one, then
-    /// police. With no care team on duty at all, police at once (a dispatcher knows the van is
-    /// off shift).
+    /// escalate (by default to police). With no care team on duty at all, escalate at once (a
+    /// dispatcher knows the van is off shift).
     Care { max_wait_minutes: f64 },
+    /// A care team as in [`Route::Care`], with a police unit sent alongside it at once (at
+    /// backup priority). If the call escalates to police, police go alone.
+    CareWithPolice { max_wait_minutes: f64 },
+    /// A police unit, and with it the nearest clinician free when the unit is sent (both stay
+    /// until the call clears). With no clinician free, police go alone.
+    CoResponse,
+    /// A crisis-line counsellor resolves the call by phone and no unit goes. With no counsellor
+    /// free, escalate at once (the line does not hold 911 calls).
+    Phone,
+}
+
+/// Why the engine asks a policy again: its first route could not be carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escalation {
+    /// No care team was on duty, or none came free within the wait.
+    NoCareTeam,
+    /// Every crisis-line counsellor was busy (or none was on duty).
+    LineBusy,
 }
 
 /// A policy's answer: where the call goes, and whether the dispatcher judged it care-eligible.
@@ -52,6 +92,20 @@ pub enum Route {
 pub struct Routing {
     pub route: Route,
     pub triaged_eligible: bool,
+    /// After the call's units clear, send a care team to follow up if one can start within
+    /// this many minutes (police-first with care follow-up). `None`: no follow-up.
+    pub follow_up_within_minutes: Option<f64>,
+}
+
+impl Routing {
+    /// A route with no follow-up.
+    pub fn to(route: Route, triaged_eligible: bool) -> Self {
+        Self {
+            route,
+            triaged_eligible,
+            follow_up_within_minutes: None,
+        }
+    }
 }
 
 /// The call being routed.
@@ -67,27 +121,44 @@ impl CallContext<'_> {
     pub fn triage_uniform(&self) -> f64 {
         self.call.uniform(Purpose::Triage)
     }
+
+    /// The call's own uniform draw for a policy's per-call choice (e.g. which calls a crisis
+    /// line can resolve), the same under every policy.
+    pub fn uniform(&self, purpose: Purpose) -> f64 {
+        self.call.uniform(purpose)
+    }
 }
 
 /// What a policy may know of the fleet when it routes a call (per responder kind, indexed by
 /// `ResponderKind::index`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SystemView {
-    pub free_units: [u32; 2],
-    pub on_duty_units: [u32; 2],
+    pub free_units: [u32; KINDS],
+    pub on_duty_units: [u32; KINDS],
 }
 
 /// A routing rule. Implementations hold only their parameters: the engine calls them from many
 /// threads at once, and any randomness comes from the call's own draws.
 pub trait Policy: Send + Sync + fmt::Debug {
-    /// Who goes to this call?
+    /// Who goes to this call? Asked once, when the call arrives.
     fn route(&self, call: &CallContext<'_>, system: &SystemView) -> Routing;
+
+    /// Where the call goes when its route could not be carried out. Asked when it happens
+    /// (a care wait runs out, the crisis line is busy). Police by default; an answer that
+    /// cannot escalate further ([`Route::Phone`] again) is taken as police.
+    fn escalate(&self, call: &CallContext<'_>, why: Escalation, system: &SystemView) -> Route {
+        let _ = (call, why, system);
+        Route::Police
+    }
 
     /// Whether this policy's program includes units of `kind`. Pools of a kind it never uses
     /// cost nothing and have no utilization under it (police-only has no care program).
-    fn uses(&self, kind: ResponderKind) -> bool {
-        let _ = kind;
-        true
+    fn uses(&self, kind: ResponderKind) -> bool;
+
+    /// Whether this policy ever asks for care follow-up visits (their figures are reported
+    /// only in scenarios with such a policy).
+    fn follows_up(&self) -> bool {
+        false
     }
 }
 
@@ -104,6 +175,10 @@ type Builder = fn(&toml::Table) -> Result<Arc<dyn Policy>, PolicyError>;
 pub const REGISTRY: &[(&str, Builder)] = &[
     (police_only::NAME, police_only::build),
     (care_first::NAME, care_first::build),
+    (care_with_backup::NAME, care_with_backup::build),
+    (co_responder::NAME, co_responder::build),
+    (phone_diversion::NAME, phone_diversion::build),
+    (care_follow_up::NAME, care_follow_up::build),
 ];
 
 /// The valid policy names, for messages.
@@ -150,6 +225,18 @@ fn probability(field: &str, value: f64) -> Result<f64, PolicyError> {
         Err(PolicyError {
             field: Some(field.to_string()),
             expected: format!("a probability in [0, 1], found {value}"),
+        })
+    }
+}
+
+/// Checks a non-negative duration parameter.
+fn minutes(field: &str, value: f64) -> Result<f64, PolicyError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(PolicyError {
+            field: Some(field.to_string()),
+            expected: format!("a duration >= 0, found {value}"),
         })
     }
 }

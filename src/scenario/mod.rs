@@ -27,16 +27,29 @@ const MINUTES_PER_DAY: f64 = 1440.0;
 /// Shares must sum to 1 within this tolerance (people write 0.333).
 const SHARE_TOLERANCE: f64 = 1e-3;
 
-/// Who a unit is: an armed police unit or an unarmed care team.
+/// Who a unit is: an armed police unit, an unarmed care team, a clinician who rides with police,
+/// or a crisis-line counsellor on the phone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResponderKind {
     Police,
     Care,
+    /// A mental-health clinician who goes with a police unit (co-responder programs).
+    Clinician,
+    /// A crisis-line (988) counsellor who resolves calls by phone; no unit goes.
+    Counsellor,
 }
 
+/// How many responder kinds there are (the length of per-kind arrays).
+pub const KINDS: usize = 4;
+
 impl ResponderKind {
-    pub const ALL: [ResponderKind; 2] = [ResponderKind::Police, ResponderKind::Care];
+    pub const ALL: [ResponderKind; KINDS] = [
+        ResponderKind::Police,
+        ResponderKind::Care,
+        ResponderKind::Clinician,
+        ResponderKind::Counsellor,
+    ];
 
     /// Index into per-kind arrays.
     #[inline]
@@ -48,6 +61,8 @@ impl ResponderKind {
         match self {
             Self::Police => "police",
             Self::Care => "care",
+            Self::Clinician => "clinician",
+            Self::Counsellor => "counsellor",
         }
     }
 }
@@ -296,6 +311,9 @@ pub struct Pool {
     pub shifts: Vec<ShiftBlock>,
     pub cost: Cost,
     pub after_clear: AfterClear,
+    /// How long a call takes a unit of this pool: only for counsellors, whose calls have no
+    /// scene (other kinds take their on-scene time from the call type).
+    pub call_minutes: Option<DurationSpec>,
 }
 
 impl Pool {
@@ -420,6 +438,67 @@ impl Scenario {
 
     pub fn policy(&self, label: &str) -> Option<&PolicySpec> {
         self.policies.iter().find(|p| p.label == label)
+    }
+}
+
+/// Checks that the fleet has the pools a policy's program needs beyond police: a co-responder
+/// program without clinicians, or phone diversion without a crisis line, would silently be
+/// police-only. (A care program without care teams is allowed: it is the zero of a sweep.)
+fn pools_for(pools: &[Pool], rule: &str, policy: &dyn Policy) -> Result<(), String> {
+    for kind in [ResponderKind::Clinician, ResponderKind::Counsellor] {
+        if policy.uses(kind) && !pools.iter().any(|p| p.kind == kind) {
+            return Err(format!(
+                "a [[fleet]] pool of kind \"{}\" for `{rule}` (see scenarios/variants.toml)",
+                kind.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// Keeps only the named policies, in the order given (the first becomes the baseline).
+    /// A name is a policy's label in the scenario, or else a rule, built with its default
+    /// parameters.
+    pub fn select_policies(&mut self, names: &[String]) -> Result<(), String> {
+        let mut chosen = Vec::with_capacity(names.len());
+        for name in names {
+            if chosen.iter().any(|p: &PolicySpec| &p.label == name) {
+                return Err(format!("--policy {name} is given twice"));
+            }
+            if let Some(spec) = self.policy(name) {
+                chosen.push(spec.clone());
+                continue;
+            }
+            if !policy::names().contains(&name.as_str()) {
+                let labels: Vec<&str> = self.policies.iter().map(|p| p.label.as_str()).collect();
+                return Err(format!(
+                    "--policy {name}: expected a policy of this scenario ({}) or a rule ({})",
+                    labels.join(", "),
+                    policy::names().join(", ")
+                ));
+            }
+            let params = toml::Table::new();
+            let (rule, built) = policy::build(name, &params).map_err(|err| {
+                format!(
+                    "--policy {name}: the scenario does not define it, and it needs parameters: {}; add a [[policies]] entry with them",
+                    err.expected
+                )
+            })?;
+            pools_for(&self.pools, rule, built.as_ref())
+                .map_err(|e| format!("--policy {name}: expected {e}"))?;
+            chosen.push(PolicySpec {
+                label: name.clone(),
+                rule,
+                params,
+                policy: built,
+            });
+        }
+        // Results of another selection must not merge or resume into these.
+        let labels: Vec<&str> = chosen.iter().map(|p| p.label.as_str()).collect();
+        self.fingerprint = format!("{}/{}", self.fingerprint, fingerprint(&labels.join("\n")));
+        self.policies = chosen;
+        Ok(())
     }
 }
 
@@ -783,6 +862,26 @@ impl Checker {
                     Cost::PerUnitHour(0.0)
                 }
             };
+            let call_minutes = match (raw_pool.kind, raw_pool.call_minutes) {
+                (ResponderKind::Counsellor, Some(spec)) => {
+                    Some(self.duration(path.key("call_minutes"), spec))
+                }
+                (ResponderKind::Counsellor, None) => {
+                    self.fail(
+                        path.key("call_minutes"),
+                        "how long a crisis-line call takes, e.g. { dist = \"lognormal\", mean = 20, sd = 12 }",
+                    );
+                    None
+                }
+                (_, Some(_)) => {
+                    self.fail(
+                        path.key("call_minutes"),
+                        "no call_minutes: only counsellor pools have it (other kinds use the call type's on_scene times)",
+                    );
+                    None
+                }
+                (_, None) => None,
+            };
             pools.push(Pool {
                 name: raw_pool.name.clone(),
                 kind: raw_pool.kind,
@@ -791,6 +890,7 @@ impl Checker {
                 shifts,
                 cost,
                 after_clear: raw_pool.after_clear,
+                call_minutes,
             });
         }
         if !raw.fleet.is_empty() && !pools.iter().any(|p| p.kind == ResponderKind::Police) {
@@ -820,12 +920,17 @@ impl Checker {
                 );
             }
             match policy::build(&raw_policy.policy, &raw_policy.params) {
-                Ok((rule, built)) => policies.push(PolicySpec {
-                    label,
-                    rule,
-                    params: raw_policy.params,
-                    policy: built,
-                }),
+                Ok((rule, built)) => {
+                    if let Err(expected) = pools_for(&pools, rule, built.as_ref()) {
+                        self.fail(path.key("policy"), expected);
+                    }
+                    policies.push(PolicySpec {
+                        label,
+                        rule,
+                        params: raw_policy.params,
+                        policy: built,
+                    });
+                }
                 Err(err) => {
                     let path = match &err.field {
                         Some(field) => path.key(field),

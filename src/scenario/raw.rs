@@ -156,6 +156,7 @@ pub struct RawPool {
     pub cost_per_unit_year: Option<f64>,
     #[serde(default)]
     pub after_clear: AfterClear,
+    pub call_minutes: Option<DurationSpec>,
 }
 
 #[derive(Debug, Deserialize)]

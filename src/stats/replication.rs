@@ -111,6 +111,14 @@ pub struct ReplicationStats {
     eligible_care_handled: u64,
     routed_to_care: u64,
     overflowed: u64,
+    /// Resolved by a crisis-line counsellor (no unit went).
+    phone_resolved: u64,
+    /// Attended by a clinician with police.
+    co_responded: u64,
+    follow_ups: u64,
+    follow_ups_missed: u64,
+    /// The scenario has clinician or counsellor pools, or a policy that follows up.
+    program_variants: bool,
     outcomes: OutcomeCounts,
     /// With `report_hourly`: eligible calls by hour of day received, and those of them no care
     /// team handled.
@@ -143,6 +151,15 @@ impl ReplicationStats {
             eligible_care_handled: 0,
             routed_to_care: 0,
             overflowed: 0,
+            phone_resolved: 0,
+            co_responded: 0,
+            follow_ups: 0,
+            follow_ups_missed: 0,
+            program_variants: scenario
+                .pools
+                .iter()
+                .any(|p| matches!(p.kind, ResponderKind::Clinician | ResponderKind::Counsellor))
+                || scenario.policies.iter().any(|p| p.policy.follows_up()),
             outcomes: OutcomeCounts::default(),
             hourly: scenario.report_hourly,
             eligible_by_hour: [0; 24],
@@ -228,6 +245,41 @@ impl ReplicationStats {
             "share",
             share(self.overflowed, self.routed_to_care),
         );
+        // Figures of program shapes only some scenarios have.
+        let has_kind = |kind| scenario.pools.iter().any(|p| p.kind == kind);
+        if has_kind(ResponderKind::Counsellor) {
+            out.push(
+                "phone_share",
+                "Calls resolved by the crisis line",
+                "share",
+                share(self.phone_resolved, self.calls),
+            );
+        }
+        if has_kind(ResponderKind::Clinician) {
+            out.push(
+                "co_response_share",
+                "Calls attended by a clinician with police",
+                "share",
+                share(self.co_responded, self.calls),
+            );
+        }
+        if scenario.policies.iter().any(|p| p.policy.follows_up()) {
+            out.push(
+                "follow_ups_per_1000",
+                "Care follow-up visits",
+                "per 1,000 calls",
+                per_thousand(self.follow_ups),
+            );
+            out.push(
+                "follow_up_missed_share",
+                "Follow-ups wanted but missed",
+                "share",
+                share(
+                    self.follow_ups_missed,
+                    self.follow_ups + self.follow_ups_missed,
+                ),
+            );
+        }
         for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
             let utilization = if uses(pool.kind) && pool_totals.on_duty_minutes > 0.0 {
                 pool_totals.busy_minutes / pool_totals.on_duty_minutes
@@ -378,6 +430,17 @@ impl Observer for ReplicationStats {
         }
         if record.overflowed_to_police {
             self.overflowed += 1;
+        }
+        // Only scenarios with clinicians, a crisis line or follow-ups pay for these checks.
+        if self.program_variants {
+            self.co_responded += u64::from(record.companion.is_some());
+            self.follow_ups += u64::from(record.follow_up.is_some());
+            self.follow_ups_missed += u64::from(record.follow_up_missed);
+            if record.resolved_by_phone() {
+                // Nobody went: no response time, no wait for a unit, nothing at a scene.
+                self.phone_resolved += 1;
+                return;
+            }
         }
         if let Some(wait) = record.wait_minutes() {
             self.wait.record(wait);
