@@ -16,6 +16,9 @@ struct Cli {
     /// Print nothing but errors (no table, no progress bar).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Replace earlier results or output files (by default a command refuses to).
+    #[arg(long, global = true)]
+    force: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -182,6 +185,15 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
     },
+    /// Print a shell completion script for crisis-sim.
+    #[command(after_help = "Examples:
+  crisis-sim completions bash > ~/.local/share/bash-completion/completions/crisis-sim
+  crisis-sim completions zsh > ~/.zfunc/_crisis-sim      # with fpath+=(~/.zfunc) in .zshrc
+  crisis-sim completions fish > ~/.config/fish/completions/crisis-sim.fish")]
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Print the built-in default scenario, to start your own from.
     #[command(after_help = "Example:\n  crisis-sim default-scenario > my-city.toml")]
     DefaultScenario,
@@ -233,7 +245,7 @@ struct RunArgs {
 }
 
 impl RunArgs {
-    fn options(self, scenario: Option<PathBuf>, quiet: bool) -> RunOptions {
+    fn options(self, scenario: Option<PathBuf>, quiet: bool, force: bool) -> RunOptions {
         RunOptions {
             scenario,
             replications: self.replications,
@@ -253,6 +265,7 @@ impl RunArgs {
             stream: None,
             warmup_days: None,
             policies: self.policies,
+            force,
         }
     }
 }
@@ -260,10 +273,11 @@ impl RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = cli.quiet;
+    let force = cli.force;
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Run { scenario, args } => {
-            app::run(&args.options(scenario, quiet), &mut stdout).map(|_| ())
+            app::run(&args.options(scenario, quiet, force), &mut stdout).map(|_| ())
         }
         Command::Replay {
             calls,
@@ -274,7 +288,7 @@ fn main() -> ExitCode {
             let options = RunOptions {
                 stream: Some(calls),
                 warmup_days,
-                ..args.options(scenario, quiet)
+                ..args.options(scenario, quiet, force)
             };
             app::run(&options, &mut stdout).map(|_| ())
         }
@@ -290,6 +304,7 @@ fn main() -> ExitCode {
             seed,
             replications,
             &output,
+            force,
             quiet,
             &mut stdout,
         ),
@@ -305,6 +320,7 @@ fn main() -> ExitCode {
             scenario.as_deref(),
             &output,
             strict,
+            force,
             quiet,
             &mut stdout,
         ),
@@ -312,7 +328,14 @@ fn main() -> ExitCode {
             calls,
             scenario,
             output,
-        } => app::fit(&calls, scenario.as_deref(), &output, quiet, &mut stdout),
+        } => app::fit(
+            &calls,
+            scenario.as_deref(),
+            &output,
+            force,
+            quiet,
+            &mut stdout,
+        ),
         Command::Sweep {
             scenario,
             varies,
@@ -335,14 +358,20 @@ fn main() -> ExitCode {
                 out_dir: out,
                 quiet,
                 hourly,
+                force,
             },
             &mut stdout,
         )
         .map(|_| ()),
         Command::Merge { inputs, out, csv } => {
-            app::merge(&inputs, &out, csv, quiet, &mut stdout).map(|_| ())
+            app::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
         }
         Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "crisis-sim", &mut stdout);
+            Ok(())
+        }
         Command::DefaultScenario => {
             print!("{DEFAULT_SCENARIO_TOML}");
             Ok(())
