@@ -609,19 +609,34 @@ pub fn sweep(
     Ok(results)
 }
 
+/// Options of `crisis-sim generate`.
+#[derive(Clone, Debug, Default)]
+pub struct GenerateOptions {
+    pub scenario: Option<PathBuf>,
+    /// Days of calls (the scenario's horizon when `None`).
+    pub days: Option<f64>,
+    pub seed: Option<u64>,
+    pub replications: u64,
+    pub output: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+}
+
 /// `crisis-sim generate`: write the synthetic call stream of `replications` replications.
-pub fn generate(
-    scenario: Option<&Path>,
-    days: Option<f64>,
-    seed: Option<u64>,
-    replications: u64,
-    output: &Path,
-    force: bool,
-    quiet: bool,
-    stdout: &mut dyn Write,
-) -> Result<(), AppError> {
-    refuse_overwrite(output, "a file", force)?;
-    let mut scenario = load_scenario(scenario)?;
+pub fn generate(options: &GenerateOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
+    let GenerateOptions {
+        scenario,
+        days,
+        seed,
+        replications,
+        output,
+        force,
+        quiet,
+    } = options;
+    let (days, seed, replications, output, quiet) =
+        (*days, *seed, *replications, output.as_path(), *quiet);
+    refuse_overwrite(output, "a file", *force)?;
+    let mut scenario = load_scenario(scenario.as_deref())?;
     if let Some(days) = days {
         if !(days > 0.0 && days.is_finite()) {
             return Err(AppError::BadInput(format!(
@@ -663,21 +678,30 @@ pub fn generate(
     Ok(())
 }
 
+/// Options of `crisis-sim import`.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    pub raw: PathBuf,
+    pub mapping: PathBuf,
+    pub scenario: Option<PathBuf>,
+    pub output: PathBuf,
+    pub strict: bool,
+    pub force: bool,
+    pub quiet: bool,
+}
+
 /// `crisis-sim import`: map a city's export onto the scenario's call types and zones.
-pub fn import(
-    raw: &Path,
-    mapping: &Path,
-    scenario: Option<&Path>,
-    output: &Path,
-    strict: bool,
-    force: bool,
-    quiet: bool,
-    stdout: &mut dyn Write,
-) -> Result<(), AppError> {
-    refuse_overwrite(output, "a file", force)?;
-    let scenario = load_scenario(scenario)?;
-    let report = crate::import::import(raw, mapping, &scenario, output, strict)?;
-    if !quiet {
+pub fn import(options: &ImportOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
+    refuse_overwrite(&options.output, "a file", options.force)?;
+    let scenario = load_scenario(options.scenario.as_deref())?;
+    let report = crate::import::import(
+        &options.raw,
+        &options.mapping,
+        &scenario,
+        &options.output,
+        options.strict,
+    )?;
+    if !options.quiet {
         let _ = write!(stdout, "{}", report.render());
         if let Some(path) = &report.output {
             let _ = writeln!(stdout, "Wrote {}", path.display());

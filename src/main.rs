@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crisis_sim::app::{self, RunOptions, SweepOptions};
+use crisis_sim::app::{self, GenerateOptions, ImportOptions, RunOptions, SweepOptions};
 use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 
 /// Simulate sending eligible 911 crisis calls to unarmed care teams instead of police:
@@ -299,13 +299,15 @@ fn main() -> ExitCode {
             replications,
             output,
         } => app::generate(
-            scenario.as_deref(),
-            days,
-            seed,
-            replications,
-            &output,
-            force,
-            quiet,
+            &GenerateOptions {
+                scenario,
+                days,
+                seed,
+                replications,
+                output,
+                force,
+                quiet,
+            },
             &mut stdout,
         ),
         Command::Import {
@@ -315,13 +317,15 @@ fn main() -> ExitCode {
             output,
             strict,
         } => app::import(
-            &raw,
-            &mapping,
-            scenario.as_deref(),
-            &output,
-            strict,
-            force,
-            quiet,
+            &ImportOptions {
+                raw,
+                mapping,
+                scenario,
+                output,
+                strict,
+                force,
+                quiet,
+            },
             &mut stdout,
         ),
         Command::Fit {
