@@ -11,7 +11,14 @@ use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 /// Simulate sending eligible 911 crisis calls to unarmed care teams instead of police:
 /// response times, police workload, cost and harm, with 95% confidence intervals.
 #[derive(Debug, Parser)]
-#[command(name = "crisis-sim", version, propagate_version = true)]
+#[command(
+    name = "crisis-sim",
+    version,
+    propagate_version = true,
+    after_help = "Start: crisis-sim run   (the built-in default city; writes out/results.json)\n\
+                  Exit codes: 0 success, 2 bad input (scenario, stream, export, arguments, or \
+                  results that --force would replace), 1 internal error (e.g. a write failed)."
+)]
 struct Cli {
     /// Print nothing but errors (no table, no progress bar).
     #[arg(short, long, global = true)]
