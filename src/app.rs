@@ -624,19 +624,15 @@ pub struct GenerateOptions {
 
 /// `crisis-sim generate`: write the synthetic call stream of `replications` replications.
 pub fn generate(options: &GenerateOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
-    let GenerateOptions {
-        scenario,
-        days,
-        seed,
-        replications,
-        output,
-        force,
-        quiet,
-    } = options;
-    let (days, seed, replications, output, quiet) =
-        (*days, *seed, *replications, output.as_path(), *quiet);
-    refuse_overwrite(output, "a file", *force)?;
-    let mut scenario = load_scenario(scenario.as_deref())?;
+    let (days, seed, replications, output, quiet) = (
+        options.days,
+        options.seed,
+        options.replications,
+        options.output.as_path(),
+        options.quiet,
+    );
+    refuse_overwrite(output, "a file", options.force)?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
     if let Some(days) = days {
         if !(days > 0.0 && days.is_finite()) {
             return Err(AppError::BadInput(format!(
