@@ -47,6 +47,11 @@ pub enum AppError {
     Fit(#[from] crate::fit::FitError),
     #[error("{0}")]
     BadInput(String),
+    #[error(
+        "{} already holds {what}; pass --force to replace it, or choose another output",
+        path.display()
+    )]
+    WouldOverwrite { path: PathBuf, what: &'static str },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -65,7 +70,8 @@ impl AppError {
             | Self::Stream(_)
             | Self::Import(_)
             | Self::Fit(_)
-            | Self::BadInput(_) => EXIT_BAD_INPUT,
+            | Self::BadInput(_)
+            | Self::WouldOverwrite { .. } => EXIT_BAD_INPUT,
             // The disk or the machine failed us, not the user's input.
             Self::Batch(
                 BatchError::CheckpointIo { .. }
@@ -78,6 +84,18 @@ impl AppError {
             Self::Write { .. } => EXIT_INTERNAL,
         }
     }
+}
+
+/// Refuses to replace an earlier run's output unless `force`: finished work is never lost to a
+/// repeated command.
+fn refuse_overwrite(path: &Path, what: &'static str, force: bool) -> Result<(), AppError> {
+    if !force && path.exists() {
+        return Err(AppError::WouldOverwrite {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    Ok(())
 }
 
 /// Parses `--shard I/N`.
@@ -131,6 +149,8 @@ pub struct RunOptions {
     pub warmup_days: Option<f64>,
     /// Policies to compare, by label or rule, the first as the baseline (all when empty).
     pub policies: Vec<String>,
+    /// Replace an earlier run's results in `out_dir`.
+    pub force: bool,
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
@@ -202,6 +222,19 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
             .map_err(AppError::BadInput)?;
     }
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
+    if !options.resume {
+        refuse_overwrite(
+            &options.out_dir.join(RESULTS_FILE),
+            "a finished run's results",
+            options.force,
+        )?;
+        if !options.force && checkpoint.exists() {
+            return Err(AppError::BadInput(format!(
+                "{} holds an interrupted run: pass --resume to finish it, or --force to start afresh",
+                checkpoint.display()
+            )));
+        }
+    }
     let stream = match &options.stream {
         None => None,
         Some(path) => Some(std::sync::Arc::new(open_stream(
@@ -292,6 +325,31 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
         log: log.clone(),
         stream,
     };
+    if !options.quiet {
+        let calls = match &settings.stream {
+            Some(stream) => stream.calls as f64 / stream.replications() as f64,
+            None => scenario.demand.calls_per_day * scenario.horizon_days,
+        };
+        let replications = match options.shard {
+            Some((_, count)) => f64::from(replications) / f64::from(count),
+            None => f64::from(replications),
+        };
+        let jobs = replications * scenario.policies.len() as f64;
+        let cores = options.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        let seconds = estimate_seconds(calls, jobs, cores, settings.stream.is_some());
+        if seconds > LONG_RUN_SECONDS {
+            eprintln!(
+                "This run simulates {} replication runs of about {} calls on {cores} core{}: \
+                 expect about {}. Ctrl-C is safe: --resume continues from the checkpoint.",
+                output::format_number(jobs, 0),
+                output::format_number(calls, 0),
+                if cores == 1 { "" } else { "s" },
+                human_duration(seconds)
+            );
+        }
+    }
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
     bar.0.finish_and_clear();
@@ -393,6 +451,30 @@ fn open_stream(
     Ok(stream)
 }
 
+/// Runs expected to take longer than this get an estimate first.
+const LONG_RUN_SECONDS: f64 = 20.0;
+
+/// Expected wall time of `jobs` replication runs of `calls` calls on `cores` cores. The rates
+/// are below those measured in BENCHMARKS.md (4.2 M calls/s generated, 2.2 M replayed, per
+/// core), so the estimate errs long.
+fn estimate_seconds(calls: f64, jobs: f64, cores: usize, replay: bool) -> f64 {
+    let calls_per_second = if replay { 1.5e6 } else { 3.0e6 };
+    // Jobs are whole: with fewer jobs than cores, some cores idle.
+    let waves = (jobs / cores.max(1) as f64).ceil();
+    waves * calls / calls_per_second
+}
+
+/// `3 min`-style durations.
+fn human_duration(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 90.0 * 60.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
 /// `1.5 MB`-style sizes.
 fn human_bytes(bytes: u64) -> String {
     let units = ["bytes", "KB", "MB", "GB", "TB"];
@@ -414,9 +496,15 @@ pub fn merge(
     inputs: &[PathBuf],
     out_dir: &Path,
     csv: bool,
+    force: bool,
     quiet: bool,
     stdout: &mut dyn Write,
 ) -> Result<Results, AppError> {
+    refuse_overwrite(
+        &out_dir.join(RESULTS_FILE),
+        "a finished run's results",
+        force,
+    )?;
     let shards = inputs
         .iter()
         .map(|input| merge::read(input))
@@ -448,6 +536,8 @@ pub struct SweepOptions {
     pub quiet: bool,
     /// Also print the recommended point's hourly profile.
     pub hourly: bool,
+    /// Replace an earlier sweep's results in `out_dir`.
+    pub force: bool,
 }
 
 /// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
@@ -455,6 +545,11 @@ pub fn sweep(
     options: &SweepOptions,
     stdout: &mut dyn Write,
 ) -> Result<sweep::SweepResults, AppError> {
+    refuse_overwrite(
+        &options.out_dir.join(output::SWEEP_JSON),
+        "a finished sweep's results",
+        options.force,
+    )?;
     let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
     let varies = options
@@ -514,17 +609,30 @@ pub fn sweep(
     Ok(results)
 }
 
+/// Options of `crisis-sim generate`.
+#[derive(Clone, Debug, Default)]
+pub struct GenerateOptions {
+    pub scenario: Option<PathBuf>,
+    /// Days of calls (the scenario's horizon when `None`).
+    pub days: Option<f64>,
+    pub seed: Option<u64>,
+    pub replications: u64,
+    pub output: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+}
+
 /// `crisis-sim generate`: write the synthetic call stream of `replications` replications.
-pub fn generate(
-    scenario: Option<&Path>,
-    days: Option<f64>,
-    seed: Option<u64>,
-    replications: u64,
-    output: &Path,
-    quiet: bool,
-    stdout: &mut dyn Write,
-) -> Result<(), AppError> {
-    let mut scenario = load_scenario(scenario)?;
+pub fn generate(options: &GenerateOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
+    let (days, seed, replications, output, quiet) = (
+        options.days,
+        options.seed,
+        options.replications,
+        options.output.as_path(),
+        options.quiet,
+    );
+    refuse_overwrite(output, "a file", options.force)?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
     if let Some(days) = days {
         if !(days > 0.0 && days.is_finite()) {
             return Err(AppError::BadInput(format!(
@@ -566,19 +674,30 @@ pub fn generate(
     Ok(())
 }
 
+/// Options of `crisis-sim import`.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    pub raw: PathBuf,
+    pub mapping: PathBuf,
+    pub scenario: Option<PathBuf>,
+    pub output: PathBuf,
+    pub strict: bool,
+    pub force: bool,
+    pub quiet: bool,
+}
+
 /// `crisis-sim import`: map a city's export onto the scenario's call types and zones.
-pub fn import(
-    raw: &Path,
-    mapping: &Path,
-    scenario: Option<&Path>,
-    output: &Path,
-    strict: bool,
-    quiet: bool,
-    stdout: &mut dyn Write,
-) -> Result<(), AppError> {
-    let scenario = load_scenario(scenario)?;
-    let report = crate::import::import(raw, mapping, &scenario, output, strict)?;
-    if !quiet {
+pub fn import(options: &ImportOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
+    refuse_overwrite(&options.output, "a file", options.force)?;
+    let scenario = load_scenario(options.scenario.as_deref())?;
+    let report = crate::import::import(
+        &options.raw,
+        &options.mapping,
+        &scenario,
+        &options.output,
+        options.strict,
+    )?;
+    if !options.quiet {
         let _ = write!(stdout, "{}", report.render());
         if let Some(path) = &report.output {
             let _ = writeln!(stdout, "Wrote {}", path.display());
@@ -592,9 +711,11 @@ pub fn fit(
     calls: &Path,
     scenario: Option<&Path>,
     output: &Path,
+    force: bool,
     quiet: bool,
     stdout: &mut dyn Write,
 ) -> Result<(), AppError> {
+    refuse_overwrite(output, "a file", force)?;
     let base = load_scenario(scenario)?;
     let text = match scenario {
         None => crate::scenario::DEFAULT_SCENARIO_TOML.to_string(),
@@ -622,6 +743,24 @@ pub fn validate(path: Option<&Path>, quiet: bool, stdout: &mut dyn Write) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_runs_get_an_estimate_that_errs_long() {
+        // The default year (~409k calls), 2 policies x 10 replications on 2 cores: ~1.4 s.
+        let short = estimate_seconds(409_000.0, 20.0, 2, false);
+        assert!(short < LONG_RUN_SECONDS && short > 1.0, "{short}");
+        // 1,000 replications: about 2 minutes, flagged.
+        let long = estimate_seconds(409_000.0, 2000.0, 2, false);
+        assert!(long > LONG_RUN_SECONDS, "{long}");
+        assert_eq!(human_duration(long), "2 min");
+        assert_eq!(human_duration(45.0), "45 s");
+        assert_eq!(human_duration(7200.0), "2.0 h");
+        // One job cannot use two cores.
+        assert_eq!(
+            estimate_seconds(3.0e6, 1.0, 2, false),
+            estimate_seconds(3.0e6, 1.0, 1, false)
+        );
+    }
 
     #[test]
     fn sizes_read_like_a_person_would_say_them() {

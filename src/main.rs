@@ -5,17 +5,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crisis_sim::app::{self, RunOptions, SweepOptions};
+use crisis_sim::app::{self, GenerateOptions, ImportOptions, RunOptions, SweepOptions};
 use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 
 /// Simulate sending eligible 911 crisis calls to unarmed care teams instead of police:
 /// response times, police workload, cost and harm, with 95% confidence intervals.
 #[derive(Debug, Parser)]
-#[command(name = "crisis-sim", version, propagate_version = true)]
+#[command(
+    name = "crisis-sim",
+    version,
+    propagate_version = true,
+    after_help = "Start: crisis-sim run   (the built-in default city; writes out/results.json)\n\
+                  Exit codes: 0 success, 2 bad input (scenario, stream, export, arguments, or \
+                  results that --force would replace), 1 internal error (e.g. a write failed)."
+)]
 struct Cli {
     /// Print nothing but errors (no table, no progress bar).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Replace earlier results or output files (by default a command refuses to).
+    #[arg(long, global = true)]
+    force: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -182,6 +192,15 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
     },
+    /// Print a shell completion script for crisis-sim.
+    #[command(after_help = "Examples:
+  crisis-sim completions bash > ~/.local/share/bash-completion/completions/crisis-sim
+  crisis-sim completions zsh > ~/.zfunc/_crisis-sim      # with fpath+=(~/.zfunc) in .zshrc
+  crisis-sim completions fish > ~/.config/fish/completions/crisis-sim.fish")]
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Print the built-in default scenario, to start your own from.
     #[command(after_help = "Example:\n  crisis-sim default-scenario > my-city.toml")]
     DefaultScenario,
@@ -233,7 +252,7 @@ struct RunArgs {
 }
 
 impl RunArgs {
-    fn options(self, scenario: Option<PathBuf>, quiet: bool) -> RunOptions {
+    fn options(self, scenario: Option<PathBuf>, quiet: bool, force: bool) -> RunOptions {
         RunOptions {
             scenario,
             replications: self.replications,
@@ -253,6 +272,7 @@ impl RunArgs {
             stream: None,
             warmup_days: None,
             policies: self.policies,
+            force,
         }
     }
 }
@@ -260,10 +280,11 @@ impl RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = cli.quiet;
+    let force = cli.force;
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Run { scenario, args } => {
-            app::run(&args.options(scenario, quiet), &mut stdout).map(|_| ())
+            app::run(&args.options(scenario, quiet, force), &mut stdout).map(|_| ())
         }
         Command::Replay {
             calls,
@@ -274,7 +295,7 @@ fn main() -> ExitCode {
             let options = RunOptions {
                 stream: Some(calls),
                 warmup_days,
-                ..args.options(scenario, quiet)
+                ..args.options(scenario, quiet, force)
             };
             app::run(&options, &mut stdout).map(|_| ())
         }
@@ -285,12 +306,15 @@ fn main() -> ExitCode {
             replications,
             output,
         } => app::generate(
-            scenario.as_deref(),
-            days,
-            seed,
-            replications,
-            &output,
-            quiet,
+            &GenerateOptions {
+                scenario,
+                days,
+                seed,
+                replications,
+                output,
+                force,
+                quiet,
+            },
             &mut stdout,
         ),
         Command::Import {
@@ -300,19 +324,29 @@ fn main() -> ExitCode {
             output,
             strict,
         } => app::import(
-            &raw,
-            &mapping,
-            scenario.as_deref(),
-            &output,
-            strict,
-            quiet,
+            &ImportOptions {
+                raw,
+                mapping,
+                scenario,
+                output,
+                strict,
+                force,
+                quiet,
+            },
             &mut stdout,
         ),
         Command::Fit {
             calls,
             scenario,
             output,
-        } => app::fit(&calls, scenario.as_deref(), &output, quiet, &mut stdout),
+        } => app::fit(
+            &calls,
+            scenario.as_deref(),
+            &output,
+            force,
+            quiet,
+            &mut stdout,
+        ),
         Command::Sweep {
             scenario,
             varies,
@@ -335,14 +369,20 @@ fn main() -> ExitCode {
                 out_dir: out,
                 quiet,
                 hourly,
+                force,
             },
             &mut stdout,
         )
         .map(|_| ()),
         Command::Merge { inputs, out, csv } => {
-            app::merge(&inputs, &out, csv, quiet, &mut stdout).map(|_| ())
+            app::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
         }
         Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "crisis-sim", &mut stdout);
+            Ok(())
+        }
         Command::DefaultScenario => {
             print!("{DEFAULT_SCENARIO_TOML}");
             Ok(())
