@@ -43,6 +43,11 @@ pub const CALL_COLUMNS: &[&str] = &[
     "backup_requested",
     "backup_unit_id",
     "backup_on_scene_minutes",
+    "companion_unit_id",
+    "companion_on_scene_minutes",
+    "follow_up_unit_id",
+    "follow_up_dispatched_minutes",
+    "follow_up_missed",
     "arrest",
     "booking",
     "force",
@@ -247,10 +252,17 @@ impl JobLog {
             None => row.extend_from_slice(b",,,"),
         }
         flag(row, record.backup_requested);
-        match record.backup {
-            Some(b) => write!(row, "{},{},", b.unit.0, b.on_scene_minutes)?,
+        for assignment in [record.backup, record.companion] {
+            match assignment {
+                Some(a) => write!(row, "{},{},", a.unit.0, a.on_scene_minutes)?,
+                None => row.extend_from_slice(b",,"),
+            }
+        }
+        match record.follow_up {
+            Some(a) => write!(row, "{},{},", a.unit.0, a.dispatched_minutes)?,
             None => row.extend_from_slice(b",,"),
         }
+        flag(row, record.follow_up_missed);
         let o = record.outcomes;
         for happened in [o.arrest, o.booking, o.force, o.injury, o.er_transport] {
             if record.unserved_at_horizon {

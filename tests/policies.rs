@@ -401,3 +401,54 @@ fn unknown_policies_and_parameters_exit_2_naming_the_valid_ones() {
     assert!(stderr.contains("police_alongside_share"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_per_call_log_names_the_clinician_and_the_follow_up_team() {
+    let dir = scratch("policies-log");
+    let scenario = short_variants(&dir);
+    let out_dir = dir.join("out");
+    let out = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "--policy",
+        "co_responder",
+        "--policy",
+        "care_follow_up",
+        "-r",
+        "1",
+        "-q",
+        "--log",
+        "calls",
+        "--out",
+        path_str(&out_dir),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut reader = csv::Reader::from_path(out_dir.join("calls.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (policy, companion, follow_up) = (
+        column("policy"),
+        column("companion_unit_id"),
+        column("follow_up_unit_id"),
+    );
+    let (mut companions, mut follow_ups) = (0, 0);
+    for row in reader.records() {
+        let row = row.unwrap();
+        match &row[policy] {
+            "co_responder" => {
+                companions += usize::from(!row[companion].is_empty());
+                assert!(row[follow_up].is_empty());
+            }
+            "care_follow_up" => {
+                follow_ups += usize::from(!row[follow_up].is_empty());
+                assert!(row[companion].is_empty());
+            }
+            other => panic!("unexpected policy {other}"),
+        }
+    }
+    assert!(
+        companions > 100 && follow_ups > 100,
+        "{companions} {follow_ups}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
