@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::batch::Progress;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
-use crate::scenario::{ResponderKind, Scenario, ShiftBlock};
+use crate::scenario::{KINDS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};
 
 /// Figures a sweep adds to every point.
@@ -318,6 +318,8 @@ pub struct PointResults {
     pub settings: Vec<(String, String)>,
     /// Care teams in the point's fleet (all care pools).
     pub care_teams: u32,
+    /// Units of each kind in the point's fleet (by `ResponderKind::index`).
+    pub units_by_kind: [u32; KINDS],
     pub results: Results,
     /// Per swept policy (in `SweepResults::swept` order): meets every target with confidence.
     pub meets: Vec<bool>,
@@ -339,6 +341,8 @@ pub struct SweepResults {
     pub targets: Vec<Target>,
     /// Labels of the swept policies.
     pub swept: Vec<String>,
+    /// Per swept policy: the kinds of unit besides police its program uses.
+    pub program_kinds: Vec<Vec<ResponderKind>>,
     pub figures: Vec<FigureDef>,
     pub points: Vec<PointResults>,
     pub recommendations: Vec<Recommendation>,
@@ -540,9 +544,14 @@ pub fn run_sweep(
                 })
             })
             .collect();
+        let mut units_by_kind = [0u32; KINDS];
+        for pool in &scenario.pools {
+            units_by_kind[pool.kind.index()] += pool.count;
+        }
         point_results.push(PointResults {
             settings: point.settings.clone(),
             care_teams,
+            units_by_kind,
             results,
             meets,
         });
@@ -586,6 +595,17 @@ pub fn run_sweep(
         swept: swept
             .iter()
             .map(|&p| base.policies[p].label.clone())
+            .collect(),
+        program_kinds: swept
+            .iter()
+            .map(|&p| {
+                ResponderKind::ALL
+                    .into_iter()
+                    .filter(|&kind| {
+                        kind != ResponderKind::Police && base.policies[p].policy.uses(kind)
+                    })
+                    .collect()
+            })
             .collect(),
         figures,
         points: point_results,

@@ -452,3 +452,37 @@ fn the_per_call_log_names_the_clinician_and_the_follow_up_team() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_sweep_recommends_the_units_of_the_policys_own_program() {
+    let dir = scratch("policies-sweep");
+    let scenario = short_variants(&dir);
+    let out = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "clinicians.count=2,6",
+        "--policy",
+        "co_responder",
+        "--policy",
+        "phone_diversion",
+        "-r",
+        "2",
+        "--target",
+        "police.utilization <= 0.95",
+        "--out",
+        path_str(&dir.join("out")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // Co-response uses clinicians, not the care vans; the crisis line's program is seats and vans.
+    assert!(
+        stdout.contains("  2 clinicians = 0.50 per 100,000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  8 care teams + 2 crisis-line seats = 2.50 per 100,000"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

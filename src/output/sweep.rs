@@ -7,6 +7,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::table::format_number;
+use crate::scenario::ResponderKind;
 use crate::stats::Estimate;
 use crate::sweep::{CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults};
 
@@ -148,13 +149,34 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
                     targets.join("; ")
                 );
                 let _ = writeln!(out, "  {}", settings.join(", "));
-                let _ = writeln!(
-                    out,
-                    "  {} care teams = {} per 100,000 residents (population {})",
-                    point.care_teams,
-                    format_number(f64::from(point.care_teams) / population * 100_000.0, 2),
-                    format_number(population, 0)
-                );
+                // The program's own units: care teams, clinicians, crisis-line seats.
+                let kinds = sweep
+                    .swept
+                    .iter()
+                    .position(|label| *label == recommendation.policy)
+                    .map_or(&[][..], |s| sweep.program_kinds[s].as_slice());
+                let parts: Vec<String> = kinds
+                    .iter()
+                    .map(|&kind| {
+                        let noun = match kind {
+                            ResponderKind::Care => "care teams",
+                            ResponderKind::Clinician => "clinicians",
+                            ResponderKind::Counsellor => "crisis-line seats",
+                            ResponderKind::Police => "police units",
+                        };
+                        format!("{} {noun}", point.units_by_kind[kind.index()])
+                    })
+                    .collect();
+                let units: u32 = kinds.iter().map(|k| point.units_by_kind[k.index()]).sum();
+                if !parts.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "  {} = {} per 100,000 residents (population {})",
+                        parts.join(" + "),
+                        format_number(f64::from(units) / population * 100_000.0, 2),
+                        format_number(population, 0)
+                    );
+                }
                 if let Some(cost) = estimate("annual_cost") {
                     let _ = writeln!(out, "  annual fleet cost ${}", cell(&cost));
                 }
