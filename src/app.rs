@@ -42,6 +42,8 @@ pub enum AppError {
     #[error(transparent)]
     Stream(#[from] StreamError),
     #[error(transparent)]
+    Chart(#[from] output::ChartError),
+    #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     #[error(transparent)]
     Fit(#[from] crate::fit::FitError),
@@ -81,7 +83,7 @@ impl AppError {
             Self::Batch(_) => EXIT_BAD_INPUT,
             Self::Sweep(SweepError::Experiment(ExperimentError::Threads { .. })) => EXIT_INTERNAL,
             Self::Sweep(_) => EXIT_BAD_INPUT,
-            Self::Write { .. } => EXIT_INTERNAL,
+            Self::Write { .. } | Self::Chart(_) => EXIT_INTERNAL,
         }
     }
 }
@@ -353,7 +355,11 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
     bar.0.finish_and_clear();
-    let written = write_results(&outcome.results, &options.out_dir, options.csv)?;
+    let mut written = write_results(&outcome.results, &options.out_dir, options.csv)?;
+    written.extend(output::write_results_charts(
+        &outcome.results,
+        &options.out_dir,
+    )?);
     // Everything is in results.json now; the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {

@@ -2,12 +2,16 @@
 //! file writes every output goes through (a reader never sees a half-written file).
 
 mod atomic;
+mod chart;
 mod csv;
 mod json;
 mod sweep;
 mod table;
 
 pub use atomic::{AtomicFile, write_atomic};
+pub use chart::{
+    Chart, ChartError, SIZE as CHART_SIZE, register_font, results_charts, write_results_charts,
+};
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
 pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
 pub use sweep::{SWEEP_CSV, SWEEP_JSON, recommendation_text, sweep_csv, sweep_json, sweep_table};

@@ -402,9 +402,34 @@ impl ReplicationStats {
                 ),
             );
         }
+        // The response-time distribution, as percentiles: averaged over replications they draw
+        // each policy's distribution (charts), with an interval at every percentile.
+        let response = TimeSummary::merged(self.response_by_priority.iter(), self.max_minutes);
+        for (prefix, label, summary) in [
+            ("", "Response time", &response),
+            (
+                "eligible.",
+                "Eligible-call response",
+                &self.response_eligible,
+            ),
+        ] {
+            for percent in DISTRIBUTION_PERCENTILES {
+                out.push_detail(
+                    &format!("{prefix}response_percentile.{percent:02}"),
+                    &format!("{label}, percentile {percent}"),
+                    "min",
+                    summary.quantile(f64::from(percent) / 100.0),
+                );
+            }
+        }
         out.0
     }
 }
+
+/// Percentiles of the response-time distribution kept per replication (detail figures).
+pub const DISTRIBUTION_PERCENTILES: [u32; 21] = [
+    1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 99,
+];
 
 impl Observer for ReplicationStats {
     #[inline]

@@ -1,0 +1,617 @@
+//! Charts of a run's results (plotters), as PNG and SVG: the response-time distribution by
+//! policy, key figures with 95% intervals, and paired differences against the baseline (a
+//! forest plot), and utilization by hour when measured. Text renders from DejaVu Sans embedded
+//! in the binary, so charts look the same on any machine; colours are the Okabe-Ito palette,
+//! which stays distinguishable under the common colour-vision deficiencies.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::experiment::Results;
+use crate::stats::{DISTRIBUTION_PERCENTILES, Estimate};
+
+/// Pixel size of every chart.
+pub const SIZE: (u32, u32) = (1200, 760);
+
+/// Okabe & Ito (2008), without yellow (too pale on white): a colour-blind-safe palette.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 0, 0),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(204, 121, 167),
+];
+
+const FONT: &str = "sans-serif";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("the embedded font failed to load")]
+    Font,
+    #[error("cannot draw {name}: {message}")]
+    Draw { name: String, message: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Registers the embedded font (once per process).
+pub fn register_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+    });
+    if ok { Ok(()) } else { Err(ChartError::Font) }
+}
+
+/// Which chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    ResponseDistribution,
+    KeyFigures,
+    Differences,
+    UtilizationByHour,
+}
+
+/// One chart of a run's results: its file stem and title; drawn on demand as SVG or PNG.
+pub struct Chart<'a> {
+    pub name: &'static str,
+    pub title: String,
+    kind: Kind,
+    results: &'a Results,
+}
+
+impl Chart<'_> {
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let (results, title) = (self.results, self.title.as_str());
+        match self.kind {
+            Kind::ResponseDistribution => draw_response_distribution(root, results, title),
+            Kind::KeyFigures => draw_key_figures(root, results, title),
+            Kind::Differences => draw_differences(root, results, title),
+            Kind::UtilizationByHour => draw_utilization_by_hour(root, results, title),
+        }
+    }
+
+    /// The chart as SVG text.
+    pub fn svg(&self) -> Result<String, ChartError> {
+        register_font()?;
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+            self.render(&root).map_err(|message| self.error(message))?;
+            root.present().map_err(|e| self.error(e.to_string()))?;
+        }
+        Ok(text)
+    }
+
+    /// Writes `NAME.png` and `NAME.svg` into `dir` (each atomically), returning their paths.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        let svg_path = dir.join(format!("{}.svg", self.name));
+        let svg = self.svg()?;
+        super::write_atomic(&svg_path, svg.as_bytes()).map_err(|source| ChartError::Write {
+            path: svg_path.clone(),
+            source,
+        })?;
+        let png_path = dir.join(format!("{}.png", self.name));
+        let temp = dir.join(format!(".{}.tmp-{}.png", self.name, std::process::id()));
+        let drawn = (|| {
+            let root = BitMapBackend::new(&temp, SIZE).into_drawing_area();
+            self.render(&root)?;
+            root.present().map_err(|e| e.to_string())
+        })();
+        if let Err(message) = drawn {
+            let _ = std::fs::remove_file(&temp);
+            return Err(self.error(message));
+        }
+        std::fs::rename(&temp, &png_path).map_err(|source| ChartError::Write {
+            path: png_path.clone(),
+            source,
+        })?;
+        Ok(vec![png_path, svg_path])
+    }
+
+    fn error(&self, message: String) -> ChartError {
+        ChartError::Draw {
+            name: self.name.to_string(),
+            message,
+        }
+    }
+}
+
+/// The footnote every chart carries: where the numbers came from.
+fn footnote(results: &Results) -> String {
+    format!(
+        "Scenario: {} · {} replications · seed {} · {} measured days · error bars and bands: 95% CI (Student t) · crisis-sim {}",
+        results.scenario.name,
+        results.replications.len(),
+        results.seed,
+        results.scenario.horizon_days - results.scenario.warmup_days,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Title at the top, footnote at the bottom; returns the area between.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    footnote: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, rest) = root.split_vertically(56);
+    top.titled(title, (FONT, 30).into_font())
+        .map_err(|e| e.to_string())?;
+    let (body, bottom) = rest.split_vertically(SIZE.1 - 56 - 34);
+    bottom
+        .draw(&Text::new(
+            footnote.to_string(),
+            (12, 10),
+            (FONT, 14).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(body)
+}
+
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
+/// The charts of a run's results, in report order.
+pub fn results_charts(results: &Results) -> Vec<Chart<'_>> {
+    let mut charts = vec![response_distribution(results), key_figures(results)];
+    if results.policies.len() > 1 {
+        charts.push(differences(results));
+    }
+    if results
+        .figures
+        .iter()
+        .any(|f| f.key.contains(".utilization_by_hour."))
+    {
+        charts.push(utilization_by_hour(results));
+    }
+    charts
+}
+
+/// Chart 1: the response-time distribution (mean percentiles over replications) by policy,
+/// for all calls and for care-eligible calls, with the 90th percentile marked.
+fn response_distribution(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "response_distribution",
+        title: "Response time distribution by policy".to_string(),
+        kind: Kind::ResponseDistribution,
+        results,
+    }
+}
+
+fn draw_response_distribution<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let panels = body.split_evenly((1, 2));
+    for (panel, (prefix, label)) in panels
+        .iter()
+        .zip([("", "All calls"), ("eligible.", "Care-eligible calls")])
+    {
+        let curves: Vec<(String, Vec<(f64, f64)>)> = results
+            .policies
+            .iter()
+            .map(|policy| {
+                let points = DISTRIBUTION_PERCENTILES
+                    .iter()
+                    .filter_map(|&p| {
+                        let f =
+                            results.figure_index(&format!("{prefix}response_percentile.{p:02}"))?;
+                        finite(policy.estimates[f].mean).map(|m| (m, f64::from(p) / 100.0))
+                    })
+                    .collect();
+                (policy.label().to_string(), points)
+            })
+            .collect();
+        let max_x = curves
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p.0))
+            .fold(1.0f64, f64::max)
+            * 1.05;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(label, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..max_x, 0.0..1.0)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("Minutes from call received to first unit on scene")
+            .y_desc("Share of calls (cumulative)")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        // The 90th percentile, where city dashboards read response targets.
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, 0.9), (max_x, 0.9)],
+                RGBColor(150, 150, 150).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?
+            .label("90th percentile")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RGBColor(150, 150, 150)));
+        for (i, (name, points)) in curves.iter().enumerate() {
+            let style = colour(i).stroke_width(3);
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+                });
+            if let Some(&p90) = points.iter().find(|p| (p.1 - 0.9).abs() < 1e-9) {
+                chart
+                    .draw_series([Circle::new(p90, 6, colour(i).filled())])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font((FONT, 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The figures charts 2 and 3 show: key, short title, unit.
+const KEY_FIGURES: [(&str, &str, &str); 5] = [
+    ("response_median", "Median response", "minutes"),
+    ("response_p90", "90th-percentile response", "minutes"),
+    (
+        "police_hours_on_eligible_per_year",
+        "Police hours on eligible calls",
+        "unit-hours a year",
+    ),
+    ("force_per_1000", "Uses of force", "per 1,000 calls"),
+    ("annual_cost", "Annual fleet cost", "$ millions a year"),
+];
+
+fn scaled(key: &str, value: f64) -> f64 {
+    if key == "annual_cost" {
+        value / 1e6
+    } else {
+        value
+    }
+}
+
+/// Chart 2: key figures by policy, each mean with its 95% interval.
+fn key_figures(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "key_figures",
+        title: "Key figures by policy (mean and 95% CI)".to_string(),
+        kind: Kind::KeyFigures,
+        results,
+    }
+}
+
+fn draw_key_figures<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let panels = body.split_evenly((2, 3));
+    let n = results.policies.len();
+    for (panel, (key, label, unit)) in panels.iter().zip(KEY_FIGURES) {
+        let Some(f) = results.figure_index(key) else {
+            continue;
+        };
+        let bars: Vec<(usize, Estimate)> = results
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.estimates[f]))
+            .collect();
+        let (low, high) =
+            bars.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, e)| {
+                    let (a, b) = (scaled(key, e.ci_low), scaled(key, e.ci_high));
+                    let (a, b) = if a.is_finite() {
+                        (a, b)
+                    } else {
+                        (scaled(key, e.mean), scaled(key, e.mean))
+                    };
+                    (lo.min(a), hi.max(b))
+                });
+        let (low, high) = if low.is_finite() {
+            (low, high)
+        } else {
+            (0.0, 1.0)
+        };
+        let pad = ((high - low) * 0.15).max(high.abs() * 0.02).max(1e-9);
+        let y_low = if low >= 0.0 {
+            (low - pad).max(0.0)
+        } else {
+            low - pad
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(label, (FONT, 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(78)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_low..(high + pad))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    // Numbers when names would collide; the last panel is the key.
+                    if n > 3 {
+                        (i as usize + 1).to_string()
+                    } else {
+                        results.policies[i as usize].label().to_string()
+                    }
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(unit)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, e) in &bars {
+            let (mean, low, high) = (
+                scaled(key, e.mean),
+                scaled(key, e.ci_low),
+                scaled(key, e.ci_high),
+            );
+            if !mean.is_finite() {
+                continue;
+            }
+            let (low, high) = if low.is_finite() {
+                (low, high)
+            } else {
+                (mean, mean)
+            };
+            let x = *i as f64;
+            chart
+                .draw_series([ErrorBar::new_vertical(
+                    x,
+                    low,
+                    mean,
+                    high,
+                    colour(*i).filled(),
+                    16,
+                )])
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series([Circle::new((x, mean), 6, colour(*i).filled())])
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    // The sixth panel: which colour (and number) is which policy.
+    if let Some(key_panel) = panels.get(KEY_FIGURES.len()) {
+        for (i, policy) in results.policies.iter().enumerate() {
+            let y = 60 + 34 * i as i32;
+            key_panel
+                .draw(&Circle::new((40, y), 8, colour(i).filled()))
+                .map_err(|e| e.to_string())?;
+            key_panel
+                .draw(&Text::new(
+                    format!("{}  {}", i + 1, policy.label()),
+                    (58, y - 9),
+                    (FONT, 18).into_font(),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Chart 3: each policy's paired difference from the baseline, as a % of the baseline's mean,
+/// with its 95% interval: a forest plot.
+fn differences(results: &Results) -> Chart<'_> {
+    let baseline = results.baseline().label().to_string();
+    Chart {
+        name: "differences",
+        title: format!("Change against {baseline} (paired, % of {baseline}'s mean, 95% CI)"),
+        kind: Kind::Differences,
+        results,
+    }
+}
+
+fn draw_differences<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let baseline = results.baseline().label().to_string();
+    let body = frame(root, title, &note)?;
+    // Rows: figure by figure, one per non-baseline policy.
+    let mut rows: Vec<(String, usize, f64, f64, f64)> = Vec::new();
+    for (key, label, _) in KEY_FIGURES {
+        let Some(f) = results.figure_index(key) else {
+            continue;
+        };
+        let base = results.baseline().estimates[f].mean;
+        for (i, policy) in results.policies.iter().enumerate().skip(1) {
+            let Some(d) = policy.differences.as_ref().map(|d| d[f]) else {
+                continue;
+            };
+            if !(base.is_finite() && base != 0.0 && d.mean.is_finite()) {
+                continue;
+            }
+            let pct = |v: f64| {
+                if v.is_finite() {
+                    v / base.abs() * 100.0
+                } else {
+                    d.mean / base.abs() * 100.0
+                }
+            };
+            rows.push((
+                label.to_string(),
+                i,
+                pct(d.mean),
+                pct(d.ci_low),
+                pct(d.ci_high),
+            ));
+        }
+    }
+    let extent = rows
+        .iter()
+        .flat_map(|r| [r.2.abs(), r.3.abs(), r.4.abs()])
+        .fold(5.0f64, f64::max)
+        * 1.1;
+    let count = rows.len().max(1);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(330)
+        .build_cartesian_2d(-extent..extent, -0.5..(count as f64 - 0.5))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(count)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
+                let row = &rows[rows.len() - 1 - i as usize];
+                format!("{} · {}", row.0, results.policies[row.1].label())
+            } else {
+                String::new()
+            }
+        })
+        .x_desc(format!("Change from {baseline} (%)"))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, count as f64 - 0.5)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())?;
+    for (k, (_, i, mean, low, high)) in rows.iter().enumerate() {
+        let y = (rows.len() - 1 - k) as f64;
+        chart
+            .draw_series([ErrorBar::new_horizontal(
+                y,
+                *low,
+                *mean,
+                *high,
+                colour(*i).filled(),
+                12,
+            )])
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series([Circle::new((*mean, y), 6, colour(*i).filled())])
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Chart 5: utilization by hour of day, per pool and policy (with `--hourly`).
+fn utilization_by_hour(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "utilization_by_hour",
+        title: "Utilization by hour of day (mean over replications)".to_string(),
+        kind: Kind::UtilizationByHour,
+        results,
+    }
+}
+
+fn draw_utilization_by_hour<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let pools: Vec<String> = results
+        .figures
+        .iter()
+        .filter_map(|f| {
+            f.key
+                .strip_suffix(".utilization_by_hour.00")
+                .map(str::to_string)
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(&body)
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..24.0, 0.0..1.05)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Hour of day")
+        .y_desc("Utilization (busy / on duty)")
+        .x_labels(13)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut series = 0;
+    for pool in &pools {
+        for policy in &results.policies {
+            let points: Vec<(f64, f64)> = (0..24)
+                .filter_map(|h| {
+                    let f = results.figure_index(&format!("{pool}.utilization_by_hour.{h:02}"))?;
+                    finite(policy.estimates[f].mean).map(|m| (h as f64 + 0.5, m))
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let i = series;
+            series += 1;
+            chart
+                .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{pool} under {}", policy.label()))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+                });
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes every chart of `results` into `dir`; returns the files written.
+pub fn write_results_charts(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    let mut written = Vec::new();
+    for chart in results_charts(results) {
+        written.extend(chart.write(dir)?);
+    }
+    Ok(written)
+}
