@@ -9,7 +9,7 @@ use crate::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
 use crate::experiment::{ExperimentError, Results};
 use crate::log::LogPlan;
 use crate::merge::{self, MergeError};
-use crate::output::{self, RESULTS_FILE};
+use crate::output::{self, Drawable, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stream::{StreamError, StreamFile};
 use crate::sweep::{self, SweepError, SweepSettings};
@@ -573,10 +573,12 @@ pub fn sweep(
     let bar = Bar::new(options.quiet);
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
     bar.0.finish_and_clear();
+    let json_text = output::sweep_json(&results);
     let json = write_file(
         options.out_dir.join(output::SWEEP_JSON),
-        output::sweep_json(&results).as_bytes(),
+        json_text.as_bytes(),
     )?;
+    let charts = sweep_chart(&json_text, &json)?.write(&options.out_dir)?;
     let csv_path = options.out_dir.join(output::SWEEP_CSV);
     let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
         path: csv_path.clone(),
@@ -611,6 +613,9 @@ pub fn sweep(
             json.display(),
             csv.display()
         );
+        for path in charts {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
     }
     Ok(results)
 }
@@ -734,6 +739,59 @@ pub fn fit(
         let _ = write!(stdout, "{}", report.render());
     }
     Ok(())
+}
+
+/// The sweep chart from `sweep.json` text.
+fn sweep_chart(text: &str, path: &Path) -> Result<output::SweepChart, AppError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display())))?;
+    output::SweepChart::from_json(&value)
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", path.display())))
+}
+
+/// `crisis-sim plot`: redraw the charts of a saved `results.json` or `sweep.json`, without
+/// simulating again.
+pub fn plot(
+    input: &Path,
+    out_dir: Option<&Path>,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<Vec<PathBuf>, AppError> {
+    let file = if input.is_dir() {
+        if input.join(RESULTS_FILE).exists() {
+            input.join(RESULTS_FILE)
+        } else {
+            input.join(output::SWEEP_JSON)
+        }
+    } else {
+        input.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let dir = out_dir
+        .map(Path::to_path_buf)
+        .or_else(|| file.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let is_sweep = serde_json::from_str::<serde_json::Value>(&text)
+        .map(|v| v.get("swept_policies").is_some())
+        .unwrap_or(false);
+    let written = if is_sweep {
+        sweep_chart(&text, &file)?.write(&dir)?
+    } else {
+        let parsed = output::parse_results(&text).map_err(|e| {
+            AppError::BadInput(format!(
+                "{}: not a results.json or sweep.json: {e}",
+                file.display()
+            ))
+        })?;
+        output::write_results_charts(&parsed.results, &dir)?
+    };
+    if !quiet {
+        for path in &written {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
+    }
+    Ok(written)
 }
 
 /// `crisis-sim validate`: check a scenario and print what it implies.

@@ -192,6 +192,17 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
     },
+    /// Redraw the charts of a saved results.json or sweep.json (no simulation).
+    #[command(after_help = "Examples:
+  crisis-sim plot out/results.json
+  crisis-sim plot sweep/sweep.json --out charts/")]
+    Plot {
+        /// A results.json or sweep.json file (or the directory holding it).
+        input: PathBuf,
+        /// Directory to write the PNG and SVG charts into [default: beside the input].
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
     /// Print a shell completion script for crisis-sim.
     #[command(after_help = "Examples:
   crisis-sim completions bash > ~/.local/share/bash-completion/completions/crisis-sim
@@ -378,6 +389,9 @@ fn main() -> ExitCode {
             app::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
         }
         Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
+        Command::Plot { input, out } => {
+            app::plot(&input, out.as_deref(), quiet, &mut stdout).map(|_| ())
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "crisis-sim", &mut stdout);

@@ -73,39 +73,38 @@ pub struct Chart<'a> {
     results: &'a Results,
 }
 
-impl Chart<'_> {
-    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let (results, title) = (self.results, self.title.as_str());
-        match self.kind {
-            Kind::ResponseDistribution => draw_response_distribution(root, results, title),
-            Kind::KeyFigures => draw_key_figures(root, results, title),
-            Kind::Differences => draw_differences(root, results, title),
-            Kind::UtilizationByHour => draw_utilization_by_hour(root, results, title),
-        }
-    }
+/// Something drawable on any plotters backend, under a file stem.
+pub trait Drawable {
+    fn name(&self) -> &str;
+    fn title(&self) -> &str;
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 
     /// The chart as SVG text.
-    pub fn svg(&self) -> Result<String, ChartError> {
+    fn svg(&self) -> Result<String, ChartError> {
         register_font()?;
         let mut text = String::new();
         {
             let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-            self.render(&root).map_err(|message| self.error(message))?;
-            root.present().map_err(|e| self.error(e.to_string()))?;
+            self.render(&root)
+                .map_err(|message| draw_error(self.name(), message))?;
+            root.present()
+                .map_err(|e| draw_error(self.name(), e.to_string()))?;
         }
         Ok(text)
     }
 
     /// Writes `NAME.png` and `NAME.svg` into `dir` (each atomically), returning their paths.
-    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-        let svg_path = dir.join(format!("{}.svg", self.name));
+    fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        let name = self.name();
+        let svg_path = dir.join(format!("{name}.svg"));
         let svg = self.svg()?;
         super::write_atomic(&svg_path, svg.as_bytes()).map_err(|source| ChartError::Write {
             path: svg_path.clone(),
             source,
         })?;
-        let png_path = dir.join(format!("{}.png", self.name));
-        let temp = dir.join(format!(".{}.tmp-{}.png", self.name, std::process::id()));
+        let png_path = dir.join(format!("{name}.png"));
+        // The bitmap backend picks the format from the extension, so the temporary keeps it.
+        let temp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
         let drawn = (|| {
             let root = BitMapBackend::new(&temp, SIZE).into_drawing_area();
             self.render(&root)?;
@@ -113,7 +112,7 @@ impl Chart<'_> {
         })();
         if let Err(message) = drawn {
             let _ = std::fs::remove_file(&temp);
-            return Err(self.error(message));
+            return Err(draw_error(name, message));
         }
         std::fs::rename(&temp, &png_path).map_err(|source| ChartError::Write {
             path: png_path.clone(),
@@ -121,11 +120,31 @@ impl Chart<'_> {
         })?;
         Ok(vec![png_path, svg_path])
     }
+}
 
-    fn error(&self, message: String) -> ChartError {
-        ChartError::Draw {
-            name: self.name.to_string(),
-            message,
+fn draw_error(name: &str, message: String) -> ChartError {
+    ChartError::Draw {
+        name: name.to_string(),
+        message,
+    }
+}
+
+impl Drawable for Chart<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let (results, title) = (self.results, self.title.as_str());
+        match self.kind {
+            Kind::ResponseDistribution => draw_response_distribution(root, results, title),
+            Kind::KeyFigures => draw_key_figures(root, results, title),
+            Kind::Differences => draw_differences(root, results, title),
+            Kind::UtilizationByHour => draw_utilization_by_hour(root, results, title),
         }
     }
 }
@@ -611,7 +630,269 @@ fn draw_utilization_by_hour<DB: DrawingBackend>(
 pub fn write_results_charts(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
     let mut written = Vec::new();
     for chart in results_charts(results) {
-        written.extend(chart.write(dir)?);
+        written.extend(Drawable::write(&chart, dir)?);
     }
     Ok(written)
+}
+
+/// One swept policy's series over the sweep's points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSeries {
+    pub label: String,
+    /// Per point: mean, CI low, CI high of eligible-call p90 response (minutes).
+    pub p90: Vec<(f64, f64, f64)>,
+    /// Per point: annual fleet cost ($ millions).
+    pub cost: Vec<(f64, f64, f64)>,
+    pub recommended: Option<usize>,
+}
+
+/// Chart 4: a sweep's answer, from `sweep.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepChart {
+    pub title: String,
+    pub x_name: String,
+    pub xs: Vec<f64>,
+    pub series: Vec<SweepSeries>,
+    /// Targets on the plotted figure: `(text, value)`.
+    pub p90_targets: Vec<(String, f64)>,
+    pub footnote: String,
+}
+
+impl SweepChart {
+    /// Reads the chart's data from `sweep.json`.
+    pub fn from_json(json: &serde_json::Value) -> Result<Self, String> {
+        let missing = |what: &str| format!("sweep.json has no {what}");
+        let x_name = json["varies"]
+            .get(0)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| missing("varies"))?
+            .to_string();
+        let points = json["points"].as_array().ok_or_else(|| missing("points"))?;
+        let xs: Vec<f64> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                p["settings"][&x_name]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(i as f64)
+            })
+            .collect();
+        let swept: Vec<String> = json["swept_policies"]
+            .as_array()
+            .ok_or_else(|| missing("swept_policies"))?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let triple = |e: &serde_json::Value, scale: f64| {
+            let get = |k: &str| e[k].as_f64().map_or(f64::NAN, |v| v / scale);
+            (get("mean"), get("ci_low"), get("ci_high"))
+        };
+        let series = swept
+            .iter()
+            .map(|label| {
+                let policy = |p: &serde_json::Value| {
+                    p["policies"]
+                        .as_array()
+                        .and_then(|ps| ps.iter().find(|q| q["label"] == label.as_str()))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let recommended = json["recommendations"].as_array().and_then(|rs| {
+                    rs.iter()
+                        .find(|r| r["policy"] == label.as_str())
+                        .and_then(|r| r["point"].as_u64())
+                        .map(|x| x as usize)
+                });
+                SweepSeries {
+                    label: label.clone(),
+                    p90: points
+                        .iter()
+                        .map(|p| triple(&policy(p)["estimates"]["eligible.response_p90"], 1.0))
+                        .collect(),
+                    cost: points
+                        .iter()
+                        .map(|p| triple(&policy(p)["estimates"]["annual_cost"], 1e6))
+                        .collect(),
+                    recommended,
+                }
+            })
+            .collect();
+        let p90_targets = json["targets"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| t.as_str())
+                    .filter(|t| t.trim_start().starts_with("eligible.response_p90"))
+                    .filter_map(|t| {
+                        let value = t.split_whitespace().last()?.parse().ok()?;
+                        Some((t.to_string(), value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let scenario = json["scenario"]["name"].as_str().unwrap_or("?");
+        Ok(Self {
+            title: format!("Sweep of {x_name}: eligible-call response and cost"),
+            footnote: format!(
+                "Scenario: {scenario} · {} replications per point · seed {} · bands: 95% CI · ringed: recommended point · crisis-sim {}",
+                json["replications"],
+                json["seed"],
+                env!("CARGO_PKG_VERSION")
+            ),
+            x_name,
+            xs,
+            series,
+            p90_targets,
+        })
+    }
+}
+
+impl Drawable for SweepChart {
+    fn name(&self) -> &str {
+        "sweep"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = frame(root, &self.title, &self.footnote)?;
+        let panels = body.split_evenly((1, 2));
+        let x_min = self.xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let x_max = self.xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((x_max - x_min) * 0.05).max(0.5);
+        for (panel, (caption, unit, pick)) in panels.iter().zip([
+            (
+                "Eligible-call response, 90th percentile",
+                "minutes",
+                (|s: &SweepSeries| &s.p90) as fn(&SweepSeries) -> &Vec<(f64, f64, f64)>,
+            ),
+            (
+                "Annual fleet cost",
+                "$ millions a year",
+                |s: &SweepSeries| &s.cost,
+            ),
+        ]) {
+            let values: Vec<f64> = self
+                .series
+                .iter()
+                .flat_map(|s| pick(s).iter().flat_map(|t| [t.0, t.1, t.2]))
+                .filter(|v| v.is_finite())
+                .chain(if unit == "minutes" {
+                    self.p90_targets.iter().map(|t| t.1).collect::<Vec<_>>()
+                } else {
+                    Vec::new()
+                })
+                .collect();
+            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (low, high) = if low.is_finite() {
+                (low, high)
+            } else {
+                (0.0, 1.0)
+            };
+            let y_pad = ((high - low) * 0.1).max(0.5);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(caption, (FONT, 21))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(70)
+                .build_cartesian_2d(
+                    (x_min - pad)..(x_max + pad),
+                    (low - y_pad).max(0.0)..(high + y_pad),
+                )
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_name)
+                .y_desc(unit)
+                .label_style((FONT, 15))
+                .axis_desc_style((FONT, 17))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (i, series) in self.series.iter().enumerate() {
+                let data = pick(series);
+                let band: Vec<(f64, f64)> = self
+                    .xs
+                    .iter()
+                    .zip(data)
+                    .filter(|(_, t)| t.1.is_finite())
+                    .map(|(&x, t)| (x, t.2))
+                    .chain(
+                        self.xs
+                            .iter()
+                            .zip(data)
+                            .rev()
+                            .filter(|(_, t)| t.1.is_finite())
+                            .map(|(&x, t)| (x, t.1)),
+                    )
+                    .collect();
+                if band.len() > 2 {
+                    chart
+                        .draw_series([Polygon::new(band, colour(i + 1).mix(0.2).filled())])
+                        .map_err(|e| e.to_string())?;
+                }
+                let line: Vec<(f64, f64)> = self
+                    .xs
+                    .iter()
+                    .zip(data)
+                    .filter(|(_, t)| t.0.is_finite())
+                    .map(|(&x, t)| (x, t.0))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(line.clone(), colour(i + 1).stroke_width(3)))
+                    .map_err(|e| e.to_string())?
+                    .label(series.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], colour(i + 1).stroke_width(3))
+                    });
+                chart
+                    .draw_series(
+                        line.iter()
+                            .map(|&p| Circle::new(p, 4, colour(i + 1).filled())),
+                    )
+                    .map_err(|e| e.to_string())?;
+                if let Some(x) = series.recommended
+                    && let (Some(&px), Some(t)) = (self.xs.get(x), data.get(x))
+                    && t.0.is_finite()
+                {
+                    // The recommended point: a ring around it.
+                    chart
+                        .draw_series([
+                            Circle::new((px, t.0), 13, BLACK.stroke_width(3)),
+                            Circle::new((px, t.0), 7, colour(i + 1).filled()),
+                        ])
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            if unit == "minutes" {
+                for (text, value) in &self.p90_targets {
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(x_min - pad, *value), (x_max + pad, *value)],
+                            RGBColor(213, 94, 0).stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?
+                        .label(format!("target: {text}"))
+                        .legend(|(x, y)| {
+                            PathElement::new(
+                                [(x, y), (x + 20, y)],
+                                RGBColor(213, 94, 0).stroke_width(2),
+                            )
+                        });
+                }
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .label_font((FONT, 15))
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
 }

@@ -1,4 +1,4 @@
-//! Outputs a person or a program reads: the comparison table, `results.json`, CSV, and the atomic
+//! Outputs a person or a program reads: the comparison table, `results.json`, CSV, charts, and the atomic
 //! file writes every output goes through (a reader never sees a half-written file).
 
 mod atomic;
@@ -10,7 +10,8 @@ mod table;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use chart::{
-    Chart, ChartError, SIZE as CHART_SIZE, register_font, results_charts, write_results_charts,
+    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, register_font,
+    results_charts, write_results_charts,
 };
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
 pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
