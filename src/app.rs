@@ -794,6 +794,122 @@ pub fn plot(
     Ok(written)
 }
 
+/// The scenario text a results file came from, if it is at hand and unchanged.
+fn scenario_text_of(results: &Results, results_dir: &Path) -> Option<String> {
+    let info = &results.scenario;
+    // "city.toml replaying calls.csv": the scenario is the first part.
+    let source = info.source.split(" replaying ").next().unwrap_or_default();
+    let text = if source == crate::scenario::DEFAULT_SCENARIO_NAME {
+        crate::scenario::DEFAULT_SCENARIO_TOML.to_string()
+    } else {
+        let path = Path::new(source);
+        std::fs::read_to_string(path)
+            .or_else(|_| std::fs::read_to_string(results_dir.join(path)))
+            .ok()?
+    };
+    // Only the very file that was run (it may have been edited since).
+    let prefix = info
+        .fingerprint
+        .split(['+', '/'])
+        .next()
+        .unwrap_or_default();
+    (crate::scenario::fingerprint(&text) == prefix).then_some(text)
+}
+
+/// A sweep's recommendations in words, from `sweep.json`.
+fn sweep_recommendations(json: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for r in json["recommendations"].as_array().into_iter().flatten() {
+        let policy = r["policy"].as_str().unwrap_or("?");
+        match r["settings"].as_object() {
+            Some(settings) => {
+                let settings: Vec<String> = settings
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{policy}: the cheapest point meeting every target with 95% confidence is {}.",
+                    settings.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{policy}: no point of the sweep meets every target.");
+            }
+        }
+    }
+    let targets: Vec<&str> = json["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str())
+        .collect();
+    if !targets.is_empty() {
+        let _ = writeln!(out, "Targets: {}.", targets.join("; "));
+    }
+    out
+}
+
+/// `crisis-sim report`: one self-contained HTML page from saved results (and a sweep).
+pub fn report(
+    results_path: &Path,
+    sweep_path: Option<&Path>,
+    output: &Path,
+    force: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    refuse_overwrite(output, "a report", force)?;
+    let file = if results_path.is_dir() {
+        results_path.join(RESULTS_FILE)
+    } else {
+        results_path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let parsed = output::parse_results(&text)
+        .map_err(|e| AppError::BadInput(format!("{}: not a results.json: {e}", file.display())))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let scenario_text = scenario_text_of(&parsed.results, dir);
+    let sweep = match sweep_path {
+        None => None,
+        Some(path) => {
+            let path = if path.is_dir() {
+                path.join(output::SWEEP_JSON)
+            } else {
+                path.to_path_buf()
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display()))
+            })?;
+            Some((sweep_chart(&text, &path)?, sweep_recommendations(&value)))
+        }
+    };
+    let html = output::report_html(
+        &parsed.results,
+        scenario_text.as_deref(),
+        sweep.as_ref().map(|(chart, text)| (chart, text.as_str())),
+    )?;
+    let written = write_file(output.to_path_buf(), html.as_bytes())?;
+    if !quiet {
+        let _ = writeln!(
+            stdout,
+            "Wrote {} ({}){}",
+            written.display(),
+            human_bytes(html.len() as u64),
+            if scenario_text.is_none() {
+                "; the scenario file was not found, so its parameters are not included"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
 /// `crisis-sim validate`: check a scenario and print what it implies.
 pub fn validate(path: Option<&Path>, quiet: bool, stdout: &mut dyn Write) -> Result<(), AppError> {
     let scenario = load_scenario(path)?;

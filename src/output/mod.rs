@@ -5,6 +5,7 @@ mod atomic;
 mod chart;
 mod csv;
 mod json;
+mod report;
 mod sweep;
 mod table;
 
@@ -15,5 +16,6 @@ pub use chart::{
 };
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
 pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
+pub use report::report_html;
 pub use sweep::{SWEEP_CSV, SWEEP_JSON, recommendation_text, sweep_csv, sweep_json, sweep_table};
 pub use table::{comparison_table, format_number, hourly_table};
