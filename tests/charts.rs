@@ -83,9 +83,10 @@ fn a_run_leaves_charts_that_plot_can_redraw() {
         &out_dir,
         "utilization_by_hour",
         &[
-            "Utilization by hour of day",
+            "Utilization and queue length by hour of day",
             "Hour of day",
             "care under care_first",
+            "Calls waiting for a unit",
         ],
     );
 

@@ -551,11 +551,12 @@ fn draw_differences<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Chart 5: utilization by hour of day, per pool and policy (with `--hourly`).
+/// Chart 5: utilization by hour of day per pool and policy, and queue length by hour per
+/// policy (with `--hourly`).
 fn utilization_by_hour(results: &Results) -> Chart<'_> {
     Chart {
         name: "utilization_by_hour",
-        title: "Utilization by hour of day (mean over replications)".to_string(),
+        title: "Utilization and queue length by hour of day (means over replications)".to_string(),
         kind: Kind::UtilizationByHour,
         results,
     }
@@ -577,7 +578,10 @@ fn draw_utilization_by_hour<DB: DrawingBackend>(
                 .map(str::to_string)
         })
         .collect();
-    let mut chart = ChartBuilder::on(&body)
+    let (left, right) = body.split_horizontally(SIZE.0 / 2);
+    draw_queue_by_hour(&right, results)?;
+    let mut chart = ChartBuilder::on(&left)
+        .caption("Utilization per pool", (FONT, 21))
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(70)
@@ -618,6 +622,60 @@ fn draw_utilization_by_hour<DB: DrawingBackend>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The right half of chart 5: mean calls waiting for a unit, by hour, per policy.
+fn draw_queue_by_hour<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    results: &Results,
+) -> Result<(), String> {
+    let curves: Vec<Vec<(f64, f64)>> = results
+        .policies
+        .iter()
+        .map(|policy| {
+            (0..24)
+                .filter_map(|h| {
+                    let f = results.figure_index(&format!("queue_length_by_hour.{h:02}"))?;
+                    finite(policy.estimates[f].mean).map(|m| (h as f64 + 0.5, m))
+                })
+                .collect()
+        })
+        .collect();
+    let top = curves.iter().flatten().map(|p| p.1).fold(0.5f64, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .caption("Calls waiting for a unit", (FONT, 21))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..24.0, 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Hour of day")
+        .y_desc("Mean calls in queue")
+        .x_labels(13)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (policy, points)) in results.policies.iter().zip(curves).enumerate() {
+        chart
+            .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
+            .map_err(|e| e.to_string())?
+            .label(policy.label().to_string())
+            .legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .label_font((FONT, 15))

@@ -22,24 +22,31 @@ fn clear(e: &Estimate) -> bool {
     e.ci_low.is_finite() && e.ci_high.is_finite() && (e.ci_low > 0.0 || e.ci_high < 0.0)
 }
 
-/// One summary sentence part for a figure's paired difference, in plain words.
-fn change(e: &Estimate, unit: &str, decimals: usize, lower: &str, higher: &str) -> String {
+/// One summary phrase for a figure's paired difference, in plain words. `template` holds
+/// `{n}` (the size of the change) and `{word}` (`lower` or `higher`).
+fn change(e: &Estimate, template: &str, decimals: usize, lower: &str, higher: &str) -> String {
     if !e.mean.is_finite() {
         return "not measured".to_string();
     }
+    if e.mean == 0.0 && e.ci_low == 0.0 && e.ci_high == 0.0 {
+        return "exactly the same".to_string();
+    }
     if !clear(e) {
         return format!(
-            "no clear change ({} to {} {unit})",
+            "no clear change (95% CI {} to {})",
             format_number(e.ci_low, decimals),
             format_number(e.ci_high, decimals)
         );
     }
     let word = if e.mean < 0.0 { lower } else { higher };
+    let (a, b) = (e.ci_low.abs(), e.ci_high.abs());
     format!(
-        "{} {unit} {word} (95% CI {} to {})",
-        format_number(e.mean.abs(), decimals),
-        format_number(e.ci_low.abs().min(e.ci_high.abs()), decimals),
-        format_number(e.ci_low.abs().max(e.ci_high.abs()), decimals)
+        "{} (95% CI {} to {})",
+        template
+            .replace("{n}", &format_number(e.mean.abs(), decimals))
+            .replace("{word}", word),
+        format_number(a.min(b), decimals),
+        format_number(a.max(b), decimals)
     )
 }
 
@@ -61,13 +68,13 @@ fn summary(results: &Results) -> String {
                 "Nine in ten calls get a unit on scene within {} minutes, against {} under {baseline}: {}.",
                 format_number(p90.mean, 1),
                 format_number(base.mean, 1),
-                change(&d, "minutes", 1, "faster", "slower")
+                change(&d, "{n} minutes {word}", 1, "faster", "slower")
             ));
         }
         if let Some(d) = diff(label, "eligible.response_p90") {
             sentences.push(format!(
                 "For care-eligible calls the 90th-percentile response is {}.",
-                change(&d, "minutes", 1, "faster", "slower")
+                change(&d, "{n} minutes {word}", 1, "faster", "slower")
             ));
         }
         if let Some(share) = est(label, "eligible.care_share")
@@ -80,14 +87,14 @@ fn summary(results: &Results) -> String {
         }
         if let Some(d) = diff(label, "police_hours_on_eligible_per_year") {
             sentences.push(format!(
-                "Police spend {} on eligible calls.",
-                change(&d, "hours a year", 0, "fewer", "more")
+                "Police hours on eligible calls: {}.",
+                change(&d, "{n} {word} a year", 0, "fewer", "more")
             ));
         }
         if let Some(d) = diff(label, "force_per_1000") {
             sentences.push(format!(
-                "Uses of force: {} per 1,000 calls.",
-                change(&d, "", 2, "fewer", "more").replace("  ", " ")
+                "Uses of force per 1,000 calls: {}.",
+                change(&d, "{n} {word}", 2, "fewer", "more")
             ));
         }
         if let Some(d) = diff(label, "annual_cost") {
