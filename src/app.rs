@@ -9,7 +9,7 @@ use crate::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
 use crate::experiment::{ExperimentError, Results};
 use crate::log::LogPlan;
 use crate::merge::{self, MergeError};
-use crate::output::{self, RESULTS_FILE};
+use crate::output::{self, Drawable, RESULTS_FILE};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stream::{StreamError, StreamFile};
 use crate::sweep::{self, SweepError, SweepSettings};
@@ -41,6 +41,8 @@ pub enum AppError {
     Sweep(#[from] SweepError),
     #[error(transparent)]
     Stream(#[from] StreamError),
+    #[error(transparent)]
+    Chart(#[from] output::ChartError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
     #[error(transparent)]
@@ -81,7 +83,7 @@ impl AppError {
             Self::Batch(_) => EXIT_BAD_INPUT,
             Self::Sweep(SweepError::Experiment(ExperimentError::Threads { .. })) => EXIT_INTERNAL,
             Self::Sweep(_) => EXIT_BAD_INPUT,
-            Self::Write { .. } => EXIT_INTERNAL,
+            Self::Write { .. } | Self::Chart(_) => EXIT_INTERNAL,
         }
     }
 }
@@ -353,7 +355,11 @@ pub fn run(options: &RunOptions, stdout: &mut dyn Write) -> Result<Results, AppE
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
     bar.0.finish_and_clear();
-    let written = write_results(&outcome.results, &options.out_dir, options.csv)?;
+    let mut written = write_results(&outcome.results, &options.out_dir, options.csv)?;
+    written.extend(output::write_results_charts(
+        &outcome.results,
+        &options.out_dir,
+    )?);
     // Everything is in results.json now; the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {
@@ -567,10 +573,12 @@ pub fn sweep(
     let bar = Bar::new(options.quiet);
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
     bar.0.finish_and_clear();
+    let json_text = output::sweep_json(&results);
     let json = write_file(
         options.out_dir.join(output::SWEEP_JSON),
-        output::sweep_json(&results).as_bytes(),
+        json_text.as_bytes(),
     )?;
+    let charts = sweep_chart(&json_text, &json)?.write(&options.out_dir)?;
     let csv_path = options.out_dir.join(output::SWEEP_CSV);
     let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
         path: csv_path.clone(),
@@ -605,6 +613,9 @@ pub fn sweep(
             json.display(),
             csv.display()
         );
+        for path in charts {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
     }
     Ok(results)
 }
@@ -726,6 +737,175 @@ pub fn fit(
     let report = crate::fit::fit(calls, &base, &text, output)?;
     if !quiet {
         let _ = write!(stdout, "{}", report.render());
+    }
+    Ok(())
+}
+
+/// The sweep chart from `sweep.json` text.
+fn sweep_chart(text: &str, path: &Path) -> Result<output::SweepChart, AppError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display())))?;
+    output::SweepChart::from_json(&value)
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", path.display())))
+}
+
+/// `crisis-sim plot`: redraw the charts of a saved `results.json` or `sweep.json`, without
+/// simulating again.
+pub fn plot(
+    input: &Path,
+    out_dir: Option<&Path>,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<Vec<PathBuf>, AppError> {
+    let file = if input.is_dir() {
+        if input.join(RESULTS_FILE).exists() {
+            input.join(RESULTS_FILE)
+        } else {
+            input.join(output::SWEEP_JSON)
+        }
+    } else {
+        input.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let dir = out_dir
+        .map(Path::to_path_buf)
+        .or_else(|| file.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let is_sweep = serde_json::from_str::<serde_json::Value>(&text)
+        .map(|v| v.get("swept_policies").is_some())
+        .unwrap_or(false);
+    let written = if is_sweep {
+        sweep_chart(&text, &file)?.write(&dir)?
+    } else {
+        let parsed = output::parse_results(&text).map_err(|e| {
+            AppError::BadInput(format!(
+                "{}: not a results.json or sweep.json: {e}",
+                file.display()
+            ))
+        })?;
+        output::write_results_charts(&parsed.results, &dir)?
+    };
+    if !quiet {
+        for path in &written {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
+    }
+    Ok(written)
+}
+
+/// The scenario text a results file came from, if it is at hand and unchanged.
+fn scenario_text_of(results: &Results, results_dir: &Path) -> Option<String> {
+    let info = &results.scenario;
+    // "city.toml replaying calls.csv": the scenario is the first part.
+    let source = info.source.split(" replaying ").next().unwrap_or_default();
+    let text = if source == crate::scenario::DEFAULT_SCENARIO_NAME {
+        crate::scenario::DEFAULT_SCENARIO_TOML.to_string()
+    } else {
+        let path = Path::new(source);
+        std::fs::read_to_string(path)
+            .or_else(|_| std::fs::read_to_string(results_dir.join(path)))
+            .ok()?
+    };
+    // Only the very file that was run (it may have been edited since).
+    let prefix = info
+        .fingerprint
+        .split(['+', '/'])
+        .next()
+        .unwrap_or_default();
+    (crate::scenario::fingerprint(&text) == prefix).then_some(text)
+}
+
+/// A sweep's recommendations in words, from `sweep.json`.
+fn sweep_recommendations(json: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for r in json["recommendations"].as_array().into_iter().flatten() {
+        let policy = r["policy"].as_str().unwrap_or("?");
+        match r["settings"].as_object() {
+            Some(settings) => {
+                let settings: Vec<String> = settings
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{policy}: the cheapest point meeting every target with 95% confidence is {}.",
+                    settings.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{policy}: no point of the sweep meets every target.");
+            }
+        }
+    }
+    let targets: Vec<&str> = json["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str())
+        .collect();
+    if !targets.is_empty() {
+        let _ = writeln!(out, "Targets: {}.", targets.join("; "));
+    }
+    out
+}
+
+/// `crisis-sim report`: one self-contained HTML page from saved results (and a sweep).
+pub fn report(
+    results_path: &Path,
+    sweep_path: Option<&Path>,
+    output: &Path,
+    force: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    refuse_overwrite(output, "a report", force)?;
+    let file = if results_path.is_dir() {
+        results_path.join(RESULTS_FILE)
+    } else {
+        results_path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let parsed = output::parse_results(&text)
+        .map_err(|e| AppError::BadInput(format!("{}: not a results.json: {e}", file.display())))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let scenario_text = scenario_text_of(&parsed.results, dir);
+    let sweep = match sweep_path {
+        None => None,
+        Some(path) => {
+            let path = if path.is_dir() {
+                path.join(output::SWEEP_JSON)
+            } else {
+                path.to_path_buf()
+            };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display()))
+            })?;
+            Some((sweep_chart(&text, &path)?, sweep_recommendations(&value)))
+        }
+    };
+    let html = output::report_html(
+        &parsed.results,
+        scenario_text.as_deref(),
+        sweep.as_ref().map(|(chart, text)| (chart, text.as_str())),
+    )?;
+    let written = write_file(output.to_path_buf(), html.as_bytes())?;
+    if !quiet {
+        let _ = writeln!(
+            stdout,
+            "Wrote {} ({}){}",
+            written.display(),
+            human_bytes(html.len() as u64),
+            if scenario_text.is_none() {
+                "; the scenario file was not found, so its parameters are not included"
+            } else {
+                ""
+            }
+        );
     }
     Ok(())
 }

@@ -192,6 +192,32 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// Scenario file (TOML); the built-in default scenario when omitted.
         scenario: Option<PathBuf>,
     },
+    /// Redraw the charts of a saved results.json or sweep.json (no simulation).
+    #[command(after_help = "Examples:
+  crisis-sim plot out/results.json
+  crisis-sim plot sweep/sweep.json --out charts/")]
+    Plot {
+        /// A results.json or sweep.json file (or the directory holding it).
+        input: PathBuf,
+        /// Directory to write the PNG and SVG charts into [default: beside the input].
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Write one self-contained HTML report (findings, table, charts, scenario, method).
+    #[command(after_help = "Examples:
+  crisis-sim report out/results.json -o report.html
+  crisis-sim report out/results.json sweep/sweep.json -o report.html
+
+The page has no scripts and fetches nothing; open it in a browser and print it to PDF.")]
+    Report {
+        /// results.json (or its directory).
+        results: PathBuf,
+        /// A sweep.json (or its directory) to add the sweep's chart and answer.
+        sweep: Option<PathBuf>,
+        /// The HTML file to write.
+        #[arg(short, long, default_value = "report.html")]
+        output: PathBuf,
+    },
     /// Print a shell completion script for crisis-sim.
     #[command(after_help = "Examples:
   crisis-sim completions bash > ~/.local/share/bash-completion/completions/crisis-sim
@@ -378,6 +404,21 @@ fn main() -> ExitCode {
             app::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
         }
         Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
+        Command::Report {
+            results,
+            sweep,
+            output,
+        } => app::report(
+            &results,
+            sweep.as_deref(),
+            &output,
+            force,
+            quiet,
+            &mut stdout,
+        ),
+        Command::Plot { input, out } => {
+            app::plot(&input, out.as_deref(), quiet, &mut stdout).map(|_| ())
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "crisis-sim", &mut stdout);

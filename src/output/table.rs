@@ -65,7 +65,7 @@ pub(super) fn mean_and_interval(e: &Estimate) -> String {
     }
 }
 
-fn difference(e: &Estimate) -> String {
+pub(super) fn difference(e: &Estimate) -> String {
     if e.n == 0 {
         return "n/a".to_string();
     }

@@ -5,4 +5,4 @@ mod estimate;
 mod replication;
 
 pub use estimate::{CONFIDENCE_LEVEL, Estimate, t_quantile};
-pub use replication::{FigureDef, ReplicationStats};
+pub use replication::{DISTRIBUTION_PERCENTILES, FigureDef, ReplicationStats};

@@ -125,6 +125,8 @@ pub struct ReplicationStats {
     hourly: bool,
     eligible_by_hour: [u64; 24],
     eligible_unmet_by_hour: [u64; 24],
+    /// With `report_hourly`: call-minutes spent waiting for a first unit, by hour of day.
+    waiting_by_hour: [f64; 24],
 }
 
 impl ReplicationStats {
@@ -164,6 +166,7 @@ impl ReplicationStats {
             hourly: scenario.report_hourly,
             eligible_by_hour: [0; 24],
             eligible_unmet_by_hour: [0; 24],
+            waiting_by_hour: [0.0; 24],
         }
     }
 
@@ -388,6 +391,17 @@ impl ReplicationStats {
                 );
             }
         }
+        // Mean calls waiting for a unit in each hour of the day: waiting call-minutes over the
+        // minutes of that hour in the measured period (Little's law, by hour).
+        let hour_minutes = scenario.measured_days() * 60.0;
+        for hour in (0..24).filter(|_| self.hourly) {
+            out.push_detail(
+                &format!("queue_length_by_hour.{hour:02}"),
+                &format!("Calls waiting for a unit, {hour:02}:00-{:02}:00", hour + 1),
+                "calls",
+                self.waiting_by_hour[hour] / hour_minutes,
+            );
+        }
         for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
                 &format!("eligible.unmet_share_by_hour.{hour:02}"),
@@ -402,9 +416,34 @@ impl ReplicationStats {
                 ),
             );
         }
+        // The response-time distribution, as percentiles: averaged over replications they draw
+        // each policy's distribution (charts), with an interval at every percentile.
+        let response = TimeSummary::merged(self.response_by_priority.iter(), self.max_minutes);
+        for (prefix, label, summary) in [
+            ("", "Response time", &response),
+            (
+                "eligible.",
+                "Eligible-call response",
+                &self.response_eligible,
+            ),
+        ] {
+            for percent in DISTRIBUTION_PERCENTILES {
+                out.push_detail(
+                    &format!("{prefix}response_percentile.{percent:02}"),
+                    &format!("{label}, percentile {percent}"),
+                    "min",
+                    summary.quantile(f64::from(percent) / 100.0),
+                );
+            }
+        }
         out.0
     }
 }
+
+/// Percentiles of the response-time distribution kept per replication (detail figures).
+pub const DISTRIBUTION_PERCENTILES: [u32; 21] = [
+    1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 99,
+];
 
 impl Observer for ReplicationStats {
     #[inline]
@@ -440,6 +479,16 @@ impl Observer for ReplicationStats {
                 // Nobody went: no response time, no wait for a unit, nothing at a scene.
                 self.phone_resolved += 1;
                 return;
+            }
+        }
+        if self.hourly {
+            // Waiting from arrival to the first dispatch (or the horizon, if none came).
+            let until = record
+                .wait_minutes()
+                .map_or(self.max_minutes, |w| record.call.received_minutes + w);
+            let from = record.call.received_minutes;
+            if until > from {
+                crate::outcome::spread_by_hour(&mut self.waiting_by_hour, from, until);
             }
         }
         if let Some(wait) = record.wait_minutes() {

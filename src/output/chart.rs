@@ -1,0 +1,944 @@
+//! Charts of a run's results (plotters), as PNG and SVG: the response-time distribution by
+//! policy, key figures with 95% intervals, and paired differences against the baseline (a
+//! forest plot), and utilization by hour when measured. Text renders from DejaVu Sans embedded
+//! in the binary, so charts look the same on any machine; colours are the Okabe-Ito palette,
+//! which stays distinguishable under the common colour-vision deficiencies.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use crate::experiment::Results;
+use crate::stats::{DISTRIBUTION_PERCENTILES, Estimate};
+
+/// Pixel size of every chart.
+pub const SIZE: (u32, u32) = (1200, 760);
+
+/// Okabe & Ito (2008), without yellow (too pale on white): a colour-blind-safe palette.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 0, 0),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(204, 121, 167),
+];
+
+const FONT: &str = "sans-serif";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("the embedded font failed to load")]
+    Font,
+    #[error("cannot draw {name}: {message}")]
+    Draw { name: String, message: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Registers the embedded font (once per process).
+pub fn register_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+    });
+    if ok { Ok(()) } else { Err(ChartError::Font) }
+}
+
+/// Which chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    ResponseDistribution,
+    KeyFigures,
+    Differences,
+    UtilizationByHour,
+}
+
+/// One chart of a run's results: its file stem and title; drawn on demand as SVG or PNG.
+pub struct Chart<'a> {
+    pub name: &'static str,
+    pub title: String,
+    kind: Kind,
+    results: &'a Results,
+}
+
+/// Something drawable on any plotters backend, under a file stem.
+pub trait Drawable {
+    fn name(&self) -> &str;
+    fn title(&self) -> &str;
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+
+    /// The chart as SVG text.
+    fn svg(&self) -> Result<String, ChartError> {
+        register_font()?;
+        let mut text = String::new();
+        {
+            let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+            self.render(&root)
+                .map_err(|message| draw_error(self.name(), message))?;
+            root.present()
+                .map_err(|e| draw_error(self.name(), e.to_string()))?;
+        }
+        Ok(text)
+    }
+
+    /// Writes `NAME.png` and `NAME.svg` into `dir` (each atomically), returning their paths.
+    fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        let name = self.name();
+        let svg_path = dir.join(format!("{name}.svg"));
+        let svg = self.svg()?;
+        super::write_atomic(&svg_path, svg.as_bytes()).map_err(|source| ChartError::Write {
+            path: svg_path.clone(),
+            source,
+        })?;
+        let png_path = dir.join(format!("{name}.png"));
+        // The bitmap backend picks the format from the extension, so the temporary keeps it.
+        let temp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
+        let drawn = (|| {
+            let root = BitMapBackend::new(&temp, SIZE).into_drawing_area();
+            self.render(&root)?;
+            root.present().map_err(|e| e.to_string())
+        })();
+        if let Err(message) = drawn {
+            let _ = std::fs::remove_file(&temp);
+            return Err(draw_error(name, message));
+        }
+        std::fs::rename(&temp, &png_path).map_err(|source| ChartError::Write {
+            path: png_path.clone(),
+            source,
+        })?;
+        Ok(vec![png_path, svg_path])
+    }
+}
+
+fn draw_error(name: &str, message: String) -> ChartError {
+    ChartError::Draw {
+        name: name.to_string(),
+        message,
+    }
+}
+
+impl Drawable for Chart<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let (results, title) = (self.results, self.title.as_str());
+        match self.kind {
+            Kind::ResponseDistribution => draw_response_distribution(root, results, title),
+            Kind::KeyFigures => draw_key_figures(root, results, title),
+            Kind::Differences => draw_differences(root, results, title),
+            Kind::UtilizationByHour => draw_utilization_by_hour(root, results, title),
+        }
+    }
+}
+
+/// The legend box every chart uses.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// The footnote every chart carries: where the numbers came from.
+fn footnote(results: &Results) -> String {
+    format!(
+        "Scenario: {} · {} replications · seed {} · {} measured days · error bars and bands: 95% CI (Student t) · crisis-sim {}",
+        results.scenario.name,
+        results.replications.len(),
+        results.seed,
+        results.scenario.horizon_days - results.scenario.warmup_days,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Title at the top, footnote at the bottom; returns the area between.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    footnote: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, rest) = root.split_vertically(56);
+    top.titled(title, (FONT, 30).into_font())
+        .map_err(|e| e.to_string())?;
+    let (body, bottom) = rest.split_vertically(SIZE.1 - 56 - 34);
+    bottom
+        .draw(&Text::new(
+            footnote.to_string(),
+            (12, 10),
+            (FONT, 14).into_font().color(&RGBColor(80, 80, 80)),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(body)
+}
+
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
+/// The charts of a run's results, in report order.
+pub fn results_charts(results: &Results) -> Vec<Chart<'_>> {
+    let mut charts = vec![response_distribution(results), key_figures(results)];
+    if results.policies.len() > 1 {
+        charts.push(differences(results));
+    }
+    if results
+        .figures
+        .iter()
+        .any(|f| f.key.contains(".utilization_by_hour."))
+    {
+        charts.push(utilization_by_hour(results));
+    }
+    charts
+}
+
+/// Chart 1: the response-time distribution (mean percentiles over replications) by policy,
+/// for all calls and for care-eligible calls, with the 90th percentile marked.
+fn response_distribution(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "response_distribution",
+        title: "Response time distribution by policy".to_string(),
+        kind: Kind::ResponseDistribution,
+        results,
+    }
+}
+
+fn draw_response_distribution<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let panels = body.split_evenly((1, 2));
+    for (panel, (prefix, label)) in panels
+        .iter()
+        .zip([("", "All calls"), ("eligible.", "Care-eligible calls")])
+    {
+        let curves: Vec<(String, Vec<(f64, f64)>)> = results
+            .policies
+            .iter()
+            .map(|policy| {
+                let points = DISTRIBUTION_PERCENTILES
+                    .iter()
+                    .filter_map(|&p| {
+                        let f =
+                            results.figure_index(&format!("{prefix}response_percentile.{p:02}"))?;
+                        finite(policy.estimates[f].mean).map(|m| (m, f64::from(p) / 100.0))
+                    })
+                    .collect();
+                (policy.label().to_string(), points)
+            })
+            .collect();
+        let max_x = curves
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p.0))
+            .fold(1.0f64, f64::max)
+            * 1.05;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(label, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..max_x, 0.0..1.0)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("Minutes from call received to first unit on scene")
+            .y_desc("Share of calls (cumulative)")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        // The 90th percentile, where city dashboards read response targets.
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, 0.9), (max_x, 0.9)],
+                RGBColor(150, 150, 150).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?
+            .label("90th percentile")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RGBColor(150, 150, 150)));
+        for (i, (name, points)) in curves.iter().enumerate() {
+            let style = colour(i).stroke_width(3);
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+                });
+            if let Some(&p90) = points.iter().find(|p| (p.1 - 0.9).abs() < 1e-9) {
+                chart
+                    .draw_series([Circle::new(p90, 6, colour(i).filled())])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    }
+    Ok(())
+}
+
+/// The figures charts 2 and 3 show: key, short title, unit.
+const KEY_FIGURES: [(&str, &str, &str); 5] = [
+    ("response_median", "Median response", "minutes"),
+    ("response_p90", "90th-percentile response", "minutes"),
+    (
+        "police_hours_on_eligible_per_year",
+        "Police hours on eligible calls",
+        "unit-hours a year",
+    ),
+    ("force_per_1000", "Uses of force", "per 1,000 calls"),
+    ("annual_cost", "Annual fleet cost", "$ millions a year"),
+];
+
+fn scaled(key: &str, value: f64) -> f64 {
+    if key == "annual_cost" {
+        value / 1e6
+    } else {
+        value
+    }
+}
+
+/// Chart 2: key figures by policy, each mean with its 95% interval.
+fn key_figures(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "key_figures",
+        title: "Key figures by policy (mean and 95% CI)".to_string(),
+        kind: Kind::KeyFigures,
+        results,
+    }
+}
+
+fn draw_key_figures<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let panels = body.split_evenly((2, 3));
+    let n = results.policies.len();
+    for (panel, (key, label, unit)) in panels.iter().zip(KEY_FIGURES) {
+        let Some(f) = results.figure_index(key) else {
+            continue;
+        };
+        let bars: Vec<(usize, Estimate)> = results
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.estimates[f]))
+            .collect();
+        let (low, high) =
+            bars.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, e)| {
+                    let (a, b) = (scaled(key, e.ci_low), scaled(key, e.ci_high));
+                    let (a, b) = if a.is_finite() {
+                        (a, b)
+                    } else {
+                        (scaled(key, e.mean), scaled(key, e.mean))
+                    };
+                    (lo.min(a), hi.max(b))
+                });
+        let (low, high) = if low.is_finite() {
+            (low, high)
+        } else {
+            (0.0, 1.0)
+        };
+        let pad = ((high - low) * 0.15).max(high.abs() * 0.02).max(1e-9);
+        let y_low = if low >= 0.0 {
+            (low - pad).max(0.0)
+        } else {
+            low - pad
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(label, (FONT, 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(78)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_low..(high + pad))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    // Numbers when names would collide; the last panel is the key.
+                    if n > 3 {
+                        (i as usize + 1).to_string()
+                    } else {
+                        results.policies[i as usize].label().to_string()
+                    }
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(unit)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, e) in &bars {
+            let (mean, low, high) = (
+                scaled(key, e.mean),
+                scaled(key, e.ci_low),
+                scaled(key, e.ci_high),
+            );
+            if !mean.is_finite() {
+                continue;
+            }
+            let (low, high) = if low.is_finite() {
+                (low, high)
+            } else {
+                (mean, mean)
+            };
+            let x = *i as f64;
+            chart
+                .draw_series([ErrorBar::new_vertical(
+                    x,
+                    low,
+                    mean,
+                    high,
+                    colour(*i).filled(),
+                    16,
+                )])
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series([Circle::new((x, mean), 6, colour(*i).filled())])
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    // The sixth panel: which colour (and number) is which policy.
+    if let Some(key_panel) = panels.get(KEY_FIGURES.len()) {
+        for (i, policy) in results.policies.iter().enumerate() {
+            let y = 60 + 34 * i as i32;
+            key_panel
+                .draw(&Circle::new((40, y), 8, colour(i).filled()))
+                .map_err(|e| e.to_string())?;
+            key_panel
+                .draw(&Text::new(
+                    format!("{}  {}", i + 1, policy.label()),
+                    (58, y - 9),
+                    (FONT, 18).into_font(),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Chart 3: each policy's paired difference from the baseline, as a % of the baseline's mean,
+/// with its 95% interval: a forest plot.
+fn differences(results: &Results) -> Chart<'_> {
+    let baseline = results.baseline().label().to_string();
+    Chart {
+        name: "differences",
+        title: format!("Change against {baseline} (paired, % of {baseline}'s mean, 95% CI)"),
+        kind: Kind::Differences,
+        results,
+    }
+}
+
+fn draw_differences<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let baseline = results.baseline().label().to_string();
+    let body = frame(root, title, &note)?;
+    // Rows: figure by figure, one per non-baseline policy.
+    let mut rows: Vec<(String, usize, f64, f64, f64)> = Vec::new();
+    for (key, label, _) in KEY_FIGURES {
+        let Some(f) = results.figure_index(key) else {
+            continue;
+        };
+        let base = results.baseline().estimates[f].mean;
+        for (i, policy) in results.policies.iter().enumerate().skip(1) {
+            let Some(d) = policy.differences.as_ref().map(|d| d[f]) else {
+                continue;
+            };
+            if !(base.is_finite() && base != 0.0 && d.mean.is_finite()) {
+                continue;
+            }
+            let pct = |v: f64| {
+                if v.is_finite() {
+                    v / base.abs() * 100.0
+                } else {
+                    d.mean / base.abs() * 100.0
+                }
+            };
+            rows.push((
+                label.to_string(),
+                i,
+                pct(d.mean),
+                pct(d.ci_low),
+                pct(d.ci_high),
+            ));
+        }
+    }
+    let extent = rows
+        .iter()
+        .flat_map(|r| [r.2.abs(), r.3.abs(), r.4.abs()])
+        .fold(5.0f64, f64::max)
+        * 1.1;
+    let count = rows.len().max(1);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(330)
+        .build_cartesian_2d(-extent..extent, -0.5..(count as f64 - 0.5))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(count)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
+                let row = &rows[rows.len() - 1 - i as usize];
+                format!("{} · {}", row.0, results.policies[row.1].label())
+            } else {
+                String::new()
+            }
+        })
+        .x_desc(format!("Change from {baseline} (%)"))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, count as f64 - 0.5)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())?;
+    for (k, (_, i, mean, low, high)) in rows.iter().enumerate() {
+        let y = (rows.len() - 1 - k) as f64;
+        chart
+            .draw_series([ErrorBar::new_horizontal(
+                y,
+                *low,
+                *mean,
+                *high,
+                colour(*i).filled(),
+                12,
+            )])
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series([Circle::new((*mean, y), 6, colour(*i).filled())])
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Chart 5: utilization by hour of day per pool and policy, and queue length by hour per
+/// policy (with `--hourly`).
+fn utilization_by_hour(results: &Results) -> Chart<'_> {
+    Chart {
+        name: "utilization_by_hour",
+        title: "Utilization and queue length by hour of day (means over replications)".to_string(),
+        kind: Kind::UtilizationByHour,
+        results,
+    }
+}
+
+fn draw_utilization_by_hour<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    results: &Results,
+    title: &str,
+) -> Result<(), String> {
+    let note = footnote(results);
+    let body = frame(root, title, &note)?;
+    let pools: Vec<String> = results
+        .figures
+        .iter()
+        .filter_map(|f| {
+            f.key
+                .strip_suffix(".utilization_by_hour.00")
+                .map(str::to_string)
+        })
+        .collect();
+    let (left, right) = body.split_horizontally(SIZE.0 / 2);
+    draw_queue_by_hour(&right, results)?;
+    let mut chart = ChartBuilder::on(&left)
+        .caption("Utilization per pool", (FONT, 21))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..24.0, 0.0..1.05)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Hour of day")
+        .y_desc("Utilization (busy / on duty)")
+        .x_labels(13)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut series = 0;
+    for pool in &pools {
+        for policy in &results.policies {
+            let points: Vec<(f64, f64)> = (0..24)
+                .filter_map(|h| {
+                    let f = results.figure_index(&format!("{pool}.utilization_by_hour.{h:02}"))?;
+                    finite(policy.estimates[f].mean).map(|m| (h as f64 + 0.5, m))
+                })
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let i = series;
+            series += 1;
+            chart
+                .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{pool} under {}", policy.label()))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+                });
+        }
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    Ok(())
+}
+
+/// The right half of chart 5: mean calls waiting for a unit, by hour, per policy.
+fn draw_queue_by_hour<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    results: &Results,
+) -> Result<(), String> {
+    let curves: Vec<Vec<(f64, f64)>> = results
+        .policies
+        .iter()
+        .map(|policy| {
+            (0..24)
+                .filter_map(|h| {
+                    let f = results.figure_index(&format!("queue_length_by_hour.{h:02}"))?;
+                    finite(policy.estimates[f].mean).map(|m| (h as f64 + 0.5, m))
+                })
+                .collect()
+        })
+        .collect();
+    let top = curves.iter().flatten().map(|p| p.1).fold(0.5f64, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .caption("Calls waiting for a unit", (FONT, 21))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..24.0, 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Hour of day")
+        .y_desc("Mean calls in queue")
+        .x_labels(13)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (policy, points)) in results.policies.iter().zip(curves).enumerate() {
+        chart
+            .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
+            .map_err(|e| e.to_string())?
+            .label(policy.label().to_string())
+            .legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
+            });
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    Ok(())
+}
+
+/// Writes every chart of `results` into `dir`; returns the files written.
+pub fn write_results_charts(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    let mut written = Vec::new();
+    for chart in results_charts(results) {
+        written.extend(Drawable::write(&chart, dir)?);
+    }
+    Ok(written)
+}
+
+/// One swept policy's series over the sweep's points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSeries {
+    pub label: String,
+    /// Per point: mean, CI low, CI high of eligible-call p90 response (minutes).
+    pub p90: Vec<(f64, f64, f64)>,
+    /// Per point: annual fleet cost ($ millions).
+    pub cost: Vec<(f64, f64, f64)>,
+    pub recommended: Option<usize>,
+}
+
+/// Chart 4: a sweep's answer, from `sweep.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepChart {
+    pub title: String,
+    pub x_name: String,
+    pub xs: Vec<f64>,
+    pub series: Vec<SweepSeries>,
+    /// Targets on the plotted figure: `(text, value)`.
+    pub p90_targets: Vec<(String, f64)>,
+    pub footnote: String,
+}
+
+impl SweepChart {
+    /// Reads the chart's data from `sweep.json`.
+    pub fn from_json(json: &serde_json::Value) -> Result<Self, String> {
+        let missing = |what: &str| format!("sweep.json has no {what}");
+        let x_name = json["varies"]
+            .get(0)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| missing("varies"))?
+            .to_string();
+        let points = json["points"].as_array().ok_or_else(|| missing("points"))?;
+        let xs: Vec<f64> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                p["settings"][&x_name]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(i as f64)
+            })
+            .collect();
+        let swept: Vec<String> = json["swept_policies"]
+            .as_array()
+            .ok_or_else(|| missing("swept_policies"))?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let triple = |e: &serde_json::Value, scale: f64| {
+            let get = |k: &str| e[k].as_f64().map_or(f64::NAN, |v| v / scale);
+            (get("mean"), get("ci_low"), get("ci_high"))
+        };
+        let series = swept
+            .iter()
+            .map(|label| {
+                let policy = |p: &serde_json::Value| {
+                    p["policies"]
+                        .as_array()
+                        .and_then(|ps| ps.iter().find(|q| q["label"] == label.as_str()))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let recommended = json["recommendations"].as_array().and_then(|rs| {
+                    rs.iter()
+                        .find(|r| r["policy"] == label.as_str())
+                        .and_then(|r| r["point"].as_u64())
+                        .map(|x| x as usize)
+                });
+                SweepSeries {
+                    label: label.clone(),
+                    p90: points
+                        .iter()
+                        .map(|p| triple(&policy(p)["estimates"]["eligible.response_p90"], 1.0))
+                        .collect(),
+                    cost: points
+                        .iter()
+                        .map(|p| triple(&policy(p)["estimates"]["annual_cost"], 1e6))
+                        .collect(),
+                    recommended,
+                }
+            })
+            .collect();
+        let p90_targets = json["targets"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| t.as_str())
+                    .filter(|t| t.trim_start().starts_with("eligible.response_p90"))
+                    .filter_map(|t| {
+                        let value = t.split_whitespace().last()?.parse().ok()?;
+                        Some((t.to_string(), value))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let scenario = json["scenario"]["name"].as_str().unwrap_or("?");
+        Ok(Self {
+            title: format!("Sweep of {x_name}: eligible-call response and cost"),
+            footnote: format!(
+                "Scenario: {scenario} · {} replications per point · seed {} · bands: 95% CI · ringed: recommended point · crisis-sim {}",
+                json["replications"],
+                json["seed"],
+                env!("CARGO_PKG_VERSION")
+            ),
+            x_name,
+            xs,
+            series,
+            p90_targets,
+        })
+    }
+}
+
+impl Drawable for SweepChart {
+    fn name(&self) -> &str {
+        "sweep"
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = frame(root, &self.title, &self.footnote)?;
+        let panels = body.split_evenly((1, 2));
+        let x_min = self.xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let x_max = self.xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((x_max - x_min) * 0.05).max(0.5);
+        for (panel, (caption, unit, pick)) in panels.iter().zip([
+            (
+                "Eligible-call response, 90th percentile",
+                "minutes",
+                (|s: &SweepSeries| &s.p90) as fn(&SweepSeries) -> &Vec<(f64, f64, f64)>,
+            ),
+            (
+                "Annual fleet cost",
+                "$ millions a year",
+                |s: &SweepSeries| &s.cost,
+            ),
+        ]) {
+            let values: Vec<f64> = self
+                .series
+                .iter()
+                .flat_map(|s| pick(s).iter().flat_map(|t| [t.0, t.1, t.2]))
+                .filter(|v| v.is_finite())
+                .chain(if unit == "minutes" {
+                    self.p90_targets.iter().map(|t| t.1).collect::<Vec<_>>()
+                } else {
+                    Vec::new()
+                })
+                .collect();
+            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (low, high) = if low.is_finite() {
+                (low, high)
+            } else {
+                (0.0, 1.0)
+            };
+            let y_pad = ((high - low) * 0.1).max(0.5);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(caption, (FONT, 21))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(70)
+                .build_cartesian_2d(
+                    (x_min - pad)..(x_max + pad),
+                    (low - y_pad).max(0.0)..(high + y_pad),
+                )
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_name)
+                .y_desc(unit)
+                .label_style((FONT, 15))
+                .axis_desc_style((FONT, 17))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (i, series) in self.series.iter().enumerate() {
+                let data = pick(series);
+                let band: Vec<(f64, f64)> = self
+                    .xs
+                    .iter()
+                    .zip(data)
+                    .filter(|(_, t)| t.1.is_finite())
+                    .map(|(&x, t)| (x, t.2))
+                    .chain(
+                        self.xs
+                            .iter()
+                            .zip(data)
+                            .rev()
+                            .filter(|(_, t)| t.1.is_finite())
+                            .map(|(&x, t)| (x, t.1)),
+                    )
+                    .collect();
+                if band.len() > 2 {
+                    chart
+                        .draw_series([Polygon::new(band, colour(i + 1).mix(0.2).filled())])
+                        .map_err(|e| e.to_string())?;
+                }
+                let line: Vec<(f64, f64)> = self
+                    .xs
+                    .iter()
+                    .zip(data)
+                    .filter(|(_, t)| t.0.is_finite())
+                    .map(|(&x, t)| (x, t.0))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(line.clone(), colour(i + 1).stroke_width(3)))
+                    .map_err(|e| e.to_string())?
+                    .label(series.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], colour(i + 1).stroke_width(3))
+                    });
+                chart
+                    .draw_series(
+                        line.iter()
+                            .map(|&p| Circle::new(p, 4, colour(i + 1).filled())),
+                    )
+                    .map_err(|e| e.to_string())?;
+                if let Some(x) = series.recommended
+                    && let (Some(&px), Some(t)) = (self.xs.get(x), data.get(x))
+                    && t.0.is_finite()
+                {
+                    // The recommended point: a ring around it.
+                    chart
+                        .draw_series([
+                            Circle::new((px, t.0), 13, BLACK.stroke_width(3)),
+                            Circle::new((px, t.0), 7, colour(i + 1).filled()),
+                        ])
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            if unit == "minutes" {
+                for (text, value) in &self.p90_targets {
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(x_min - pad, *value), (x_max + pad, *value)],
+                            RGBColor(213, 94, 0).stroke_width(2),
+                        ))
+                        .map_err(|e| e.to_string())?
+                        .label(format!("target: {text}"))
+                        .legend(|(x, y)| {
+                            PathElement::new(
+                                [(x, y), (x + 20, y)],
+                                RGBColor(213, 94, 0).stroke_width(2),
+                            )
+                        });
+                }
+            }
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        }
+        Ok(())
+    }
+}

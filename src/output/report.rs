@@ -1,0 +1,274 @@
+//! `report.html`: one self-contained page to hand to a city council. A plain-language summary,
+//! the comparison table with intervals, the charts inline as SVG, the scenario with its cited
+//! sources, and the method. No scripts, no network fetches; it prints cleanly to PDF.
+
+use std::fmt::Write;
+
+use super::table::{difference, format_number, mean_and_interval};
+use super::{Drawable, SweepChart, results_charts};
+use crate::experiment::Results;
+use crate::stats::{CONFIDENCE_LEVEL, Estimate};
+
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Whether an interval excludes zero (a difference the replications support).
+fn clear(e: &Estimate) -> bool {
+    e.ci_low.is_finite() && e.ci_high.is_finite() && (e.ci_low > 0.0 || e.ci_high < 0.0)
+}
+
+/// One summary phrase for a figure's paired difference, in plain words. `template` holds
+/// `{n}` (the size of the change) and `{word}` (`lower` or `higher`).
+fn change(e: &Estimate, template: &str, decimals: usize, lower: &str, higher: &str) -> String {
+    if !e.mean.is_finite() {
+        return "not measured".to_string();
+    }
+    if e.mean == 0.0 && e.ci_low == 0.0 && e.ci_high == 0.0 {
+        return "exactly the same".to_string();
+    }
+    if !clear(e) {
+        return format!(
+            "no clear change (95% CI {} to {})",
+            format_number(e.ci_low, decimals),
+            format_number(e.ci_high, decimals)
+        );
+    }
+    let word = if e.mean < 0.0 { lower } else { higher };
+    let (a, b) = (e.ci_low.abs(), e.ci_high.abs());
+    format!(
+        "{} (95% CI {} to {})",
+        template
+            .replace("{n}", &format_number(e.mean.abs(), decimals))
+            .replace("{word}", word),
+        format_number(a.min(b), decimals),
+        format_number(a.max(b), decimals)
+    )
+}
+
+/// The plain-language findings: one paragraph per policy against the baseline.
+fn summary(results: &Results) -> String {
+    let mut out = String::new();
+    let baseline = results.baseline().label();
+    let diff = |label: &str, key: &str| results.difference(label, key);
+    let est = |label: &str, key: &str| results.estimate(label, key);
+    for policy in &results.policies[1..] {
+        let label = policy.label();
+        let mut sentences = Vec::new();
+        if let (Some(p90), Some(base), Some(d)) = (
+            est(label, "response_p90"),
+            est(baseline, "response_p90"),
+            diff(label, "response_p90"),
+        ) {
+            sentences.push(format!(
+                "Nine in ten calls get a unit on scene within {} minutes, against {} under {baseline}: {}.",
+                format_number(p90.mean, 1),
+                format_number(base.mean, 1),
+                change(&d, "{n} minutes {word}", 1, "faster", "slower")
+            ));
+        }
+        if let Some(d) = diff(label, "eligible.response_p90") {
+            sentences.push(format!(
+                "For care-eligible calls the 90th-percentile response is {}.",
+                change(&d, "{n} minutes {word}", 1, "faster", "slower")
+            ));
+        }
+        if let Some(share) = est(label, "eligible.care_share")
+            && share.mean > 0.0
+        {
+            sentences.push(format!(
+                "Care teams handle {:.0}% of eligible calls.",
+                share.mean * 100.0
+            ));
+        }
+        if let Some(d) = diff(label, "police_hours_on_eligible_per_year") {
+            sentences.push(format!(
+                "Police hours on eligible calls: {}.",
+                change(&d, "{n} {word} a year", 0, "fewer", "more")
+            ));
+        }
+        if let Some(d) = diff(label, "force_per_1000") {
+            sentences.push(format!(
+                "Uses of force per 1,000 calls: {}.",
+                change(&d, "{n} {word}", 2, "fewer", "more")
+            ));
+        }
+        if let Some(d) = diff(label, "annual_cost") {
+            sentences.push(format!(
+                "The fleet costs {} a year.",
+                if d.mean.abs() < 0.5 {
+                    "the same".to_string()
+                } else {
+                    format!(
+                        "${} {}",
+                        format_number(d.mean.abs() / 1e6, 2) + "M",
+                        if d.mean > 0.0 { "more" } else { "less" }
+                    )
+                }
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "<p><strong>{}</strong> compared with {}: {}</p>",
+            esc(label),
+            esc(baseline),
+            esc(&sentences.join(" "))
+        );
+    }
+    out
+}
+
+/// The comparison table as HTML.
+fn table(results: &Results) -> String {
+    let baseline = results.baseline().label();
+    let mut out = String::from("<table>\n<thead><tr><th>Figure</th><th>Unit</th>");
+    for policy in &results.policies {
+        let _ = write!(out, "<th>{}</th>", esc(policy.label()));
+    }
+    for policy in &results.policies[1..] {
+        let _ = write!(out, "<th>{} − {}</th>", esc(policy.label()), esc(baseline));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (f, def) in results
+        .figures
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.detail)
+    {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td>",
+            esc(&def.label),
+            esc(&def.unit)
+        );
+        for policy in &results.policies {
+            let _ = write!(
+                out,
+                "<td class=\"num\">{}</td>",
+                esc(&mean_and_interval(&policy.estimates[f]))
+            );
+        }
+        for policy in &results.policies[1..] {
+            let cell = policy
+                .differences
+                .as_ref()
+                .map_or_else(String::new, |d| difference(&d[f]));
+            let _ = write!(out, "<td class=\"num\">{}</td>", esc(&cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+h1{font-size:1.8em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;font-size:.78em;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+th{background:#f2f2f2;text-align:left}td.num{text-align:right;white-space:nowrap}\
+figure{margin:1.2em 0;page-break-inside:avoid;break-inside:avoid}figure svg{max-width:100%;height:auto;border:1px solid #ddd}\
+figcaption{font-size:.9em;color:#555}pre{font-size:.72em;background:#f7f7f7;padding:1em;overflow-x:auto;white-space:pre-wrap}\
+.meta{color:#555}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{font-size:.62em}}";
+
+/// The report page. `scenario_text` is the scenario file the results came from (with its
+/// comments citing sources), when it is at hand; `sweep` adds a sweep's chart and answer.
+pub fn report_html(
+    results: &Results,
+    scenario_text: Option<&str>,
+    sweep: Option<(&SweepChart, &str)>,
+) -> Result<String, super::ChartError> {
+    let s = &results.scenario;
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(&format!("Alternative crisis response: {}", s.name))
+    );
+    let _ = writeln!(
+        html,
+        "<h1>Alternative crisis response: {}</h1>\n<p class=\"meta\">Population {} · {} replications of {} measured days · every figure with its 95% confidence interval · crisis-sim {}</p>",
+        esc(&s.name),
+        format_number(s.population, 0),
+        results.replications.len(),
+        format_number(s.horizon_days - s.warmup_days, 0),
+        env!("CARGO_PKG_VERSION")
+    );
+    html.push_str("<h2>Findings</h2>\n");
+    html.push_str(&summary(results));
+    if let Some((_, recommendation)) = sweep {
+        let _ = writeln!(
+            html,
+            "<h3>How many teams?</h3>\n<pre>{}</pre>",
+            esc(recommendation)
+        );
+    }
+    html.push_str("<h2>Charts</h2>\n");
+    let mut charts: Vec<(String, String)> = Vec::new();
+    for chart in results_charts(results) {
+        charts.push((chart.title.clone(), chart.svg()?));
+    }
+    if let Some((chart, _)) = sweep {
+        charts.push((chart.title.clone(), chart.svg()?));
+    }
+    for (title, svg) in &charts {
+        let _ = writeln!(
+            html,
+            "<figure class=\"chart\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>",
+            esc(title)
+        );
+    }
+    let _ = writeln!(
+        html,
+        "<h2>All figures</h2>\n<p>Mean ± 95% CI half-width across replications; differences are paired by replication [95% CI], * where the interval excludes 0.</p>\n{}",
+        table(results)
+    );
+    html.push_str("<h2>Method</h2>\n<ul>\n");
+    for item in [
+        format!(
+            "A discrete-event simulation replays the scenario's 911 calls through its police units and care teams under each policy, {} times ({} replications), seed {}.",
+            results.replications.len(),
+            results.replications.len(),
+            results.seed
+        ),
+        format!(
+            "Each replication simulates {} days from {}; the first {} days are a warm-up, simulated but not counted.",
+            format_number(s.horizon_days, 0),
+            esc(&s.start_date),
+            format_number(s.warmup_days, 0)
+        ),
+        "Replication r of every policy sees the same calls and the same per-call random draws (common random numbers), so each policy's difference from the baseline is paired.".to_string(),
+        format!(
+            "Means carry {:.0}% confidence intervals from Student's t over replications; differences use the paired t interval.",
+            CONFIDENCE_LEVEL * 100.0
+        ),
+        format!(
+            "Scenario: {} (fingerprint {}).",
+            esc(&s.source),
+            esc(&s.fingerprint)
+        ),
+    ] {
+        let _ = writeln!(html, "<li>{item}</li>");
+    }
+    html.push_str("</ul>\n<h2>Scenario and sources</h2>\n");
+    match scenario_text {
+        Some(text) => {
+            let _ = writeln!(
+                html,
+                "<p>The scenario file as run. Comments beside each figure cite its source in the project's domain notes, or say \"assumption\".</p>\n<pre>{}</pre>",
+                esc(text)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                html,
+                "<p>The scenario file ({}) was not found beside the results; its parameters and sources are in that file.</p>",
+                esc(&s.source)
+            );
+        }
+    }
+    html.push_str("</body>\n</html>\n");
+    Ok(html)
+}
