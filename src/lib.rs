@@ -24,7 +24,8 @@
 //!                                 Estimate (mean, 95% CI), paired differences
 //!                                                        │
 //!                                                        ▼
-//!                                 output: table, results.json (atomic writes)
+//!                                 output: table, results.json, charts (PNG/SVG),
+//!                                 report.html (atomic writes)
 //! ```
 //!
 //! ## Glossary
