@@ -100,7 +100,9 @@ fn chromium() -> Option<PathBuf> {
 }
 
 fn headless(profile: &Path) -> Command {
-    let mut command = Command::new(chromium().unwrap());
+    // A browser that hangs must fail the test, not stall CI: coreutils' timeout bounds it.
+    let mut command = Command::new("timeout");
+    command.arg("120").arg(chromium().unwrap());
     // The flags that keep Chromium quiet on a machine with no network and no display.
     command.args([
         "--headless",
