@@ -12,10 +12,7 @@ use csv::ByteRecord;
 use serde::Deserialize;
 
 use crate::scenario::Scenario;
-use crate::stream::{
-    CALL_ID, CALL_TYPE, CARE_ELIGIBLE, ON_SCENE_MINUTES, PRIORITY, RECEIVED_AT, RECEIVED_MINUTES,
-    SOURCE_ID, StreamWriter, ZONE,
-};
+use crate::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
 
 /// How many example rows each kind of problem lists.
 const EXAMPLES: usize = 5;
@@ -925,15 +922,7 @@ pub fn import(
         path: output.to_path_buf(),
         source,
     };
-    let mut columns = vec![
-        CALL_ID,
-        RECEIVED_AT,
-        RECEIVED_MINUTES,
-        CALL_TYPE,
-        PRIORITY,
-        ZONE,
-        CARE_ELIGIBLE,
-    ];
+    let mut columns = CALL_COLUMNS.to_vec();
     let on_scene = mapping.arrived.is_some() && mapping.cleared.is_some();
     if on_scene {
         columns.push(ON_SCENE_MINUTES);

@@ -449,10 +449,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 priority: call_type.priority,
                 care_eligible: call_type.care_eligible,
                 triaged_eligible: routing.triaged_eligible,
-                routed_to_care: matches!(
-                    routing.route,
-                    Route::Care { .. } | Route::CareWithPolice { .. }
-                ),
+                routed_to_care: routing.route.is_care(),
                 overflowed_to_police: false,
                 primary: None,
                 backup_requested: false,
@@ -476,8 +473,10 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
     /// Carries out a route for the call in `slot`.
     #[inline(always)]
     fn start_route(&mut self, slot: u32, route: Route) {
-        let (zone, priority, call_id) = {
-            let record = &self.call(slot).record;
+        // Read where the call is only on the routes that need it: police routes read it in
+        // `request_police`, and they are most calls.
+        let place = |engine: &Self| {
+            let record = &engine.call(slot).record;
             (record.call.zone, record.priority, record.call.id)
         };
         match route {
@@ -487,6 +486,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 self.request_police(slot, Job::Primary);
             }
             Route::Care { max_wait_minutes } | Route::CareWithPolice { max_wait_minutes } => {
+                let (zone, priority, call_id) = place(self);
                 self.call_mut(slot).police_alongside =
                     matches!(route, Route::CareWithPolice { .. });
                 let care = ResponderKind::Care.index();
@@ -509,7 +509,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                     self.escalate(slot, Escalation::NoCareTeam);
                 }
             }
-            Route::Phone => match self.nearest_free(ResponderKind::Counsellor, zone) {
+            Route::Phone => match self.nearest_free(ResponderKind::Counsellor, place(self).0) {
                 Some(unit) => self.dispatch(unit, slot, Job::Primary),
                 None => self.escalate(slot, Escalation::LineBusy),
             },
@@ -543,8 +543,7 @@ impl<'a, O: Observer + ?Sized> Engine<'a, O> {
                 active.police_alongside = false;
             }
             Escalation::LineBusy => {
-                active.record.routed_to_care =
-                    matches!(route, Route::Care { .. } | Route::CareWithPolice { .. });
+                active.record.routed_to_care = route.is_care();
             }
         }
         self.start_route(slot, route);

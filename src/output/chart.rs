@@ -66,10 +66,8 @@ enum Kind {
     UtilizationByHour,
 }
 
-/// One chart of a run's results: its file stem and title; drawn on demand as SVG or PNG.
+/// One chart of a run's results; drawn on demand as SVG or PNG.
 pub struct Chart<'a> {
-    pub name: &'static str,
-    pub title: String,
     kind: Kind,
     results: &'a Results,
 }
@@ -77,7 +75,7 @@ pub struct Chart<'a> {
 /// Something drawable on any plotters backend, under a file stem.
 pub trait Drawable {
     fn name(&self) -> &str;
-    fn title(&self) -> &str;
+    fn title(&self) -> String;
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 
     /// The chart as SVG text.
@@ -132,20 +130,36 @@ fn draw_error(name: &str, message: String) -> ChartError {
 
 impl Drawable for Chart<'_> {
     fn name(&self) -> &str {
-        self.name
+        match self.kind {
+            Kind::ResponseDistribution => "response_distribution",
+            Kind::KeyFigures => "key_figures",
+            Kind::Differences => "differences",
+            Kind::UtilizationByHour => "utilization_by_hour",
+        }
     }
 
-    fn title(&self) -> &str {
-        &self.title
+    fn title(&self) -> String {
+        match self.kind {
+            Kind::ResponseDistribution => "Response time distribution by policy".to_string(),
+            Kind::KeyFigures => "Key figures by policy (mean and 95% CI)".to_string(),
+            Kind::Differences => {
+                let baseline = self.results.baseline().label();
+                format!("Change against {baseline} (paired, % of {baseline}'s mean, 95% CI)")
+            }
+            Kind::UtilizationByHour => {
+                "Utilization and queue length by hour of day (means over replications)".to_string()
+            }
+        }
     }
 
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let (results, title) = (self.results, self.title.as_str());
+        let results = self.results;
+        let body = frame(root, &self.title(), &footnote(results))?;
         match self.kind {
-            Kind::ResponseDistribution => draw_response_distribution(root, results, title),
-            Kind::KeyFigures => draw_key_figures(root, results, title),
-            Kind::Differences => draw_differences(root, results, title),
-            Kind::UtilizationByHour => draw_utilization_by_hour(root, results, title),
+            Kind::ResponseDistribution => draw_response_distribution(&body, results),
+            Kind::KeyFigures => draw_key_figures(&body, results),
+            Kind::Differences => draw_differences(&body, results),
+            Kind::UtilizationByHour => draw_utilization_by_hour(&body, results),
         }
     }
 }
@@ -204,38 +218,27 @@ fn finite(value: f64) -> Option<f64> {
 
 /// The charts of a run's results, in report order.
 pub fn results_charts(results: &Results) -> Vec<Chart<'_>> {
-    let mut charts = vec![response_distribution(results), key_figures(results)];
+    let chart = |kind| Chart { kind, results };
+    let mut charts = vec![chart(Kind::ResponseDistribution), chart(Kind::KeyFigures)];
     if results.policies.len() > 1 {
-        charts.push(differences(results));
+        charts.push(chart(Kind::Differences));
     }
     if results
         .figures
         .iter()
         .any(|f| f.key.contains(".utilization_by_hour."))
     {
-        charts.push(utilization_by_hour(results));
+        charts.push(chart(Kind::UtilizationByHour));
     }
     charts
 }
 
 /// Chart 1: the response-time distribution (mean percentiles over replications) by policy,
 /// for all calls and for care-eligible calls, with the 90th percentile marked.
-fn response_distribution(results: &Results) -> Chart<'_> {
-    Chart {
-        name: "response_distribution",
-        title: "Response time distribution by policy".to_string(),
-        kind: Kind::ResponseDistribution,
-        results,
-    }
-}
-
 fn draw_response_distribution<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    body: &DrawingArea<DB, Shift>,
     results: &Results,
-    title: &str,
 ) -> Result<(), String> {
-    let note = footnote(results);
-    let body = frame(root, title, &note)?;
     let panels = body.split_evenly((1, 2));
     for (panel, (prefix, label)) in panels
         .iter()
@@ -327,22 +330,10 @@ fn scaled(key: &str, value: f64) -> f64 {
 }
 
 /// Chart 2: key figures by policy, each mean with its 95% interval.
-fn key_figures(results: &Results) -> Chart<'_> {
-    Chart {
-        name: "key_figures",
-        title: "Key figures by policy (mean and 95% CI)".to_string(),
-        kind: Kind::KeyFigures,
-        results,
-    }
-}
-
 fn draw_key_figures<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    body: &DrawingArea<DB, Shift>,
     results: &Results,
-    title: &str,
 ) -> Result<(), String> {
-    let note = footnote(results);
-    let body = frame(root, title, &note)?;
     let panels = body.split_evenly((2, 3));
     let n = results.policies.len();
     for (panel, (key, label, unit)) in panels.iter().zip(KEY_FIGURES) {
@@ -457,24 +448,11 @@ fn draw_key_figures<DB: DrawingBackend>(
 
 /// Chart 3: each policy's paired difference from the baseline, as a % of the baseline's mean,
 /// with its 95% interval: a forest plot.
-fn differences(results: &Results) -> Chart<'_> {
-    let baseline = results.baseline().label().to_string();
-    Chart {
-        name: "differences",
-        title: format!("Change against {baseline} (paired, % of {baseline}'s mean, 95% CI)"),
-        kind: Kind::Differences,
-        results,
-    }
-}
-
 fn draw_differences<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    body: &DrawingArea<DB, Shift>,
     results: &Results,
-    title: &str,
 ) -> Result<(), String> {
-    let note = footnote(results);
     let baseline = results.baseline().label().to_string();
-    let body = frame(root, title, &note)?;
     // Rows: figure by figure, one per non-baseline policy.
     let mut rows: Vec<(String, usize, f64, f64, f64)> = Vec::new();
     for (key, label, _) in KEY_FIGURES {
@@ -511,7 +489,7 @@ fn draw_differences<DB: DrawingBackend>(
         .fold(5.0f64, f64::max)
         * 1.1;
     let count = rows.len().max(1);
-    let mut chart = ChartBuilder::on(&body)
+    let mut chart = ChartBuilder::on(body)
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(330)
@@ -562,22 +540,10 @@ fn draw_differences<DB: DrawingBackend>(
 
 /// Chart 5: utilization by hour of day per pool and policy, and queue length by hour per
 /// policy (with `--hourly`).
-fn utilization_by_hour(results: &Results) -> Chart<'_> {
-    Chart {
-        name: "utilization_by_hour",
-        title: "Utilization and queue length by hour of day (means over replications)".to_string(),
-        kind: Kind::UtilizationByHour,
-        results,
-    }
-}
-
 fn draw_utilization_by_hour<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    body: &DrawingArea<DB, Shift>,
     results: &Results,
-    title: &str,
 ) -> Result<(), String> {
-    let note = footnote(results);
-    let body = frame(root, title, &note)?;
     let pools: Vec<String> = results
         .figures
         .iter()
@@ -806,8 +772,8 @@ impl Drawable for SweepChart {
         "sweep"
     }
 
-    fn title(&self) -> &str {
-        &self.title
+    fn title(&self) -> String {
+        self.title.clone()
     }
 
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {

@@ -208,10 +208,10 @@ pub fn report_html(
     html.push_str("<h2>Charts</h2>\n");
     let mut charts: Vec<(String, String)> = Vec::new();
     for chart in results_charts(results) {
-        charts.push((chart.title.clone(), chart.svg()?));
+        charts.push((chart.title(), chart.svg()?));
     }
     if let Some((chart, _)) = sweep {
-        charts.push((chart.title.clone(), chart.svg()?));
+        charts.push((chart.title(), chart.svg()?));
     }
     for (title, svg) in &charts {
         let _ = writeln!(

@@ -78,6 +78,13 @@ pub enum Route {
     Phone,
 }
 
+impl Route {
+    /// Whether the route sends the call to a care team (alone or with police alongside).
+    pub fn is_care(self) -> bool {
+        matches!(self, Route::Care { .. } | Route::CareWithPolice { .. })
+    }
+}
+
 /// Why the engine asks a policy again: its first route could not be carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escalation {

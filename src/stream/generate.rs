@@ -9,10 +9,7 @@ use crate::calls::CallGenerator;
 use crate::output::AtomicFile;
 use crate::scenario::Scenario;
 
-use super::{
-    CALL_ID, CALL_TYPE, CARE_ELIGIBLE, DRAW_KEY, PRIORITY, RECEIVED_AT, RECEIVED_MINUTES,
-    REPLICATION, ZONE,
-};
+use super::{CALL_COLUMNS, DRAW_KEY, REPLICATION};
 
 /// A call-stream CSV being written; it appears at its path only on [`StreamWriter::finish`].
 pub struct StreamWriter {
@@ -70,20 +67,11 @@ pub fn generate(
     replications: u64,
     path: &Path,
 ) -> std::io::Result<GenerateSummary> {
-    let mut writer = StreamWriter::create(
-        path,
-        &[
-            REPLICATION,
-            CALL_ID,
-            RECEIVED_AT,
-            RECEIVED_MINUTES,
-            CALL_TYPE,
-            PRIORITY,
-            ZONE,
-            CARE_ELIGIBLE,
-            DRAW_KEY,
-        ],
-    )?;
+    let columns: Vec<&str> = std::iter::once(REPLICATION)
+        .chain(CALL_COLUMNS)
+        .chain([DRAW_KEY])
+        .collect();
+    let mut writer = StreamWriter::create(path, &columns)?;
     let mut calls = 0u64;
     // Reused buffers: one row per call, millions of rows.
     let (mut replication_text, mut id, mut at, mut minutes, mut key) = (

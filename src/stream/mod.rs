@@ -32,6 +32,17 @@ pub const PRIORITY: &str = "priority";
 pub const ZONE: &str = "zone";
 pub const CARE_ELIGIBLE: &str = "care_eligible";
 pub const DRAW_KEY: &str = "draw_key";
+/// The columns every written stream has, in order (`generate` puts `replication` before
+/// them and `draw_key` after; `import` adds `on_scene_minutes` and `source_id`).
+pub const CALL_COLUMNS: [&str; 7] = [
+    CALL_ID,
+    RECEIVED_AT,
+    RECEIVED_MINUTES,
+    CALL_TYPE,
+    PRIORITY,
+    ZONE,
+    CARE_ELIGIBLE,
+];
 /// Written by `import` when the export has arrival and clear times; read by `fit`.
 pub const ON_SCENE_MINUTES: &str = "on_scene_minutes";
 /// The city's own incident number (written by `import`; not read back).
