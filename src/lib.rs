@@ -57,24 +57,12 @@
 //! assert!(change.mean < 0.0, "care teams free police hours");
 //! ```
 
-pub mod app;
-pub mod batch;
 pub mod calls;
-pub mod distribution;
 pub mod engine;
 pub mod experiment;
-pub mod fit;
-pub mod import;
-pub mod log;
-pub mod merge;
-pub mod outcome;
 pub mod output;
 pub mod policy;
-pub mod rng;
 pub mod scenario;
 pub mod stats;
-pub mod stream;
-pub mod sweep;
-pub mod validate;
 
 pub use scenario::Scenario;

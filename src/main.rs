@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crisis_sim::app::{self, GenerateOptions, ImportOptions, RunOptions, SweepOptions};
+mod cli;
+
+use cli::commands::{self, GenerateOptions, ImportOptions, RunOptions, SweepOptions};
 use crisis_sim::scenario::DEFAULT_SCENARIO_TOML;
 
 /// Simulate sending eligible 911 crisis calls to unarmed care teams instead of police:
@@ -252,7 +254,7 @@ struct RunArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Run only shard I of N (I from 1), e.g. 3/8 for Slurm's SLURM_ARRAY_TASK_ID=3 of --array=1-8.
-    #[arg(long, value_name = "I/N", value_parser = app::parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = commands::parse_shard)]
     shard: Option<(u32, u32)>,
     /// Continue an interrupted run from the checkpoint in --out.
     #[arg(long)]
@@ -273,7 +275,7 @@ struct RunArgs {
     #[arg(long)]
     hourly: bool,
     /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].
-    #[arg(long, value_name = "SET", value_parser = crisis_sim::log::parse_replications, requires = "log")]
+    #[arg(long, value_name = "SET", value_parser = crisis_sim::output::log::parse_replications, requires = "log")]
     log_replications: Option<std::collections::BTreeSet<u64>>,
 }
 
@@ -310,7 +312,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Run { scenario, args } => {
-            app::run(&args.options(scenario, quiet, force), &mut stdout).map(|_| ())
+            commands::run(&args.options(scenario, quiet, force), &mut stdout).map(|_| ())
         }
         Command::Replay {
             calls,
@@ -323,7 +325,7 @@ fn main() -> ExitCode {
                 warmup_days,
                 ..args.options(scenario, quiet, force)
             };
-            app::run(&options, &mut stdout).map(|_| ())
+            commands::run(&options, &mut stdout).map(|_| ())
         }
         Command::Generate {
             scenario,
@@ -331,7 +333,7 @@ fn main() -> ExitCode {
             seed,
             replications,
             output,
-        } => app::generate(
+        } => commands::generate(
             &GenerateOptions {
                 scenario,
                 days,
@@ -349,7 +351,7 @@ fn main() -> ExitCode {
             scenario,
             output,
             strict,
-        } => app::import(
+        } => commands::import(
             &ImportOptions {
                 raw,
                 mapping,
@@ -365,7 +367,7 @@ fn main() -> ExitCode {
             calls,
             scenario,
             output,
-        } => app::fit(
+        } => commands::fit(
             &calls,
             scenario.as_deref(),
             &output,
@@ -383,7 +385,7 @@ fn main() -> ExitCode {
             threads,
             out,
             hourly,
-        } => app::sweep(
+        } => commands::sweep(
             &SweepOptions {
                 scenario,
                 varies,
@@ -401,14 +403,16 @@ fn main() -> ExitCode {
         )
         .map(|_| ()),
         Command::Merge { inputs, out, csv } => {
-            app::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
+            commands::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
         }
-        Command::Validate { scenario } => app::validate(scenario.as_deref(), quiet, &mut stdout),
+        Command::Validate { scenario } => {
+            commands::validate(scenario.as_deref(), quiet, &mut stdout)
+        }
         Command::Report {
             results,
             sweep,
             output,
-        } => app::report(
+        } => commands::report(
             &results,
             sweep.as_deref(),
             &output,
@@ -417,7 +421,7 @@ fn main() -> ExitCode {
             &mut stdout,
         ),
         Command::Plot { input, out } => {
-            app::plot(&input, out.as_deref(), quiet, &mut stdout).map(|_| ())
+            commands::plot(&input, out.as_deref(), quiet, &mut stdout).map(|_| ())
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -430,7 +434,7 @@ fn main() -> ExitCode {
         }
     };
     match result {
-        Ok(()) => ExitCode::from(app::EXIT_OK),
+        Ok(()) => ExitCode::from(commands::EXIT_OK),
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::from(err.exit_code())

@@ -17,11 +17,12 @@
 //! - At the horizon the run stops: calls with no unit on scene yet are unserved; work under
 //!   way is counted up to the horizon.
 //!
-//! Every random draw comes from the call's key (see [`crate::rng`]), so the engine itself
+//! Every random draw comes from the call's key (see [`crate::calls::rng`]), so the engine itself
 //! holds no generator and two policies see identical per-call draws.
 
 mod events;
 mod free_units;
+pub mod record;
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -30,12 +31,12 @@ use events::{Event, EventKind};
 use free_units::FreeUnits;
 
 use crate::calls::Call;
-use crate::distribution::Sampler;
-use crate::outcome::{
+use crate::calls::rng::{self, Purpose};
+use crate::engine::record::{
     Assignment, CallRecord, FleetTotals, Observer, Outcomes, PoolTotals, UnitEvent, UnitEventKind,
 };
 use crate::policy::{CallContext, Escalation, Policy, Route, SystemView};
-use crate::rng::{self, Purpose};
+use crate::scenario::distribution::Sampler;
 use crate::scenario::{AfterClear, KINDS, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 const MINUTES_PER_DAY: f64 = 1440.0;

@@ -5,6 +5,7 @@ mod atomic;
 mod chart;
 mod csv;
 mod json;
+pub mod log;
 mod report;
 mod sweep;
 mod table;

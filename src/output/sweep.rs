@@ -7,9 +7,11 @@ use std::fmt::Write;
 use serde_json::{Map, Value, json};
 
 use super::table::format_number;
+use crate::experiment::sweep::{
+    CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults,
+};
 use crate::scenario::ResponderKind;
 use crate::stats::Estimate;
-use crate::sweep::{CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults};
 
 pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_JSON: &str = "sweep.json";

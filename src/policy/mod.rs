@@ -55,7 +55,7 @@ pub use police_only::PoliceOnly;
 pub use triage::{Triage, TriageParams};
 
 use crate::calls::Call;
-use crate::rng::Purpose;
+use crate::calls::rng::Purpose;
 use crate::scenario::{CallType, KINDS, ResponderKind};
 
 /// What the engine should send to a call.

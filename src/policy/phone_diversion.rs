@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{CallContext, Escalation, Policy, PolicyError, Route, Routing, SystemView};
-use crate::rng::Purpose;
+use crate::calls::rng::Purpose;
 use crate::scenario::ResponderKind;
 
 pub const NAME: &str = "phone_diversion";

@@ -3,7 +3,9 @@
 //! into the typed [`Scenario`] the rest of the crate uses; nothing after this sees strings or
 //! `Option`s from the file.
 
+pub mod distribution;
 mod error;
+pub mod load;
 mod raw;
 
 use std::collections::BTreeSet;
@@ -15,8 +17,8 @@ use serde::{Deserialize, Serialize};
 pub use error::{FieldPath, Location, PathSegment, Problem, ScenarioError};
 use raw::RawScenario;
 
-use crate::distribution::{DurationSpec, Sampler, TravelVariation};
 use crate::policy::{self, Policy};
+use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");

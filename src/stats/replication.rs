@@ -5,7 +5,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::{CallRecord, FleetTotals, Observer};
+use crate::engine::record::{CallRecord, FleetTotals, Observer};
 use crate::scenario::{Cost, ResponderKind, Scenario};
 
 /// Histogram resolution: values are recorded in thousandths of a minute.
@@ -488,7 +488,7 @@ impl Observer for ReplicationStats {
                 .map_or(self.max_minutes, |w| record.call.received_minutes + w);
             let from = record.call.received_minutes;
             if until > from {
-                crate::outcome::spread_by_hour(&mut self.waiting_by_hour, from, until);
+                crate::engine::record::spread_by_hour(&mut self.waiting_by_hour, from, until);
             }
         }
         if let Some(wait) = record.wait_minutes() {

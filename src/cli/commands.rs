@@ -5,15 +5,15 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
-use crate::experiment::{ExperimentError, Results};
-use crate::log::LogPlan;
-use crate::merge::{self, MergeError};
-use crate::output::{self, Drawable, RESULTS_FILE};
-use crate::scenario::{Scenario, ScenarioError};
-use crate::stream::{StreamError, StreamFile};
-use crate::sweep::{self, SweepError, SweepSettings};
-use crate::validate;
+use crisis_sim::calls::stream::{StreamError, StreamFile};
+use crisis_sim::experiment::batch::{self, BatchError, BatchSettings, Progress, TargetCi};
+use crisis_sim::experiment::merge::{self, MergeError};
+use crisis_sim::experiment::sweep::{self, SweepError, SweepSettings};
+use crisis_sim::experiment::{ExperimentError, Results};
+use crisis_sim::output::log::LogPlan;
+use crisis_sim::output::{self, Drawable, RESULTS_FILE};
+use crisis_sim::scenario::load;
+use crisis_sim::scenario::{Scenario, ScenarioError};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -44,9 +44,9 @@ pub enum AppError {
     #[error(transparent)]
     Chart(#[from] output::ChartError),
     #[error(transparent)]
-    Import(#[from] crate::import::ImportError),
+    Import(#[from] crisis_sim::calls::import::ImportError),
     #[error(transparent)]
-    Fit(#[from] crate::fit::FitError),
+    Fit(#[from] crisis_sim::calls::fit::FitError),
     #[error("{0}")]
     BadInput(String),
     #[error(
@@ -656,12 +656,10 @@ pub fn generate(options: &GenerateOptions, stdout: &mut dyn Write) -> Result<(),
         return Err(ExperimentError::ZeroReplications.into());
     }
     let seed = seed.unwrap_or(scenario.seed);
-    let summary =
-        crate::stream::generate(&scenario, seed, replications, output).map_err(|source| {
-            AppError::Write {
-                path: output.to_path_buf(),
-                source,
-            }
+    let summary = crisis_sim::calls::stream::generate(&scenario, seed, replications, output)
+        .map_err(|source| AppError::Write {
+            path: output.to_path_buf(),
+            source,
         })?;
     if !quiet {
         let _ = writeln!(
@@ -701,7 +699,7 @@ pub struct ImportOptions {
 pub fn import(options: &ImportOptions, stdout: &mut dyn Write) -> Result<(), AppError> {
     refuse_overwrite(&options.output, "a file", options.force)?;
     let scenario = load_scenario(options.scenario.as_deref())?;
-    let report = crate::import::import(
+    let report = crisis_sim::calls::import::import(
         &options.raw,
         &options.mapping,
         &scenario,
@@ -729,12 +727,12 @@ pub fn fit(
     refuse_overwrite(output, "a file", force)?;
     let base = load_scenario(scenario)?;
     let text = match scenario {
-        None => crate::scenario::DEFAULT_SCENARIO_TOML.to_string(),
+        None => crisis_sim::scenario::DEFAULT_SCENARIO_TOML.to_string(),
         Some(path) => std::fs::read_to_string(path).map_err(|source| {
             AppError::BadInput(format!("cannot read {}: {source}", path.display()))
         })?,
     };
-    let report = crate::fit::fit(calls, &base, &text, output)?;
+    let report = crisis_sim::calls::fit::fit(calls, &base, &text, output)?;
     if !quiet {
         let _ = write!(stdout, "{}", report.render());
     }
@@ -799,8 +797,8 @@ fn scenario_text_of(results: &Results, results_dir: &Path) -> Option<String> {
     let info = &results.scenario;
     // "city.toml replaying calls.csv": the scenario is the first part.
     let source = info.source.split(" replaying ").next().unwrap_or_default();
-    let text = if source == crate::scenario::DEFAULT_SCENARIO_NAME {
-        crate::scenario::DEFAULT_SCENARIO_TOML.to_string()
+    let text = if source == crisis_sim::scenario::DEFAULT_SCENARIO_NAME {
+        crisis_sim::scenario::DEFAULT_SCENARIO_TOML.to_string()
     } else {
         let path = Path::new(source);
         std::fs::read_to_string(path)
@@ -813,7 +811,7 @@ fn scenario_text_of(results: &Results, results_dir: &Path) -> Option<String> {
         .split(['+', '/'])
         .next()
         .unwrap_or_default();
-    (crate::scenario::fingerprint(&text) == prefix).then_some(text)
+    (crisis_sim::scenario::fingerprint(&text) == prefix).then_some(text)
 }
 
 /// A sweep's recommendations in words, from `sweep.json`.
@@ -914,8 +912,8 @@ pub fn report(
 pub fn validate(path: Option<&Path>, quiet: bool, stdout: &mut dyn Write) -> Result<(), AppError> {
     let scenario = load_scenario(path)?;
     if !quiet {
-        let report = validate::analyse(&scenario);
-        let _ = write!(stdout, "{}", validate::render(&scenario, &report));
+        let report = load::analyse(&scenario);
+        let _ = write!(stdout, "{}", load::render(&scenario, &report));
     }
     Ok(())
 }

@@ -4,18 +4,22 @@
 //! policy replays the same call stream with the same per-call draws, so policy differences are
 //! paired.
 
+pub mod batch;
+pub mod merge;
+pub mod sweep;
+
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::calls::CallGenerator;
+use crate::calls::stream::{StreamError, StreamFile};
 use crate::engine;
-use crate::log::{JobLog, LogPlan};
-use crate::outcome::{FleetTotals, Observer, PoolTotals};
+use crate::engine::record::{FleetTotals, Observer, PoolTotals};
+use crate::output::log::{JobLog, LogPlan};
 use crate::scenario::{PolicySpec, Scenario};
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
-use crate::stream::{StreamError, StreamFile};
 
 /// How to run an experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::outcome::{CallRecord, Observer, UnitEvent};
+use crate::engine::record::{CallRecord, Observer, UnitEvent};
 use crate::scenario::{CivilDate, Scenario};
 
 pub const CALLS_CSV: &str = "calls.csv";

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use statrs::distribution::{ContinuousCDF, LogNormal};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Value};
 
+use crate::calls::stream::{StreamError, StreamFile};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::stream::{StreamError, StreamFile};
 
 /// Fewest on-scene times a call type needs before its distribution is fitted.
 pub const MIN_ON_SCENE_SAMPLES: usize = 30;
@@ -399,9 +399,9 @@ pub fn fit(
         // evenly within its recorded second (deterministically) before comparing.
         if seconds_resolution {
             for (i, t) in times.iter_mut().enumerate() {
-                let u = crate::rng::uniform(
-                    crate::rng::call_key(0x7469_6573, i as u64),
-                    crate::rng::Purpose::Zone,
+                let u = crate::calls::rng::uniform(
+                    crate::calls::rng::call_key(0x7469_6573, i as u64),
+                    crate::calls::rng::Purpose::Zone,
                 );
                 *t += u / 60.0;
             }
@@ -594,7 +594,7 @@ mod tests {
             call_type.share = [0.02, 0.05, 0.2, 0.1, 0.1, 0.2, 0.15, 0.1, 0.05, 0.03][t];
         }
         let log = dir.join("log.csv");
-        crate::stream::generate(&city, 1, 1, &log).unwrap();
+        crate::calls::stream::generate(&city, 1, 1, &log).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
         let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output).unwrap();
@@ -667,9 +667,9 @@ mod tests {
         let mut text = String::from("received_minutes,call_type,on_scene_minutes\n");
         let lognormal = LogNormal::new(3.5, 0.6).unwrap();
         for i in 0..3000 {
-            let q = crate::rng::uniform(
-                crate::rng::call_key(1, i),
-                crate::rng::Purpose::OnScenePolice,
+            let q = crate::calls::rng::uniform(
+                crate::calls::rng::call_key(1, i),
+                crate::calls::rng::Purpose::OnScenePolice,
             );
             let mental = statrs::distribution::ContinuousCDF::inverse_cdf(&lognormal, q);
             // Welfare checks: two clusters, 5 and 90 minutes, which no lognormal fits.

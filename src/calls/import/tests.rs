@@ -1,5 +1,5 @@
 use super::*;
-use crate::stream::StreamFile;
+use crate::calls::stream::StreamFile;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::batch::Progress;
+use crate::experiment::batch::Progress;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
 use crate::scenario::{KINDS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};

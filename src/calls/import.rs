@@ -11,8 +11,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use csv::ByteRecord;
 use serde::Deserialize;
 
+use crate::calls::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
 use crate::scenario::Scenario;
-use crate::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
 
 /// How many example rows each kind of problem lists.
 const EXAMPLES: usize = 5;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::experiment::{
     self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
 };
-use crate::log::{self, LogPlan, WrittenLog};
+use crate::output::log::{self, LogPlan, WrittenLog};
 use crate::scenario::Scenario;
 
 /// Figures whose precision `--target-ci` controls, for every policy (where defined and != 0).
@@ -48,8 +48,8 @@ pub struct BatchSettings {
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
     /// Replay this call-stream file instead of generating calls (the scenario must already
-    /// be set up for it with [`crate::stream::StreamFile::apply_to`]).
-    pub stream: Option<std::sync::Arc<crate::stream::StreamFile>>,
+    /// be set up for it with [`crate::calls::stream::StreamFile::apply_to`]).
+    pub stream: Option<std::sync::Arc<crate::calls::stream::StreamFile>>,
     /// Per-call and per-unit logs to write. Logged replications always run (never come from
     /// the checkpoint), so their rows exist.
     pub log: Option<LogPlan>,
@@ -118,7 +118,7 @@ pub enum BatchError {
     #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
     CheckpointMismatch { path: PathBuf, what: String },
     #[error(transparent)]
-    Stream(#[from] crate::stream::StreamError),
+    Stream(#[from] crate::calls::stream::StreamError),
     #[error("cannot write the logs in {}: {source}", dir.display())]
     Log {
         dir: PathBuf,
