@@ -34,7 +34,7 @@ pub enum ImportError {
     #[error("{}: no calls could be imported\n{report}", path.display())]
     NothingImported { path: PathBuf, report: String },
     #[error(
-        "{path}: --strict, and some rows could not be imported (nothing was written)\n{report}"
+        "{path}: strict import, and some rows could not be imported (nothing was written)\n{report}"
     )]
     Strict { path: PathBuf, report: String },
     #[error("cannot write {}: {source}", path.display())]

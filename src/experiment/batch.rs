@@ -96,7 +96,7 @@ pub enum BatchError {
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
     #[error(
-        "--shard {index}/{count}: expected I/N with 1 <= I <= N and N <= the replications ({replications})"
+        "shard {index} of {count}: expected 1 <= shard <= shards <= the replications ({replications})"
     )]
     BadShard {
         index: u32,
@@ -104,10 +104,10 @@ pub enum BatchError {
         replications: u32,
     },
     #[error(
-        "--target-ci cannot be combined with --shard: the number of replications a target needs is only known as results come in"
+        "a precision target cannot be combined with sharding: the number of replications a target needs is only known as results come in"
     )]
     TargetWithShard,
-    #[error("--target-ci {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
+    #[error("precision target {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
     BadTarget(f64),
     #[error("cannot use checkpoint {}: {source}", path.display())]
     CheckpointIo {
@@ -115,7 +115,7 @@ pub enum BatchError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
+    #[error("cannot resume from {}: it was written for {what}", path.display())]
     CheckpointMismatch { path: PathBuf, what: String },
     #[error(transparent)]
     Stream(#[from] crate::calls::stream::StreamError),

@@ -49,9 +49,9 @@ pub enum ExperimentError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
-    #[error("--threads must be at least 1")]
+    #[error("the thread count must be at least 1")]
     ZeroThreads,
-    #[error("--replications must be at least 1")]
+    #[error("at least one replication is needed")]
     ZeroReplications,
 }
 

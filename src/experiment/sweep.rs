@@ -23,11 +23,11 @@ pub const POLICE_HOURS_FREED: &str = "police_hours_freed_per_year";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    #[error("--vary {text}: {reason}")]
+    #[error("setting `{text}`: {reason}")]
     BadVary { text: String, reason: String },
-    #[error("--target {text}: {reason}")]
+    #[error("target `{text}`: {reason}")]
     BadTarget { text: String, reason: String },
-    #[error("--policy {label}: no such policy in the scenario; expected one of {valid}")]
+    #[error("policy `{label}`: no such policy in the scenario; expected one of {valid}")]
     UnknownPolicy { label: String, valid: String },
     #[error(transparent)]
     Experiment(#[from] ExperimentError),

@@ -114,7 +114,7 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
     if sweep.targets.is_empty() {
         let _ = writeln!(
             out,
-            "No --target given: add e.g. --target \"eligible.response_p90 <= 20\" to get a recommendation."
+            "No target given, so no recommendation: a sweep recommends the cheapest point that meets every target."
         );
         return out;
     }

@@ -466,7 +466,7 @@ impl Scenario {
         let mut chosen = Vec::with_capacity(names.len());
         for name in names {
             if chosen.iter().any(|p: &PolicySpec| &p.label == name) {
-                return Err(format!("--policy {name} is given twice"));
+                return Err(format!("`{name}` is selected twice"));
             }
             if let Some(spec) = self.policy(name) {
                 chosen.push(spec.clone());
@@ -475,7 +475,7 @@ impl Scenario {
             if !policy::names().contains(&name.as_str()) {
                 let labels: Vec<&str> = self.policies.iter().map(|p| p.label.as_str()).collect();
                 return Err(format!(
-                    "--policy {name}: expected a policy of this scenario ({}) or a rule ({})",
+                    "`{name}`: expected a policy of this scenario ({}) or a rule ({})",
                     labels.join(", "),
                     policy::names().join(", ")
                 ));
@@ -483,12 +483,12 @@ impl Scenario {
             let params = toml::Table::new();
             let (rule, built) = policy::build(name, &params).map_err(|err| {
                 format!(
-                    "--policy {name}: the scenario does not define it, and it needs parameters: {}; add a [[policies]] entry with them",
+                    "`{name}`: the scenario does not define it, and it needs parameters: {}; add a [[policies]] entry with them",
                     err.expected
                 )
             })?;
             pools_for(&self.pools, rule, built.as_ref())
-                .map_err(|e| format!("--policy {name}: expected {e}"))?;
+                .map_err(|e| format!("`{name}`: expected {e}"))?;
             chosen.push(PolicySpec {
                 label: name.clone(),
                 rule,

@@ -213,7 +213,7 @@ fn bad_rows_are_counted_with_line_numbers_and_strict_refuses_them() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("--strict") && error.contains("line 3"),
+        error.contains("strict import") && error.contains("line 3"),
         "{error}"
     );
 }
