@@ -80,14 +80,14 @@ impl AppError {
 impl From<BatchError> for AppError {
     fn from(err: BatchError) -> Self {
         match err {
-            BatchError::BadShard { .. } | BatchError::BadTarget(_) => {
-                let flag = if matches!(err, BatchError::BadShard { .. }) {
-                    "--shard"
-                } else {
-                    "--target-ci"
-                };
-                Self::BadInput(format!("{flag}: {err}"))
-            }
+            BatchError::BadShard {
+                index,
+                count,
+                replications,
+            } => Self::BadInput(format!(
+                "--shard {index}/{count}: expected I/N with 1 <= I <= N and N <= the replications ({replications})"
+            )),
+            BatchError::BadTarget(_) => Self::BadInput(format!("--target-ci: {err}")),
             BatchError::TargetWithShard => {
                 Self::BadInput(format!("--target-ci with --shard: {err}"))
             }

@@ -42,11 +42,17 @@ pub fn merge(
     Ok(results)
 }
 
-/// The sweep chart from `sweep.json` text.
-pub fn sweep_chart(text: &str, path: &Path) -> Result<output::SweepChart, AppError> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display())))?;
-    output::SweepChart::from_json(&value)
+/// Reads `sweep.json`.
+fn read_sweep(path: &Path) -> Result<output::SweepDocument, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display())))
+}
+
+/// The chart of a sweep read from `path`.
+fn sweep_chart(sweep: &output::SweepDocument, path: &Path) -> Result<output::SweepChart, AppError> {
+    output::SweepChart::of(sweep)
         .map_err(|e| AppError::BadInput(format!("{}: {e}", path.display())))
 }
 
@@ -67,18 +73,19 @@ pub fn plot(
     } else {
         input.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
     let dir = out_dir
         .map(Path::to_path_buf)
         .or_else(|| file.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    let is_sweep = serde_json::from_str::<serde_json::Value>(&text)
-        .map(|v| v.get("swept_policies").is_some())
-        .unwrap_or(false);
+    let is_sweep = file
+        .file_name()
+        .is_some_and(|name| name == output::SWEEP_JSON)
+        || (file.file_name().is_none_or(|name| name != RESULTS_FILE) && read_sweep(&file).is_ok());
     let written = if is_sweep {
-        sweep_chart(&text, &file)?.write(&dir)?
+        sweep_chart(&read_sweep(&file)?, &file)?.write(&dir)?
     } else {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
         let parsed = output::parse_results(&text).map_err(|e| {
             AppError::BadInput(format!(
                 "{}: not a results.json or sweep.json: {e}",
@@ -117,41 +124,6 @@ fn scenario_text_of(results: &Results, results_dir: &Path) -> Option<String> {
     (crisis_sim::scenario::fingerprint(&text) == prefix).then_some(text)
 }
 
-/// A sweep's recommendations in words, from `sweep.json`.
-fn sweep_recommendations(json: &serde_json::Value) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    for r in json["recommendations"].as_array().into_iter().flatten() {
-        let policy = r["policy"].as_str().unwrap_or("?");
-        match r["settings"].as_object() {
-            Some(settings) => {
-                let settings: Vec<String> = settings
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "{policy}: the cheapest point meeting every target with 95% confidence is {}.",
-                    settings.join(", ")
-                );
-            }
-            None => {
-                let _ = writeln!(out, "{policy}: no point of the sweep meets every target.");
-            }
-        }
-    }
-    let targets: Vec<&str> = json["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.as_str())
-        .collect();
-    if !targets.is_empty() {
-        let _ = writeln!(out, "Targets: {}.", targets.join("; "));
-    }
-    out
-}
-
 /// `crisis-sim report`: one self-contained HTML page from saved results (and a sweep).
 pub fn report(
     results_path: &Path,
@@ -181,12 +153,8 @@ pub fn report(
             } else {
                 path.to_path_buf()
             };
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
-            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                AppError::BadInput(format!("{}: not a sweep.json: {e}", path.display()))
-            })?;
-            Some((sweep_chart(&text, &path)?, sweep_recommendations(&value)))
+            let sweep = read_sweep(&path)?;
+            Some((sweep_chart(&sweep, &path)?, sweep.recommendations_text()))
         }
     };
     let html = output::report_html(

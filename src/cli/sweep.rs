@@ -9,7 +9,6 @@ use crisis_sim::output::{self, Drawable};
 
 use super::common::{Bar, load_scenario, refuse_overwrite, write_file};
 use super::error::AppError;
-use super::results::sweep_chart;
 
 /// A validated plan of `crisis-sim sweep`.
 #[derive(Clone, Debug, Default)]
@@ -54,12 +53,14 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
     let bar = Bar::new(options.quiet);
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
     bar.0.finish_and_clear();
-    let json_text = output::sweep_json(&results);
+    let document = output::SweepDocument::of(&results);
     let json = write_file(
         options.out_dir.join(output::SWEEP_JSON),
-        json_text.as_bytes(),
+        output::sweep_json(&results).as_bytes(),
     )?;
-    let charts = sweep_chart(&json_text, &json)?.write(&options.out_dir)?;
+    let charts = output::SweepChart::of(&document)
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", json.display())))?
+        .write(&options.out_dir)?;
     let csv_path = options.out_dir.join(output::SWEEP_CSV);
     let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
         path: csv_path.clone(),

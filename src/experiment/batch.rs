@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::experiment::{
     self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
@@ -163,7 +163,7 @@ pub fn run_batch(
         return Err(BatchError::BadTarget(target.relative));
     }
     let figures = experiment::figure_defs(scenario);
-    let header = checkpoint_header(scenario, settings.seed, shard, figures.len());
+    let header = CheckpointHeader::of(scenario, settings.seed, shard, figures.len());
     let (mut done, checkpoint) = match &settings.checkpoint {
         None => (BTreeMap::new(), None),
         Some(path) => {
@@ -341,28 +341,58 @@ pub fn widest_relative_half_width(results: &Results) -> Option<(String, String, 
     widest
 }
 
-fn checkpoint_header(
-    scenario: &Scenario,
+/// The first line of a checkpoint: what run its replications belong to. A resume must match it
+/// exactly. (Fields in key order, so the line's bytes are those of earlier versions.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct CheckpointHeader {
+    crisis_sim_checkpoint: u32,
+    crisis_sim_version: String,
+    /// How many figures each line holds.
+    figures: usize,
+    policies: Vec<String>,
+    scenario_fingerprint: String,
     seed: u64,
     shard: Option<Shard>,
-    figures: usize,
-) -> Value {
-    json!({
-        "crisis_sim_checkpoint": 1,
-        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario_fingerprint": scenario.fingerprint,
-        "seed": seed,
-        "shard": shard,
-        "policies": scenario.policies.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
-        "figures": figures,
-    })
+}
+
+impl CheckpointHeader {
+    fn of(scenario: &Scenario, seed: u64, shard: Option<Shard>, figures: usize) -> Self {
+        Self {
+            crisis_sim_checkpoint: 1,
+            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            figures,
+            policies: scenario.policies.iter().map(|p| p.label.clone()).collect(),
+            scenario_fingerprint: scenario.fingerprint.clone(),
+            seed,
+            shard,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let shard = self
+            .shard
+            .map_or("none".to_string(), |s| format!("{}/{}", s.index, s.count));
+        format!(
+            "version {}, scenario {}, seed {}, shard {shard}",
+            self.crisis_sim_version, self.scenario_fingerprint, self.seed
+        )
+    }
+}
+
+/// One finished replication of one policy: a line of the checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct CheckpointLine {
+    policy: usize,
+    replication: u64,
+    /// In figure order; `null` for an undefined figure (NaN).
+    values: Vec<Option<f64>>,
 }
 
 /// Reads a checkpoint written for `header`. A missing file resumes nothing; a torn last line
 /// (the process was killed mid-write) is ignored, since that replication simply runs again.
 fn read_checkpoint(
     path: &Path,
-    header: &Value,
+    header: &CheckpointHeader,
 ) -> Result<BTreeMap<(u64, usize), Vec<f64>>, BatchError> {
     let io = |source| BatchError::CheckpointIo {
         path: path.to_path_buf(),
@@ -378,41 +408,25 @@ fn read_checkpoint(
         Some(line) => line.map_err(io)?,
         None => return Ok(BTreeMap::new()),
     };
-    let found: Value = serde_json::from_str(&first).unwrap_or(Value::Null);
-    if &found != header {
-        let describe = |v: &Value| {
-            format!(
-                "version {}, scenario {}, seed {}, shard {}",
-                v["crisis_sim_version"], v["scenario_fingerprint"], v["seed"], v["shard"]
-            )
-        };
+    let found = serde_json::from_str::<CheckpointHeader>(&first).ok();
+    if found.as_ref() != Some(header) {
+        let found = found.map_or("an unreadable header".to_string(), |f| f.describe());
         return Err(BatchError::CheckpointMismatch {
             path: path.to_path_buf(),
-            what: format!("{} (this run: {})", describe(&found), describe(header)),
+            what: format!("{found} (this run: {})", header.describe()),
         });
     }
-    let figures = header["figures"].as_u64().unwrap_or(0) as usize;
     let mut done = BTreeMap::new();
     for line in lines {
         let Ok(line) = line else { break };
-        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+        let Ok(entry) = serde_json::from_str::<CheckpointLine>(&line) else {
             continue;
         };
-        let (Some(replication), Some(policy), Some(values)) = (
-            entry["replication"].as_u64(),
-            entry["policy"].as_u64(),
-            entry["values"].as_array(),
-        ) else {
-            continue;
-        };
-        if values.len() != figures {
+        if entry.values.len() != header.figures {
             continue;
         }
-        let values = values
-            .iter()
-            .map(|v| v.as_f64().unwrap_or(f64::NAN))
-            .collect();
-        done.insert((replication, policy as usize), values);
+        let values = entry.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        done.insert((entry.replication, entry.policy), values);
     }
     Ok(done)
 }
@@ -429,7 +443,7 @@ impl CheckpointWriter {
     /// torn line), then keeps it open for appending.
     fn open(
         path: &Path,
-        header: &Value,
+        header: &CheckpointHeader,
         done: &BTreeMap<(u64, usize), Vec<f64>>,
     ) -> Result<Self, BatchError> {
         let io = |source| BatchError::CheckpointIo {
@@ -439,7 +453,11 @@ impl CheckpointWriter {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut text = format!("{header}\n");
+        // Through a `Value`, whose keys are sorted, as earlier versions wrote it.
+        let mut text = serde_json::to_value(header)
+            .and_then(|value| serde_json::to_string(&value))
+            .map_err(|e| io(e.into()))?;
+        text.push('\n');
         for ((replication, policy), values) in done {
             text.push_str(&line(*replication, *policy, values));
         }
@@ -479,8 +497,14 @@ impl CheckpointWriter {
 }
 
 fn line(replication: u64, policy: usize, values: &[f64]) -> String {
-    let entry = json!({ "replication": replication, "policy": policy, "values": values });
-    format!("{entry}\n")
+    let entry = CheckpointLine {
+        policy,
+        replication,
+        values: values.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+    };
+    let mut text = serde_json::to_string(&entry).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]
