@@ -17,13 +17,14 @@ use crate::experiment::{
 };
 use crate::output::log::{self, LogPlan, WrittenLog};
 use crate::scenario::Scenario;
+use crate::stats::figures as key;
 
 /// Figures whose precision `--target-ci` controls, for every policy (where defined and != 0).
 pub const TARGET_FIGURES: &[&str] = &[
-    "response_mean",
-    "response_p90",
-    "eligible.response_p90",
-    "police_hours_on_eligible_per_year",
+    key::RESPONSE_MEAN,
+    key::RESPONSE_P90,
+    key::ELIGIBLE_RESPONSE_P90,
+    key::POLICE_HOURS_ON_ELIGIBLE,
 ];
 
 /// Keep adding replications until every [`TARGET_FIGURES`] CI half-width is within

@@ -17,9 +17,9 @@ use crate::scenario::{KINDS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};
 
 /// Figures a sweep adds to every point.
-pub const CARE_TEAMS_PER_100K: &str = "care_teams_per_100k";
-pub const COST_PER_CARE_CALL: &str = "cost_per_care_call";
-pub const POLICE_HOURS_FREED: &str = "police_hours_freed_per_year";
+use crate::stats::figures::{
+    self as key, CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
@@ -464,9 +464,9 @@ pub fn run_sweep(
 
     let index = |key: &str| figures.iter().position(|f| f.key == key);
     let (calls_f, care_share_f, eligible_hours_f) = (
-        index("calls"),
-        index("care_share"),
-        index("police_hours_on_eligible_per_year"),
+        index(key::CALLS),
+        index(key::CARE_SHARE),
+        index(key::POLICE_HOURS_ON_ELIGIBLE),
     );
     let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
     let mut point_results = Vec::with_capacity(points.len());
@@ -476,7 +476,7 @@ pub fn run_sweep(
             .pools
             .iter()
             .filter(|pool| pool.kind == ResponderKind::Care)
-            .filter_map(|pool| index(&format!("{}.annual_cost", pool.name)))
+            .filter_map(|pool| index(&key::pool_annual_cost(&pool.name)))
             .collect();
         let care_teams: u32 = scenario
             .pools
@@ -557,7 +557,7 @@ pub fn run_sweep(
         });
     }
 
-    let cost = figures.iter().position(|f| f.key == "annual_cost");
+    let cost = figures.iter().position(|f| f.key == key::ANNUAL_COST);
     let recommendations = swept
         .iter()
         .enumerate()

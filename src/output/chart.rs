@@ -13,6 +13,7 @@ use plotters::prelude::*;
 
 use super::sweep::{SweepDocument, SweepPointDocument};
 use crate::experiment::Results;
+use crate::stats::figures as key;
 use crate::stats::{DISTRIBUTION_PERCENTILES, Estimate};
 
 /// Pixel size of every chart.
@@ -243,7 +244,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
     let panels = body.split_evenly((1, 2));
     for (panel, (prefix, label)) in panels
         .iter()
-        .zip([("", "All calls"), ("eligible.", "Care-eligible calls")])
+        .zip([("", "All calls"), (key::ELIGIBLE, "Care-eligible calls")])
     {
         let curves: Vec<(String, Vec<(f64, f64)>)> = results
             .policies
@@ -252,8 +253,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
                 let points = DISTRIBUTION_PERCENTILES
                     .iter()
                     .filter_map(|&p| {
-                        let f =
-                            results.figure_index(&format!("{prefix}response_percentile.{p:02}"))?;
+                        let f = results.figure_index(&key::response_percentile(prefix, p))?;
                         finite(policy.estimates[f].mean).map(|m| (m, f64::from(p) / 100.0))
                     })
                     .collect();
@@ -311,19 +311,19 @@ fn draw_response_distribution<DB: DrawingBackend>(
 
 /// The figures charts 2 and 3 show: key, short title, unit.
 const KEY_FIGURES: [(&str, &str, &str); 5] = [
-    ("response_median", "Median response", "minutes"),
-    ("response_p90", "90th-percentile response", "minutes"),
+    (key::RESPONSE_MEDIAN, "Median response", "minutes"),
+    (key::RESPONSE_P90, "90th-percentile response", "minutes"),
     (
-        "police_hours_on_eligible_per_year",
+        key::POLICE_HOURS_ON_ELIGIBLE,
         "Police hours on eligible calls",
         "unit-hours a year",
     ),
-    ("force_per_1000", "Uses of force", "per 1,000 calls"),
-    ("annual_cost", "Annual fleet cost", "$ millions a year"),
+    (key::FORCE_PER_1000, "Uses of force", "per 1,000 calls"),
+    (key::ANNUAL_COST, "Annual fleet cost", "$ millions a year"),
 ];
 
-fn scaled(key: &str, value: f64) -> f64 {
-    if key == "annual_cost" {
+fn scaled(figure: &str, value: f64) -> f64 {
+    if figure == key::ANNUAL_COST {
         value / 1e6
     } else {
         value
@@ -724,12 +724,12 @@ impl SweepChart {
                     p90: sweep
                         .points
                         .iter()
-                        .map(|p| triple(estimate(p, "eligible.response_p90").as_ref(), 1.0))
+                        .map(|p| triple(estimate(p, key::ELIGIBLE_RESPONSE_P90).as_ref(), 1.0))
                         .collect(),
                     cost: sweep
                         .points
                         .iter()
-                        .map(|p| triple(estimate(p, "annual_cost").as_ref(), 1e6))
+                        .map(|p| triple(estimate(p, key::ANNUAL_COST).as_ref(), 1e6))
                         .collect(),
                     recommended,
                 }
@@ -738,7 +738,7 @@ impl SweepChart {
         let p90_targets = sweep
             .targets
             .iter()
-            .filter(|t| t.trim_start().starts_with("eligible.response_p90"))
+            .filter(|t| t.trim_start().starts_with(key::ELIGIBLE_RESPONSE_P90))
             .filter_map(|t| {
                 let value = t.split_whitespace().last()?.parse().ok()?;
                 Some((t.to_string(), value))

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::table::format_number;
 use crate::experiment::ScenarioInfo;
-use crate::experiment::sweep::{
-    CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults,
-};
+use crate::experiment::sweep::SweepResults;
 use crate::scenario::ResponderKind;
+use crate::stats::figures::{
+    self as key, CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED,
+};
 use crate::stats::{Estimate, FigureDef};
 
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -25,17 +26,17 @@ fn table_figures(sweep: &SweepResults) -> Vec<String> {
     let pools_util = sweep
         .figures
         .iter()
-        .filter(|f| !f.detail && f.key.ends_with(".utilization"))
+        .filter(|f| !f.detail && key::is_pool_utilization(&f.key))
         .map(|f| f.key.clone());
     let usual = [
-        "eligible.response_p90",
-        "response_p90",
-        "eligible.care_share",
+        key::ELIGIBLE_RESPONSE_P90,
+        key::RESPONSE_P90,
+        key::ELIGIBLE_CARE_SHARE,
     ]
     .into_iter()
     .map(String::from)
     .chain(pools_util)
-    .chain([POLICE_HOURS_FREED, "annual_cost", COST_PER_CARE_CALL].map(String::from));
+    .chain([POLICE_HOURS_FREED, key::ANNUAL_COST, COST_PER_CARE_CALL].map(String::from));
     for key in usual {
         if !keys.contains(&key) {
             keys.push(key);
@@ -182,7 +183,7 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
                         format_number(population, 0)
                     );
                 }
-                if let Some(cost) = estimate("annual_cost") {
+                if let Some(cost) = estimate(key::ANNUAL_COST) {
                     let _ = writeln!(out, "  annual fleet cost ${}", cell(&cost));
                 }
                 if let Some(freed) = estimate(POLICE_HOURS_FREED) {

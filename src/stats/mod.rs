@@ -2,6 +2,7 @@
 //! replications, means with 95% confidence intervals and paired differences between policies.
 
 mod estimate;
+pub mod figures;
 mod replication;
 
 pub use estimate::{CONFIDENCE_LEVEL, Estimate, t_quantile};

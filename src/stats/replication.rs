@@ -5,6 +5,8 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::figures as key;
+
 use crate::engine::record::{CallRecord, FleetTotals, Observer};
 use crate::scenario::{Cost, ResponderKind, Scenario};
 
@@ -196,9 +198,9 @@ impl ReplicationStats {
         };
         let year_factor = DAYS_PER_YEAR / scenario.measured_days();
 
-        out.push("calls", "Calls received", "calls", calls);
+        out.push(key::CALLS, "Calls received", "calls", calls);
         out.push(
-            "eligible_calls",
+            key::ELIGIBLE_CALLS,
             "Care-eligible calls received",
             "calls",
             self.eligible_calls as f64,
@@ -207,43 +209,43 @@ impl ReplicationStats {
         out.times("", "Response time", &response);
         for (i, p) in self.priorities.iter().enumerate() {
             out.times(
-                &format!("priority_{p}."),
+                &key::priority_prefix(*p),
                 &format!("Priority {p} response"),
                 &self.response_by_priority[i],
             );
         }
         out.times(
-            "eligible.",
+            key::ELIGIBLE,
             "Eligible-call response",
             &self.response_eligible,
         );
-        out.push("wait_mean", "Queue wait, mean", "min", self.wait.mean());
+        out.push(key::WAIT_MEAN, "Queue wait, mean", "min", self.wait.mean());
         out.push(
-            "wait_p90",
+            key::WAIT_P90,
             "Queue wait, 90th percentile",
             "min",
             self.wait.quantile(0.9),
         );
         out.push(
-            "waited_share",
+            key::WAITED_SHARE,
             "Calls that waited for a unit",
             "share",
             share(self.waited, self.wait.count),
         );
         out.push(
-            "care_share",
+            key::CARE_SHARE,
             "Calls handled by care teams",
             "share",
             share(self.care_handled, self.calls),
         );
         out.push(
-            "eligible.care_share",
+            key::ELIGIBLE_CARE_SHARE,
             "Eligible calls handled by care teams",
             "share",
             share(self.eligible_care_handled, self.eligible_calls),
         );
         out.push(
-            "eligible.overflow_share",
+            key::ELIGIBLE_OVERFLOW_SHARE,
             "Calls routed to care that went to police",
             "share",
             share(self.overflowed, self.routed_to_care),
@@ -252,7 +254,7 @@ impl ReplicationStats {
         let has_kind = |kind| scenario.pools.iter().any(|p| p.kind == kind);
         if has_kind(ResponderKind::Counsellor) {
             out.push(
-                "phone_share",
+                key::PHONE_SHARE,
                 "Calls resolved by the crisis line",
                 "share",
                 share(self.phone_resolved, self.calls),
@@ -260,7 +262,7 @@ impl ReplicationStats {
         }
         if has_kind(ResponderKind::Clinician) {
             out.push(
-                "co_response_share",
+                key::CO_RESPONSE_SHARE,
                 "Calls attended by a clinician with police",
                 "share",
                 share(self.co_responded, self.calls),
@@ -268,13 +270,13 @@ impl ReplicationStats {
         }
         if scenario.policies.iter().any(|p| p.policy.follows_up()) {
             out.push(
-                "follow_ups_per_1000",
+                key::FOLLOW_UPS_PER_1000,
                 "Care follow-up visits",
                 "per 1,000 calls",
                 per_thousand(self.follow_ups),
             );
             out.push(
-                "follow_up_missed_share",
+                key::FOLLOW_UP_MISSED_SHARE,
                 "Follow-ups wanted but missed",
                 "share",
                 share(
@@ -290,57 +292,57 @@ impl ReplicationStats {
                 f64::NAN
             };
             out.push(
-                &format!("{}.utilization", pool.name),
+                &key::pool_utilization(&pool.name),
                 &format!("Utilization of {}", pool.name),
                 "share",
                 utilization,
             );
         }
         out.push(
-            "police_hours_on_eligible_per_year",
+            key::POLICE_HOURS_ON_ELIGIBLE,
             "Police unit-hours on eligible calls",
             "h/yr",
             totals.police_minutes_on_eligible / 60.0 * year_factor,
         );
         let o = &self.outcomes;
         out.push(
-            "arrests_per_1000",
+            key::ARRESTS_PER_1000,
             "Arrests",
             "per 1,000 calls",
             per_thousand(o.arrests),
         );
         out.push(
-            "bookings_per_1000",
+            key::BOOKINGS_PER_1000,
             "Jail bookings",
             "per 1,000 calls",
             per_thousand(o.bookings),
         );
         out.push(
-            "force_per_1000",
+            key::FORCE_PER_1000,
             "Uses of force",
             "per 1,000 calls",
             per_thousand(o.force),
         );
         out.push(
-            "injuries_per_1000",
+            key::INJURIES_PER_1000,
             "Injuries",
             "per 1,000 calls",
             per_thousand(o.injuries),
         );
         out.push(
-            "er_transports_per_1000",
+            key::ER_TRANSPORTS_PER_1000,
             "Emergency-room transports",
             "per 1,000 calls",
             per_thousand(o.er_transports),
         );
         out.push(
-            "backups_per_1000",
+            key::BACKUPS_PER_1000,
             "Police backup requests",
             "per 1,000 calls",
             per_thousand(o.backups),
         );
         out.push(
-            "unserved_at_horizon",
+            key::UNSERVED_AT_HORIZON,
             "Calls unserved at the horizon",
             "calls",
             self.unserved as f64,
@@ -356,10 +358,10 @@ impl ReplicationStats {
             total_cost += cost;
             pool_costs.push(cost);
         }
-        out.push("annual_cost", "Annual fleet cost", "$/yr", total_cost);
+        out.push(key::ANNUAL_COST, "Annual fleet cost", "$/yr", total_cost);
         for (pool, cost) in scenario.pools.iter().zip(pool_costs) {
             out.push(
-                &format!("{}.annual_cost", pool.name),
+                &key::pool_annual_cost(&pool.name),
                 &format!("Annual cost of {}", pool.name),
                 "$/yr",
                 cost,
@@ -380,7 +382,7 @@ impl ReplicationStats {
                     f64::NAN
                 };
                 out.push_detail(
-                    &format!("{}.utilization_by_hour.{hour:02}", pool.name),
+                    &key::pool_utilization_by_hour(&pool.name, hour),
                     &format!(
                         "Utilization of {}, {hour:02}:00-{:02}:00",
                         pool.name,
@@ -396,7 +398,7 @@ impl ReplicationStats {
         let hour_minutes = scenario.measured_days() * 60.0;
         for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
-                &format!("queue_length_by_hour.{hour:02}"),
+                &key::queue_length_by_hour(hour),
                 &format!("Calls waiting for a unit, {hour:02}:00-{:02}:00", hour + 1),
                 "calls",
                 self.waiting_by_hour[hour] / hour_minutes,
@@ -404,7 +406,7 @@ impl ReplicationStats {
         }
         for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
-                &format!("eligible.unmet_share_by_hour.{hour:02}"),
+                &key::eligible_unmet_share_by_hour(hour),
                 &format!(
                     "Eligible calls not handled by care, {hour:02}:00-{:02}:00",
                     hour + 1
@@ -422,14 +424,14 @@ impl ReplicationStats {
         for (prefix, label, summary) in [
             ("", "Response time", &response),
             (
-                "eligible.",
+                key::ELIGIBLE,
                 "Eligible-call response",
                 &self.response_eligible,
             ),
         ] {
             for percent in DISTRIBUTION_PERCENTILES {
                 out.push_detail(
-                    &format!("{prefix}response_percentile.{percent:02}"),
+                    &key::response_percentile(prefix, percent),
                     &format!("{label}, percentile {percent}"),
                     "min",
                     summary.quantile(f64::from(percent) / 100.0),
@@ -550,20 +552,16 @@ impl Figures {
 
     /// Mean, median and p90 of a time, keys prefixed by `prefix`.
     fn times(&mut self, prefix: &str, label: &str, summary: &TimeSummary) {
+        let [mean, median, p90] = key::response(prefix);
+        self.push(&mean, &format!("{label}, mean"), "min", summary.mean());
         self.push(
-            &format!("{prefix}response_mean"),
-            &format!("{label}, mean"),
-            "min",
-            summary.mean(),
-        );
-        self.push(
-            &format!("{prefix}response_median"),
+            &median,
             &format!("{label}, median"),
             "min",
             summary.quantile(0.5),
         );
         self.push(
-            &format!("{prefix}response_p90"),
+            &p90,
             &format!("{label}, 90th percentile"),
             "min",
             summary.quantile(0.9),
