@@ -97,51 +97,8 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
     };
     if let Some(stream) = &stream {
         stream.check_replications(u64::from(replications))?;
-        let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
-        let planned = scenario.demand.calls_per_day;
-        if !options.quiet && !(0.8..=1.25).contains(&(per_day / planned)) {
-            let _ = writeln!(
-                stdout,
-                "Note: the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
-                if per_day > planned {
-                    "overloaded"
-                } else {
-                    "low"
-                }
-            );
-        }
-        if !options.quiet
-            && let Some(line) = stream.first_same_as_previous
-        {
-            let _ = writeln!(
-                stdout,
-                "Note: {} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
-                output::format_number(stream.same_as_previous as f64, 0),
-            );
-        }
         if !options.quiet {
-            let _ = writeln!(
-                stdout,
-                "Replaying {}: {} calls over {} days from {} ({}), warm-up {} days, {} replication{}.\n",
-                stream.path.display(),
-                output::format_number(stream.calls as f64, 0),
-                scenario.horizon_days,
-                scenario.start_date,
-                if stream.replications() > 1 {
-                    format!(
-                        "{} replications of its own, with their draws",
-                        stream.replications()
-                    )
-                } else if stream.has_draw_keys {
-                    "one stream; replication 0 uses its draws, the rest draw afresh".to_string()
-                } else {
-                    "one stream; each replication draws on-scene times and outcomes afresh"
-                        .to_string()
-                },
-                scenario.warmup_days,
-                replications,
-                if replications == 1 { "" } else { "s" },
-            );
+            print_stream_notes(stream, &scenario, replications, stdout);
         }
     }
     let log = (options.log_calls || options.log_units).then(|| LogPlan {
@@ -171,29 +128,7 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
         stream,
     };
     if !options.quiet {
-        let calls = match &settings.stream {
-            Some(stream) => stream.calls as f64 / stream.replications() as f64,
-            None => scenario.demand.calls_per_day * scenario.horizon_days,
-        };
-        let replications = match options.shard {
-            Some((_, count)) => f64::from(replications) / f64::from(count),
-            None => f64::from(replications),
-        };
-        let jobs = replications * scenario.policies.len() as f64;
-        let cores = options.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        });
-        let seconds = estimate_seconds(calls, jobs, cores, settings.stream.is_some());
-        if seconds > LONG_RUN_SECONDS {
-            eprintln!(
-                "This run simulates {} replication runs of about {} calls on {cores} core{}: \
-                 expect about {}. Ctrl-C is safe: --resume continues from the checkpoint.",
-                output::format_number(jobs, 0),
-                output::format_number(calls, 0),
-                if cores == 1 { "" } else { "s" },
-                human_duration(seconds)
-            );
-        }
+        warn_if_long(options, &scenario, &settings, replications);
     }
     let bar = Bar::new(options.quiet);
     let outcome = batch::run_batch(&scenario, &settings, &bar)?;
@@ -206,76 +141,170 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
     // Everything is in results.json now; the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {
-        // A closed pipe (e.g. `| head`) is not an error worth failing the run for.
-        let _ = write!(stdout, "{}", output::comparison_table(&outcome.results));
-        if options.hourly {
-            let _ = write!(stdout, "\n{}", output::hourly_table(&outcome.results));
-        }
-        if let Some(shard) = outcome.results.shard {
-            let range = shard.replications();
-            let _ = writeln!(
-                stdout,
-                "\nShard {}/{}: replications {}..{} of {}. Combine all shards with `crisis-sim merge`.",
-                shard.index, shard.count, range.start, range.end, shard.total_replications
-            );
-        }
-        if outcome.resumed_jobs > 0 {
-            let _ = writeln!(
-                stdout,
-                "\nResumed: {} replication runs came from the checkpoint.",
-                outcome.resumed_jobs
-            );
-        }
-        if let Some(target) = &outcome.target {
-            let widest = target
-                .widest
-                .as_ref()
-                .map_or(String::new(), |(policy, key, w)| {
-                    format!(" (widest: {key} under {policy}, ±{:.2}%)", w * 100.0)
-                });
-            let _ = writeln!(
-                stdout,
-                "\nPrecision target ±{:.2}% {} with {} replications{widest}.",
-                target.relative * 100.0,
-                if target.reached {
-                    "reached"
-                } else {
-                    "NOT reached (--max-replications)"
-                },
-                target.replications
-            );
-        }
-        if let Some(plan) = &log {
-            let run: BTreeSet<u64> = outcome.results.replications.iter().copied().collect();
-            let absent: Vec<String> = plan
-                .replications
-                .difference(&run)
-                .map(u64::to_string)
-                .collect();
-            if !absent.is_empty() {
-                let _ = writeln!(
-                    stdout,
-                    "\nNot logged (not part of this run): replication{} {}.",
-                    if absent.len() == 1 { "" } else { "s" },
-                    absent.join(", ")
-                );
+        print_summary(options, &outcome, log.as_ref(), &written, stdout);
+    }
+    Ok(outcome.results)
+}
+
+/// What the user should know about a stream before it replays: volume against the fleet's,
+/// repeated rows, and what will run.
+fn print_stream_notes(
+    stream: &StreamFile,
+    scenario: &Scenario,
+    replications: u32,
+    stdout: &mut dyn Write,
+) {
+    let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
+    let planned = scenario.demand.calls_per_day;
+    if !(0.8..=1.25).contains(&(per_day / planned)) {
+        let _ = writeln!(
+            stdout,
+            "Note: the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
+            if per_day > planned {
+                "overloaded"
+            } else {
+                "low"
             }
-        }
-        let _ = writeln!(stdout);
-        for path in written {
-            let _ = writeln!(stdout, "Wrote {}", path.display());
-        }
-        for log in &outcome.logs {
+        );
+    }
+    if let Some(line) = stream.first_same_as_previous {
+        let _ = writeln!(
+            stdout,
+            "Note: {} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
+            output::format_number(stream.same_as_previous as f64, 0),
+        );
+    }
+    let _ = writeln!(
+        stdout,
+        "Replaying {}: {} calls over {} days from {} ({}), warm-up {} days, {} replication{}.\n",
+        stream.path.display(),
+        output::format_number(stream.calls as f64, 0),
+        scenario.horizon_days,
+        scenario.start_date,
+        if stream.replications() > 1 {
+            format!(
+                "{} replications of its own, with their draws",
+                stream.replications()
+            )
+        } else if stream.has_draw_keys {
+            "one stream; replication 0 uses its draws, the rest draw afresh".to_string()
+        } else {
+            "one stream; each replication draws on-scene times and outcomes afresh".to_string()
+        },
+        scenario.warmup_days,
+        replications,
+        if replications == 1 { "" } else { "s" },
+    );
+}
+
+/// Says how long a long run will take before it starts.
+fn warn_if_long(
+    options: &RunPlan,
+    scenario: &Scenario,
+    settings: &BatchSettings,
+    replications: u32,
+) {
+    let calls = match &settings.stream {
+        Some(stream) => stream.calls as f64 / stream.replications() as f64,
+        None => scenario.demand.calls_per_day * scenario.horizon_days,
+    };
+    let replications = match options.shard {
+        Some((_, count)) => f64::from(replications) / f64::from(count),
+        None => f64::from(replications),
+    };
+    let jobs = replications * scenario.policies.len() as f64;
+    let cores = options
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let seconds = estimate_seconds(calls, jobs, cores, settings.stream.is_some());
+    if seconds > LONG_RUN_SECONDS {
+        eprintln!(
+            "This run simulates {} replication runs of about {} calls on {cores} core{}: \
+             expect about {}. Ctrl-C is safe: --resume continues from the checkpoint.",
+            output::format_number(jobs, 0),
+            output::format_number(calls, 0),
+            if cores == 1 { "" } else { "s" },
+            human_duration(seconds)
+        );
+    }
+}
+
+/// The table, what the run did (shard, resume, precision target, logs) and the files written.
+fn print_summary(
+    options: &RunPlan,
+    outcome: &batch::BatchOutcome,
+    log: Option<&LogPlan>,
+    written: &[PathBuf],
+    stdout: &mut dyn Write,
+) {
+    // A closed pipe (e.g. `| head`) is not an error worth failing the run for.
+    let _ = write!(stdout, "{}", output::comparison_table(&outcome.results));
+    if options.hourly {
+        let _ = write!(stdout, "\n{}", output::hourly_table(&outcome.results));
+    }
+    if let Some(shard) = outcome.results.shard {
+        let range = shard.replications();
+        let _ = writeln!(
+            stdout,
+            "\nShard {}/{}: replications {}..{} of {}. Combine all shards with `crisis-sim merge`.",
+            shard.index, shard.count, range.start, range.end, shard.total_replications
+        );
+    }
+    if outcome.resumed_jobs > 0 {
+        let _ = writeln!(
+            stdout,
+            "\nResumed: {} replication runs came from the checkpoint.",
+            outcome.resumed_jobs
+        );
+    }
+    if let Some(target) = &outcome.target {
+        let widest = target
+            .widest
+            .as_ref()
+            .map_or(String::new(), |(policy, key, w)| {
+                format!(" (widest: {key} under {policy}, ±{:.2}%)", w * 100.0)
+            });
+        let _ = writeln!(
+            stdout,
+            "\nPrecision target ±{:.2}% {} with {} replications{widest}.",
+            target.relative * 100.0,
+            if target.reached {
+                "reached"
+            } else {
+                "NOT reached (--max-replications)"
+            },
+            target.replications
+        );
+    }
+    if let Some(plan) = &log {
+        let run: BTreeSet<u64> = outcome.results.replications.iter().copied().collect();
+        let absent: Vec<String> = plan
+            .replications
+            .difference(&run)
+            .map(u64::to_string)
+            .collect();
+        if !absent.is_empty() {
             let _ = writeln!(
                 stdout,
-                "Wrote {} ({}, {} rows)",
-                log.path.display(),
-                human_bytes(log.bytes),
-                output::format_number(log.rows as f64, 0)
+                "\nNot logged (not part of this run): replication{} {}.",
+                if absent.len() == 1 { "" } else { "s" },
+                absent.join(", ")
             );
         }
     }
-    Ok(outcome.results)
+    let _ = writeln!(stdout);
+    for path in written {
+        let _ = writeln!(stdout, "Wrote {}", path.display());
+    }
+    for log in &outcome.logs {
+        let _ = writeln!(
+            stdout,
+            "Wrote {} ({}, {} rows)",
+            log.path.display(),
+            human_bytes(log.bytes),
+            output::format_number(log.rows as f64, 0)
+        );
+    }
 }
 
 /// Opens a call stream for replay and sets the scenario's dates, horizon and warm-up to it.
