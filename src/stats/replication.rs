@@ -181,23 +181,30 @@ impl ReplicationStats {
         uses: impl Fn(ResponderKind) -> bool,
     ) -> Vec<(FigureDef, f64)> {
         let mut out = Figures::default();
-        let calls = self.calls as f64;
-        let per_thousand = |count: u64| {
-            if self.calls == 0 {
-                f64::NAN
-            } else {
-                count as f64 * 1000.0 / calls
-            }
-        };
-        let share = |part: u64, whole: u64| {
-            if whole == 0 {
-                f64::NAN
-            } else {
-                part as f64 / whole as f64
-            }
-        };
         let year_factor = DAYS_PER_YEAR / scenario.measured_days();
+        self.volume_and_times(&mut out);
+        self.program_shares(&mut out, scenario);
+        Self::fleet_use(&mut out, scenario, totals, &uses, year_factor);
+        self.outcome_rates(&mut out);
+        Self::costs(&mut out, scenario, totals, &uses, year_factor);
+        self.hourly_profiles(&mut out, scenario, totals, &uses);
+        self.response_distribution(&mut out);
+        out.0
+    }
 
+    /// Per 1,000 calls received (undefined with no calls).
+    fn per_thousand(&self, count: u64) -> f64 {
+        if self.calls == 0 {
+            f64::NAN
+        } else {
+            count as f64 * 1000.0 / self.calls as f64
+        }
+    }
+
+    /// Calls received, response times (overall, by priority, eligible), queue waits, and who
+    /// handled the calls.
+    fn volume_and_times(&self, out: &mut Figures) {
+        let calls = self.calls as f64;
         out.push(key::CALLS, "Calls received", "calls", calls);
         out.push(
             key::ELIGIBLE_CALLS,
@@ -250,7 +257,11 @@ impl ReplicationStats {
             "share",
             share(self.overflowed, self.routed_to_care),
         );
-        // Figures of program shapes only some scenarios have.
+    }
+
+    /// Figures of program shapes only some scenarios have (crisis line, co-response,
+    /// follow-ups).
+    fn program_shares(&self, out: &mut Figures, scenario: &Scenario) {
         let has_kind = |kind| scenario.pools.iter().any(|p| p.kind == kind);
         if has_kind(ResponderKind::Counsellor) {
             out.push(
@@ -273,7 +284,7 @@ impl ReplicationStats {
                 key::FOLLOW_UPS_PER_1000,
                 "Care follow-up visits",
                 "per 1,000 calls",
-                per_thousand(self.follow_ups),
+                self.per_thousand(self.follow_ups),
             );
             out.push(
                 key::FOLLOW_UP_MISSED_SHARE,
@@ -285,6 +296,16 @@ impl ReplicationStats {
                 ),
             );
         }
+    }
+
+    /// Utilization per pool and the police hours spent on eligible calls.
+    fn fleet_use(
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+        year_factor: f64,
+    ) {
         for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
             let utilization = if uses(pool.kind) && pool_totals.on_duty_minutes > 0.0 {
                 pool_totals.busy_minutes / pool_totals.on_duty_minutes
@@ -304,42 +325,46 @@ impl ReplicationStats {
             "h/yr",
             totals.police_minutes_on_eligible / 60.0 * year_factor,
         );
+    }
+
+    /// What happened to people, per 1,000 calls, and calls never reached.
+    fn outcome_rates(&self, out: &mut Figures) {
         let o = &self.outcomes;
         out.push(
             key::ARRESTS_PER_1000,
             "Arrests",
             "per 1,000 calls",
-            per_thousand(o.arrests),
+            self.per_thousand(o.arrests),
         );
         out.push(
             key::BOOKINGS_PER_1000,
             "Jail bookings",
             "per 1,000 calls",
-            per_thousand(o.bookings),
+            self.per_thousand(o.bookings),
         );
         out.push(
             key::FORCE_PER_1000,
             "Uses of force",
             "per 1,000 calls",
-            per_thousand(o.force),
+            self.per_thousand(o.force),
         );
         out.push(
             key::INJURIES_PER_1000,
             "Injuries",
             "per 1,000 calls",
-            per_thousand(o.injuries),
+            self.per_thousand(o.injuries),
         );
         out.push(
             key::ER_TRANSPORTS_PER_1000,
             "Emergency-room transports",
             "per 1,000 calls",
-            per_thousand(o.er_transports),
+            self.per_thousand(o.er_transports),
         );
         out.push(
             key::BACKUPS_PER_1000,
             "Police backup requests",
             "per 1,000 calls",
-            per_thousand(o.backups),
+            self.per_thousand(o.backups),
         );
         out.push(
             key::UNSERVED_AT_HORIZON,
@@ -347,6 +372,16 @@ impl ReplicationStats {
             "calls",
             self.unserved as f64,
         );
+    }
+
+    /// The fleet's annual cost, in all and per pool.
+    fn costs(
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+        year_factor: f64,
+    ) {
         let mut total_cost = 0.0;
         let mut pool_costs = Vec::with_capacity(scenario.pools.len());
         for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
@@ -367,7 +402,16 @@ impl ReplicationStats {
                 cost,
             );
         }
-        // Hourly profiles (with `--hourly`): when teams are short.
+    }
+
+    /// Hourly profiles (with `--hourly`): when teams are short.
+    fn hourly_profiles(
+        &self,
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+    ) {
         let pools = if self.hourly {
             &scenario.pools[..]
         } else {
@@ -418,8 +462,11 @@ impl ReplicationStats {
                 ),
             );
         }
-        // The response-time distribution, as percentiles: averaged over replications they draw
-        // each policy's distribution (charts), with an interval at every percentile.
+    }
+
+    /// The response-time distribution, as percentiles: averaged over replications they draw
+    /// each policy's distribution (charts), with an interval at every percentile.
+    fn response_distribution(&self, out: &mut Figures) {
         let response = TimeSummary::merged(self.response_by_priority.iter(), self.max_minutes);
         for (prefix, label, summary) in [
             ("", "Response time", &response),
@@ -438,7 +485,6 @@ impl ReplicationStats {
                 );
             }
         }
-        out.0
     }
 }
 
@@ -522,6 +568,15 @@ impl Observer for ReplicationStats {
         o.injuries += u64::from(outcomes.injury);
         o.er_transports += u64::from(outcomes.er_transport);
         o.backups += u64::from(record.backup_requested);
+    }
+}
+
+/// A share, undefined when the whole is empty.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
     }
 }
 
