@@ -1,6 +1,6 @@
 //! The event core: a clock, a queue of future events ordered by (time, sequence), and the loop
 //! that hands them to a model one at a time. It knows nothing of calls, units, zones or
-//! outcomes; the dispatch model ([`super::dispatch`]) is one model it runs.
+//! outcomes; the 911 dispatch model (`engine/dispatch/`) is one model it runs.
 //!
 //! ## Ordering contract
 //! - Events run earliest first. At equal times the event *scheduled* first runs first: each

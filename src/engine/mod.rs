@@ -5,13 +5,14 @@
 //! It is two layers:
 //! - [`core`]: the event core, a clock and a (time, sequence) ordered queue with the loop that
 //!   runs a model. It knows no calls or units (its docs run an M/M/1 queue on it).
-//! - [`dispatch`]: the 911 model the core runs, in components of one job each (fleet and shifts,
+//! - `dispatch/`: the 911 model the core runs, in components of one job each (fleet and shifts,
 //!   waiting queues, routing, service times, outcome draws, accounting).
 //!
 //! Where to look:
 //! - "What does the event loop do?": [`core::run`].
-//! - "How does a care team get picked?": the policy's [`Policy::choose_unit`](crate::policy::Policy::choose_unit),
-//!   by default [`FleetView::nearest_free`] in `dispatch/routing.rs`.
+//! - "How does a care team get picked?": the policy's route ([`crate::policy`]) says a care
+//!   team; the unit is [`FleetView::nearest_free`] (`dispatch/routing.rs`), unless the policy
+//!   picks its own ([`crate::policy::Policy::unit_chooser`]).
 //! - "Whose outcome probabilities apply?": `dispatch/outcomes.rs`.
 //!
 //! ## Contract
