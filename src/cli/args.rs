@@ -81,22 +81,7 @@ a single stream (a city's calls) replays -r times with fresh on-scene times and 
     #[command(after_help = "Examples:
   crisis-sim generate --days 30 -o calls.csv
   crisis-sim generate city.toml --days 365 --seed 7 --replications 10 -o streams.csv")]
-    Generate {
-        /// Scenario file (TOML); the built-in default scenario when omitted.
-        scenario: Option<PathBuf>,
-        /// Days of calls [default: the scenario's horizon_days].
-        #[arg(long)]
-        days: Option<f64>,
-        /// Base random seed (overrides the scenario's [run] seed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Replications to write, one block each (column `replication`).
-        #[arg(short, long, default_value_t = 1, value_parser = at_least_one::<u64>)]
-        replications: u64,
-        /// The call-stream CSV to write.
-        #[arg(short, long, default_value = "calls.csv")]
-        output: PathBuf,
-    },
+    Generate(GeneratePlan),
     /// Turn a city's calls-for-service export into a call stream, following a mapping file.
     #[command(after_help = "Examples:
   crisis-sim import calls_2023.csv --mapping scenarios/mappings/new-orleans.toml -o nola.csv
@@ -104,22 +89,7 @@ a single stream (a city's calls) replays -r times with fresh on-scene times and 
 
 Mappings for New Orleans, Seattle, St. Louis, Los Angeles, Dallas and Cincinnati exports are in
 scenarios/mappings/; the README explains the format.")]
-    Import {
-        /// The city's CSV export.
-        raw: PathBuf,
-        /// Mapping file (TOML): columns, time formats, and call-type rules.
-        #[arg(short, long)]
-        mapping: PathBuf,
-        /// Scenario whose call types and zones the mapping names [default: built-in].
-        #[arg(long)]
-        scenario: Option<PathBuf>,
-        /// The call-stream CSV to write.
-        #[arg(short, long, default_value = "calls.csv")]
-        output: PathBuf,
-        /// Refuse the import (write nothing) if any row cannot be imported.
-        #[arg(long)]
-        strict: bool,
-    },
+    Import(ImportPlan),
     /// Fit a scenario's demand (volume, hour and weekday profiles, call-type mix, on-scene
     /// times) to a call stream.
     #[command(after_help = "Example:
@@ -158,34 +128,7 @@ mix and on-scene times replaced; edit its fleet and costs.")]
 
 --vary takes POOL.count=A..=B[:STEP] | A..B | a,b,c, or POOL.shifts=24x7|day|night|16h|H-H[+H-H],...
 --target takes FIGURE <= VALUE (or <, >=, >); a point meets it only if the 95% CI bound does.")]
-    Sweep {
-        /// Scenario file (TOML); the built-in default scenario when omitted.
-        scenario: Option<PathBuf>,
-        /// A pool setting to vary (repeat for a grid), e.g. care.count=0..=20.
-        #[arg(long = "vary", value_name = "POOL.SETTING=VALUES", required = true)]
-        varies: Vec<String>,
-        /// Policy to sweep (repeatable; default: every policy but the baseline).
-        #[arg(long = "policy", value_name = "LABEL")]
-        policies: Vec<String>,
-        /// A target every recommended point must meet with 95% confidence (repeatable).
-        #[arg(long = "target", value_name = "EXPR")]
-        targets: Vec<String>,
-        /// Replications per point (overrides the scenario's [run] replications).
-        #[arg(short, long, value_parser = at_least_one::<u32>)]
-        replications: Option<u32>,
-        /// Base random seed (overrides the scenario's [run] seed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: all cores). Results are identical for any count.
-        #[arg(long, value_parser = at_least_one::<usize>)]
-        threads: Option<usize>,
-        /// Directory to write sweep.json and sweep.csv into.
-        #[arg(short, long, default_value = "sweep")]
-        out: PathBuf,
-        /// Also print the recommended point's utilization and unmet eligible calls by hour.
-        #[arg(long)]
-        hourly: bool,
-    },
+    Sweep(SweepPlan),
     /// Check a scenario and print offered load and expected utilization per pool and policy.
     #[command(after_help = "Example:\n  crisis-sim validate scenarios/default.toml")]
     Validate {
@@ -230,6 +173,94 @@ The page has no scripts and fetches nothing; open it in a browser and print it t
     /// Print the built-in default scenario, to start your own from.
     #[command(after_help = "Example:\n  crisis-sim default-scenario > my-city.toml")]
     DefaultScenario,
+}
+
+/// `crisis-sim generate`: the arguments, checked as they are parsed, are the plan.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct GeneratePlan {
+    /// Scenario file (TOML); the built-in default scenario when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Days of calls [default: the scenario's horizon_days].
+    #[arg(long)]
+    pub days: Option<f64>,
+    /// Base random seed (overrides the scenario's [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications to write, one block each (column `replication`).
+    #[arg(short, long, default_value_t = 1, value_parser = at_least_one::<u64>)]
+    pub replications: u64,
+    /// The call-stream CSV to write.
+    #[arg(short, long, default_value = "calls.csv")]
+    pub output: PathBuf,
+    /// Print nothing but errors (set from the global `--quiet`).
+    #[arg(skip)]
+    pub quiet: bool,
+    /// Replace earlier output (set from the global `--force`).
+    #[arg(skip)]
+    pub force: bool,
+}
+
+/// `crisis-sim import`: the arguments are the plan.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ImportPlan {
+    /// The city's CSV export.
+    pub raw: PathBuf,
+    /// Mapping file (TOML): columns, time formats, and call-type rules.
+    #[arg(short, long)]
+    pub mapping: PathBuf,
+    /// Scenario whose call types and zones the mapping names [default: built-in].
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// The call-stream CSV to write.
+    #[arg(short, long, default_value = "calls.csv")]
+    pub output: PathBuf,
+    /// Refuse the import (write nothing) if any row cannot be imported.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing but errors (set from the global `--quiet`).
+    #[arg(skip)]
+    pub quiet: bool,
+    /// Replace earlier output (set from the global `--force`).
+    #[arg(skip)]
+    pub force: bool,
+}
+
+/// `crisis-sim sweep`: the arguments are the plan (`--vary` and `--target` texts are parsed
+/// against the scenario once it is loaded).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SweepPlan {
+    /// Scenario file (TOML); the built-in default scenario when omitted.
+    pub scenario: Option<PathBuf>,
+    /// A pool setting to vary (repeat for a grid), e.g. care.count=0..=20.
+    #[arg(long = "vary", value_name = "POOL.SETTING=VALUES", required = true)]
+    pub varies: Vec<String>,
+    /// Policy to sweep (repeatable; default: every policy but the baseline).
+    #[arg(long = "policy", value_name = "LABEL")]
+    pub policies: Vec<String>,
+    /// A target every recommended point must meet with 95% confidence (repeatable).
+    #[arg(long = "target", value_name = "EXPR")]
+    pub targets: Vec<String>,
+    /// Replications per point (overrides the scenario's [run] replications).
+    #[arg(short, long, value_parser = at_least_one::<u32>)]
+    pub replications: Option<u32>,
+    /// Base random seed (overrides the scenario's [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results are identical for any count.
+    #[arg(long, value_parser = at_least_one::<usize>)]
+    pub threads: Option<usize>,
+    /// Directory to write sweep.json and sweep.csv into.
+    #[arg(short, long = "out", value_name = "OUT", default_value = "sweep")]
+    pub out_dir: PathBuf,
+    /// Also print the recommended point's utilization and unmet eligible calls by hour.
+    #[arg(long)]
+    pub hourly: bool,
+    /// Print nothing but errors (set from the global `--quiet`).
+    #[arg(skip)]
+    pub quiet: bool,
+    /// Replace earlier output (set from the global `--force`).
+    #[arg(skip)]
+    pub force: bool,
 }
 
 /// Options shared by `run` and `replay`.

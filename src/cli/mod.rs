@@ -51,39 +51,19 @@ pub fn main() -> ExitCode {
             };
             run::run(&options, &mut stdout).map(|_| ())
         }
-        Command::Generate {
-            scenario,
-            days,
-            seed,
-            replications,
-            output,
-        } => streams::generate(
+        Command::Generate(plan) => streams::generate(
             &GeneratePlan {
-                scenario,
-                days,
-                seed,
-                replications,
-                output,
-                force,
                 quiet,
+                force,
+                ..plan
             },
             &mut stdout,
         ),
-        Command::Import {
-            raw,
-            mapping,
-            scenario,
-            output,
-            strict,
-        } => streams::import(
+        Command::Import(plan) => streams::import(
             &ImportPlan {
-                raw,
-                mapping,
-                scenario,
-                output,
-                strict,
-                force,
                 quiet,
+                force,
+                ..plan
             },
             &mut stdout,
         ),
@@ -99,29 +79,11 @@ pub fn main() -> ExitCode {
             quiet,
             &mut stdout,
         ),
-        Command::Sweep {
-            scenario,
-            varies,
-            policies,
-            targets,
-            replications,
-            seed,
-            threads,
-            out,
-            hourly,
-        } => sweep::sweep(
+        Command::Sweep(plan) => sweep::sweep(
             &SweepPlan {
-                scenario,
-                varies,
-                policies,
-                targets,
-                replications,
-                seed,
-                threads,
-                out_dir: out,
                 quiet,
-                hourly,
                 force,
+                ..plan
             },
             &mut stdout,
         )

@@ -2,25 +2,13 @@
 //! export, through a mapping) and `fit` (a scenario's demand from a stream).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crisis_sim::output;
 
+pub use super::args::{GeneratePlan, ImportPlan};
 use super::common::{load_scenario, refuse_overwrite};
 use super::error::AppError;
-
-/// A validated plan of `crisis-sim generate`.
-#[derive(Clone, Debug, Default)]
-pub struct GeneratePlan {
-    pub scenario: Option<PathBuf>,
-    /// Days of calls (the scenario's horizon when `None`).
-    pub days: Option<f64>,
-    pub seed: Option<u64>,
-    pub replications: u64,
-    pub output: PathBuf,
-    pub force: bool,
-    pub quiet: bool,
-}
 
 /// `crisis-sim generate`: write the synthetic call stream of `replications` replications.
 pub fn generate(options: &GeneratePlan, stdout: &mut dyn Write) -> Result<(), AppError> {
@@ -67,18 +55,6 @@ pub fn generate(options: &GeneratePlan, stdout: &mut dyn Write) -> Result<(), Ap
         }
     }
     Ok(())
-}
-
-/// A validated plan of `crisis-sim import`.
-#[derive(Clone, Debug, Default)]
-pub struct ImportPlan {
-    pub raw: PathBuf,
-    pub mapping: PathBuf,
-    pub scenario: Option<PathBuf>,
-    pub output: PathBuf,
-    pub strict: bool,
-    pub force: bool,
-    pub quiet: bool,
 }
 
 /// `crisis-sim import`: map a city's export onto the scenario's call types and zones.

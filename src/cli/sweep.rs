@@ -2,32 +2,13 @@
 //! table, JSON, CSV and chart of it.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use crisis_sim::experiment::sweep::{self, SweepSettings};
 use crisis_sim::output::{self, Drawable};
 
+pub use super::args::SweepPlan;
 use super::common::{Bar, load_scenario, refuse_overwrite, write_file};
 use super::error::AppError;
-
-/// A validated plan of `crisis-sim sweep`.
-#[derive(Clone, Debug, Default)]
-pub struct SweepPlan {
-    pub scenario: Option<PathBuf>,
-    /// `--vary` texts, e.g. `care.count=0..=20`.
-    pub varies: Vec<String>,
-    pub policies: Vec<String>,
-    pub targets: Vec<String>,
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
-    pub threads: Option<usize>,
-    pub out_dir: PathBuf,
-    pub quiet: bool,
-    /// Also print the recommended point's hourly profile.
-    pub hourly: bool,
-    /// Replace an earlier sweep's results in `out_dir`.
-    pub force: bool,
-}
 
 /// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
 pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::SweepResults, AppError> {
