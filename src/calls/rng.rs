@@ -41,7 +41,7 @@ pub enum Purpose {
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.
 #[inline]
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -89,7 +89,7 @@ pub fn policy_uniform(call_key: u64, stream: u32) -> f64 {
 }
 
 /// The generator of the arrival process (inter-arrival times only) of a replication.
-pub fn arrivals_rng(replication_key: u64) -> Xoshiro256PlusPlus {
+pub(crate) fn arrivals_rng(replication_key: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(combine(replication_key, u64::MAX))
 }
 

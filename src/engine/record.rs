@@ -160,7 +160,7 @@ impl PoolTotals {
 /// Times are never negative here, so integer casts floor them (`f64::floor` is a libm call on
 /// this target, and this runs for every busy interval).
 #[inline]
-pub fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
+pub(crate) fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
     debug_assert!(from >= 0.0);
     // Most busy intervals start and end within one hour: one add, the same the loop would make.
     let first_hour = (from * (1.0 / 60.0)) as u32;

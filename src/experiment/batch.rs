@@ -317,7 +317,7 @@ pub fn run_batch(
 }
 
 /// The target figure with the widest CI relative to its mean, over all policies.
-pub fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
+pub(crate) fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
     let mut widest: Option<(String, String, f64)> = None;
     for policy in &results.policies {
         for key in TARGET_FIGURES {

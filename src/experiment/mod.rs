@@ -343,7 +343,7 @@ pub fn run_job(
 /// `on_done` as each finishes (from worker threads, in completion order), and logging the
 /// replications `log` names. Calls come from `stream` when given. Returns the summaries in
 /// job order.
-pub fn run_jobs(
+pub(crate) fn run_jobs(
     scenario: &Scenario,
     stream: Option<&StreamFile>,
     seed: u64,
@@ -367,7 +367,7 @@ pub fn run_jobs(
 }
 
 /// Runs `work` on a pool of `threads` workers (all cores when `None`).
-pub fn with_threads<T: Send>(
+pub(crate) fn with_threads<T: Send>(
     threads: Option<usize>,
     work: impl FnOnce() -> T + Send,
 ) -> Result<T, ExperimentError> {

@@ -349,7 +349,7 @@ pub struct SweepResults {
 }
 
 /// The figure list of a sweep point: the run's figures plus the sweep's derived ones.
-pub fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
+pub(crate) fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
     let mut figures = experiment::figure_defs(scenario);
     let def = |key: &str, label: &str, unit: &str| FigureDef {
         key: key.to_string(),

@@ -51,7 +51,7 @@ fn colour(index: usize) -> RGBColor {
 }
 
 /// Registers the embedded font (once per process).
-pub fn register_font() -> Result<(), ChartError> {
+pub(crate) fn register_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()

@@ -12,8 +12,8 @@ mod table;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use chart::{
-    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, register_font,
-    results_charts, write_results_charts,
+    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, results_charts,
+    write_results_charts,
 };
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
 pub use json::{

@@ -87,7 +87,7 @@ impl Estimate {
 }
 
 /// The two-sided 95% Student t quantile with `df` degrees of freedom.
-pub fn t_quantile(df: usize) -> f64 {
+pub(crate) fn t_quantile(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
         .map(|t| t.inverse_cdf(0.5 + CONFIDENCE_LEVEL / 2.0))
         .unwrap_or(f64::NAN)

@@ -5,5 +5,5 @@ mod estimate;
 pub mod figures;
 mod replication;
 
-pub use estimate::{CONFIDENCE_LEVEL, Estimate, t_quantile};
+pub use estimate::{CONFIDENCE_LEVEL, Estimate};
 pub use replication::{DISTRIBUTION_PERCENTILES, FigureDef, ReplicationStats};
