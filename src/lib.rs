@@ -26,7 +26,8 @@
 //!      │
 //!      ▼
 //!  stats/             figures per replication in fixed memory (keys in stats::figures);
-//!      │              Estimate: mean, 95% CI (Student t), paired differences
+//!      │              Estimate: mean, 95% CI (Student t), paired differences; load:
+//!      │              offered load and expected utilization, before any simulation
 //!      ▼
 //!  experiment/        replications x policies in parallel (rayon), in order; batch: shards,
 //!      │              checkpoint, resume, precision target; sweep: grids; merge
@@ -45,7 +46,8 @@
 //!   call's [`engine::CallRecord`].
 //! - [`experiment::batch::run_batch`] and [`experiment::sweep::run_sweep`] for sharded,
 //!   resumable batches and sweeps.
-//! - [`policy::Policy`] (and [`policy::UnitChooser`]) to add a routing rule.
+//! - [`policy::Policy`] (and [`policy::UnitChooser`], which sees a [`policy::FleetQuery`]) to
+//!   add a routing rule.
 //! - [`output`] to write what the command line writes.
 //!
 //! ## Glossary

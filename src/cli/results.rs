@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crisis_sim::experiment::Results;
 use crisis_sim::experiment::merge;
 use crisis_sim::output::{self, Drawable, RESULTS_FILE};
-use crisis_sim::scenario::load;
+use crisis_sim::stats::load;
 
 use super::common::{human_bytes, load_scenario, refuse_overwrite, write_file, write_results};
 use super::error::AppError;

@@ -11,7 +11,7 @@
 //! Where to look:
 //! - "What does the event loop do?": [`core::run`].
 //! - "How does a care team get picked?": the policy's route ([`crate::policy`]) says a care
-//!   team; the unit is [`FleetView::nearest_free`] (`dispatch/routing.rs`), unless the policy
+//!   team; the unit is the nearest free one (`dispatch/routing.rs`), unless the policy
 //!   picks its own ([`crate::policy::Policy::unit_chooser`]).
 //! - "Whose outcome probabilities apply?": `dispatch/outcomes.rs`.
 //!
@@ -41,8 +41,6 @@ pub mod core;
 pub(crate) mod dispatch;
 pub mod record;
 
-pub use dispatch::queues::Job;
-pub use dispatch::routing::FleetView;
 pub use record::{CallRecord, FleetTotals, Observer};
 
 use self::core::{Key, Sequence, Stop, Time};

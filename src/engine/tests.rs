@@ -499,7 +499,7 @@ impl crate::policy::UnitChooser for KeepOneCarInReserve {
     fn choose_unit(
         &self,
         request: &crate::policy::UnitRequest<'_>,
-        fleet: &FleetView<'_>,
+        fleet: &dyn crate::policy::FleetQuery,
     ) -> Option<UnitId> {
         if request.priority > 1 && fleet.free_count(request.kind) <= 1 {
             return None;

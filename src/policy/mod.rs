@@ -17,7 +17,7 @@
 //!   [`Purpose`] and no engine change.
 //! - **A new choice of unit** ("send the team already in that zone", "keep one car in
 //!   reserve") is an `impl UnitChooser` beside the policy, returned by
-//!   [`Policy::unit_chooser`]. [`FleetView`] shows free units by kind and zone.
+//!   [`Policy::unit_chooser`]. [`FleetQuery`] shows free units by kind and zone.
 //! - **A new kind of action** (a new [`Route`] variant) is the route here, its handling in
 //!   `engine/dispatch/mod.rs` (`start_route`, and `escalate` if it can fail), and, if it sends
 //!   a new kind of responder, that kind in `scenario` ([`ResponderKind`]) and its figures in
@@ -27,9 +27,9 @@
 //! waiting, and prefers a team already in the call's zone:
 //!
 //! ```
-//! use crisis_sim::engine::FleetView;
 //! use crisis_sim::policy::{
-//!     CallContext, Policy, Route, Routing, SystemView, Triage, UnitChooser, UnitRequest,
+//!     CallContext, FleetQuery, Policy, Route, Routing, SystemView, Triage, UnitChooser,
+//!     UnitRequest,
 //! };
 //! use crisis_sim::scenario::{ResponderKind, UnitId};
 //!
@@ -55,7 +55,7 @@
 //! }
 //!
 //! impl UnitChooser for CareIfEligible {
-//!     fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &FleetView<'_>) -> Option<UnitId> {
+//!     fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &dyn FleetQuery) -> Option<UnitId> {
 //!         fleet
 //!             .free_in_zone(request.kind, request.call.zone)
 //!             .or_else(|| fleet.nearest_free(request.kind, request.call.zone))
@@ -84,8 +84,7 @@ pub use triage::{Triage, TriageParams};
 
 use crate::calls::Call;
 use crate::calls::rng::{self, Purpose};
-use crate::engine::{FleetView, Job};
-use crate::scenario::{CallType, KINDS, ResponderKind, UnitId};
+use crate::scenario::{CallType, KINDS, PoolId, ResponderKind, UnitId, ZoneId};
 
 /// What the engine should send to a call.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -172,6 +171,43 @@ impl CallContext<'_> {
     }
 }
 
+/// What a unit is asked to do at a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// The call's first unit.
+    Primary,
+    /// Police backup for a care team.
+    Backup,
+    /// A care team's follow-up visit after the call's units cleared.
+    FollowUp,
+    /// A clinician going with the police unit (co-response).
+    Companion,
+}
+
+/// What a policy may see of the fleet when it picks a unit: free units by kind and zone, where
+/// each unit is, and the zones nearest each call zone. The engine passes its own view.
+pub trait FleetQuery {
+    /// The free unit of `kind` with the shortest mean travel time to `zone` (ties: lower zone
+    /// index, then lower pool index, then lower unit index): what the engine sends by default.
+    fn nearest_free(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId>;
+    /// The lowest free unit of `kind` that is in `zone` now (lower pool first).
+    fn free_in_zone(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId>;
+    /// Free units of `kind`.
+    fn free_count(&self, kind: ResponderKind) -> u32;
+    /// Units of `kind` on duty by schedule.
+    fn on_duty_count(&self, kind: ResponderKind) -> u32;
+    /// The zones units may come from for a call in `zone`, nearest first (zone indices).
+    fn zones_nearest(&self, zone: ZoneId) -> &[usize];
+    /// Where a unit is (on a call: where it will be when it clears).
+    fn zone_of(&self, unit: UnitId) -> ZoneId;
+    /// A unit's home zone.
+    fn home_of(&self, unit: UnitId) -> ZoneId;
+    fn pool_of(&self, unit: UnitId) -> PoolId;
+    fn kind_of(&self, unit: UnitId) -> ResponderKind;
+    /// Whether a unit is free now.
+    fn is_free(&self, unit: UnitId) -> bool;
+}
+
 /// The engine asks for a unit: of which kind, for which call, to do what.
 #[derive(Clone, Copy, Debug)]
 pub struct UnitRequest<'a> {
@@ -205,7 +241,7 @@ pub trait Policy: Send + Sync + fmt::Debug {
     }
 
     /// The policy's own choice of units, if it makes one ([`UnitChooser`]); `None` (the
-    /// default) sends the nearest free unit ([`FleetView::nearest_free`]). Asked once per
+    /// default) sends the nearest free unit ([`FleetQuery::nearest_free`]). Asked once per
     /// replication, so the default costs nothing per call.
     fn unit_chooser(&self) -> Option<&dyn UnitChooser> {
         None
@@ -228,7 +264,7 @@ pub trait UnitChooser: Send + Sync + fmt::Debug {
     /// Which free unit goes, when the engine needs one of `request.kind` and at least one is
     /// free. `None` leaves the job waiting in its queue (a unit that comes free later takes the
     /// head of the queue without asking). The answer must be a free unit of the requested kind.
-    fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &FleetView<'_>) -> Option<UnitId>;
+    fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &dyn FleetQuery) -> Option<UnitId>;
 }
 
 /// A policy parameter problem: the field (if one) and what was expected.

@@ -5,7 +5,6 @@
 
 pub mod distribution;
 mod error;
-pub mod load;
 mod raw;
 
 use std::collections::BTreeSet;

@@ -3,6 +3,7 @@
 
 mod estimate;
 pub mod figures;
+pub mod load;
 mod replication;
 
 pub use estimate::{CONFIDENCE_LEVEL, Estimate};

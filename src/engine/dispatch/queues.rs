@@ -5,25 +5,13 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+pub use crate::policy::Job;
 use crate::scenario::{KINDS, ResponderKind};
 
 /// Police asked for by a care team on scene (or sent alongside it) go before any call.
 pub const BACKUP_PRIORITY: u8 = 0;
 /// A follow-up visit waits behind every call for service.
 pub const FOLLOW_UP_PRIORITY: u8 = u8::MAX;
-
-/// What a unit is asked to do at a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Job {
-    /// The call's first unit.
-    Primary,
-    /// Police backup for a care team.
-    Backup,
-    /// A care team's follow-up visit after the call's units cleared.
-    FollowUp,
-    /// A clinician going with the police unit (co-response).
-    Companion,
-}
 
 /// An entry of a waiting queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

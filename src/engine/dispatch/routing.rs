@@ -1,10 +1,11 @@
 //! Which unit goes: the zones a unit may come from for each call zone, nearest first, and the
-//! read-only [`FleetView`] a policy looks at when it picks a unit. The default pick, used by
-//! every built-in policy, is [`FleetView::nearest_free`]: the free unit with the shortest mean
+//! read-only [`FleetView`] a policy looks at (as a [`FleetQuery`]) when it picks a unit. The
+//! default pick, used by every built-in policy, is [`FleetView::nearest_free`]: the free unit with the shortest mean
 //! travel time (ties: lower zone index, then lower pool index, then lower unit index).
 
 use super::fleet::Fleet;
-use crate::scenario::{KINDS, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::policy::FleetQuery;
+use crate::scenario::{PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 /// For each call zone, every zone, nearest (by mean travel time) first.
 #[derive(Clone, Debug)]
@@ -88,11 +89,6 @@ impl<'a> FleetView<'a> {
         self.fleet.scheduled_count(kind)
     }
 
-    /// Free units by kind (indexed by [`ResponderKind::index`]).
-    pub fn free_by_kind(&self) -> [u32; KINDS] {
-        self.fleet.free_by_kind()
-    }
-
     /// The zones units may come from for a call in `zone`, nearest first.
     pub fn zones_nearest(&self, zone: ZoneId) -> &'a [usize] {
         self.zones.from(zone)
@@ -119,5 +115,47 @@ impl<'a> FleetView<'a> {
     /// Whether a unit is free now.
     pub fn is_free(&self, unit: UnitId) -> bool {
         self.fleet.is_free(unit.0)
+    }
+}
+
+impl FleetQuery for FleetView<'_> {
+    fn nearest_free(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId> {
+        FleetView::nearest_free(self, kind, zone)
+    }
+
+    fn free_in_zone(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId> {
+        FleetView::free_in_zone(self, kind, zone)
+    }
+
+    fn free_count(&self, kind: ResponderKind) -> u32 {
+        FleetView::free_count(self, kind)
+    }
+
+    fn on_duty_count(&self, kind: ResponderKind) -> u32 {
+        FleetView::on_duty_count(self, kind)
+    }
+
+    fn zones_nearest(&self, zone: ZoneId) -> &[usize] {
+        FleetView::zones_nearest(self, zone)
+    }
+
+    fn zone_of(&self, unit: UnitId) -> ZoneId {
+        FleetView::zone_of(self, unit)
+    }
+
+    fn home_of(&self, unit: UnitId) -> ZoneId {
+        FleetView::home_of(self, unit)
+    }
+
+    fn pool_of(&self, unit: UnitId) -> PoolId {
+        FleetView::pool_of(self, unit)
+    }
+
+    fn kind_of(&self, unit: UnitId) -> ResponderKind {
+        FleetView::kind_of(self, unit)
+    }
+
+    fn is_free(&self, unit: UnitId) -> bool {
+        FleetView::is_free(self, unit)
     }
 }
