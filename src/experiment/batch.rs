@@ -138,31 +138,7 @@ pub fn run_batch(
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications.into());
     }
-    let shard = match settings.shard {
-        None => None,
-        Some((index, count)) => {
-            if settings.target.is_some() {
-                return Err(BatchError::TargetWithShard);
-            }
-            if index == 0 || count == 0 || index > count || count > settings.replications {
-                return Err(BatchError::BadShard {
-                    index,
-                    count,
-                    replications: settings.replications,
-                });
-            }
-            Some(Shard {
-                index,
-                count,
-                total_replications: settings.replications,
-            })
-        }
-    };
-    if let Some(target) = settings.target
-        && !(target.relative > 0.0 && target.relative < 1.0)
-    {
-        return Err(BatchError::BadTarget(target.relative));
-    }
+    let shard = checked_shard_and_target(settings)?;
     let figures = experiment::figure_defs(scenario);
     let header = CheckpointHeader::of(scenario, settings.seed, shard, figures.len());
     let (mut done, checkpoint) = match &settings.checkpoint {
@@ -314,6 +290,37 @@ pub fn run_batch(
         resumed_jobs,
         target,
     })
+}
+
+/// The shard these settings ask for, checked (and checked against a precision target, which
+/// a shard cannot have).
+fn checked_shard_and_target(settings: &BatchSettings) -> Result<Option<Shard>, BatchError> {
+    let shard = match settings.shard {
+        None => None,
+        Some((index, count)) => {
+            if settings.target.is_some() {
+                return Err(BatchError::TargetWithShard);
+            }
+            if index == 0 || count == 0 || index > count || count > settings.replications {
+                return Err(BatchError::BadShard {
+                    index,
+                    count,
+                    replications: settings.replications,
+                });
+            }
+            Some(Shard {
+                index,
+                count,
+                total_replications: settings.replications,
+            })
+        }
+    };
+    if let Some(target) = settings.target
+        && !(target.relative > 0.0 && target.relative < 1.0)
+    {
+        return Err(BatchError::BadTarget(target.relative));
+    }
+    Ok(shard)
 }
 
 /// The target figure with the widest CI relative to its mean, over all policies.
