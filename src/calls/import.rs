@@ -918,6 +918,25 @@ pub fn import(
             report: report.render(),
         });
     }
+    report.output = Some(write_stream(
+        output,
+        &mapping,
+        scenario,
+        &calls,
+        &priorities,
+    )?);
+    Ok(report)
+}
+
+/// Writes the imported calls (sorted by time) as a call stream: day 0 is the first call's
+/// date; the on-scene and source-id columns when the mapping has them.
+fn write_stream(
+    output: &Path,
+    mapping: &Mapping,
+    scenario: &Scenario,
+    calls: &[Imported],
+    priorities: &[String],
+) -> Result<PathBuf, ImportError> {
     let write_error = |source| ImportError::Write {
         path: output.to_path_buf(),
         source,
@@ -962,8 +981,7 @@ pub fn import(
         }
         writer.write_row(&row).map_err(write_error)?;
     }
-    report.output = Some(writer.finish().map_err(write_error)?);
-    Ok(report)
+    writer.finish().map_err(write_error)
 }
 
 #[cfg(test)]
