@@ -10,8 +10,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use crisis_sim::Scenario;
+use crisis_sim::calls::stream::{StreamFile, generate};
 use crisis_sim::experiment::run_job;
-use crisis_sim::stream::{StreamFile, generate};
 
 fn stream(c: &mut Criterion) {
     let scenario = Scenario::default_scenario();

@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use crisis_sim::Scenario;
-use crisis_sim::batch::NoProgress;
-use crisis_sim::sweep::{SweepSettings, parse_vary, run_sweep};
+use crisis_sim::experiment::batch::NoProgress;
+use crisis_sim::experiment::sweep::{SweepSettings, parse_vary, run_sweep};
 
 const TARGET_SECONDS: f64 = 120.0;
 

@@ -31,7 +31,7 @@ fn main() {
         let figures = run_replication(&scenario, policy, scenario.seed, replication);
         calls += figures
             .iter()
-            .find(|(def, _)| def.key == "calls")
+            .find(|(def, _)| def.key == crisis_sim::stats::figures::CALLS)
             .map_or(0.0, |(_, v)| *v);
     }
     let seconds = started.elapsed().as_secs_f64();

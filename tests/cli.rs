@@ -156,7 +156,40 @@ fn bad_arguments_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     let output = crisis_sim(&["run", "--replications", "0", "-q", "-o", "/tmp/unused"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("--replications must be at least 1"));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("--replications") && stderr.contains("must be at least 1"),
+        "{stderr}"
+    );
+    // Values checked before any work starts, each naming its flag.
+    for (args, flag) in [
+        (&["run", "--threads", "0"][..], "--threads"),
+        (&["run", "--target-ci", "1.5"][..], "--target-ci"),
+        (&["run", "--shard", "3/2"][..], "--shard"),
+        (
+            &[
+                "run",
+                "-r",
+                "2",
+                "--shard",
+                "3/4",
+                "-o",
+                "/tmp/unused-shard",
+            ][..],
+            "--shard",
+        ),
+        (
+            &["run", "--policy", "care_last", "-o", "/tmp/unused-policy"][..],
+            "--policy",
+        ),
+        (&["sweep", "--vary", "care.kount=1,2"][..], "--vary"),
+        (&["generate", "-r", "0"][..], "--replications"),
+    ] {
+        let output = crisis_sim(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

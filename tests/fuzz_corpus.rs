@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crisis_sim::Scenario;
-use crisis_sim::stream::StreamFile;
+use crisis_sim::calls::stream::StreamFile;
 
 /// Every saved input of `target`.
 fn inputs(target: &str) -> Vec<PathBuf> {
@@ -93,7 +93,7 @@ fn saved_mappings_and_exports_import_or_fail_cleanly() {
         fs::write(&raw, &bytes[split + 1..]).unwrap();
         let output = dir.join("calls.csv");
         let _ = fs::remove_file(&output);
-        if crisis_sim::import::import(&raw, &mapping, &scenario, &output, false).is_ok() {
+        if crisis_sim::calls::import::import(&raw, &mapping, &scenario, &output, false).is_ok() {
             imported += 1;
             StreamFile::open(&output, &scenario)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

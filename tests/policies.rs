@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crisis_sim::Scenario;
 use crisis_sim::calls::CallGenerator;
+use crisis_sim::engine::record::{CallRecord, UnitEvent, UnitEventKind};
 use crisis_sim::engine::simulate;
 use crisis_sim::experiment::run_replication;
-use crisis_sim::outcome::{CallRecord, UnitEvent, UnitEventKind};
 use crisis_sim::scenario::ResponderKind;
 
 const SEED: u64 = 17;

@@ -12,8 +12,8 @@ use proptest::prelude::*;
 
 use crisis_sim::Scenario;
 use crisis_sim::calls::CallGenerator;
+use crisis_sim::engine::record::{Assignment, CallRecord};
 use crisis_sim::engine::simulate;
-use crisis_sim::outcome::{Assignment, CallRecord};
 use crisis_sim::scenario::ResponderKind;
 
 /// Parameters of a random scenario.

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    if let Ok(stream) = crisis_sim::stream::StreamFile::open(&path, scenario) {
+    if let Ok(stream) = crisis_sim::calls::stream::StreamFile::open(&path, scenario) {
         for replication in 0..stream.replications().min(4) {
             let mut calls = stream
                 .calls(scenario, 1, replication)

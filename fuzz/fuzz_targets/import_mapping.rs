@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     static SCENARIO: std::sync::OnceLock<crisis_sim::Scenario> = std::sync::OnceLock::new();
     let scenario = SCENARIO.get_or_init(crisis_sim::Scenario::default_scenario);
     let _ = std::fs::remove_file(&output);
-    if crisis_sim::import::import(&raw_path, &mapping_path, scenario, &output, false).is_ok() {
-        crisis_sim::stream::StreamFile::open(&output, scenario).expect("an imported stream opens");
+    if crisis_sim::calls::import::import(&raw_path, &mapping_path, scenario, &output, false).is_ok() {
+        crisis_sim::calls::stream::StreamFile::open(&output, scenario).expect("an imported stream opens");
     }
 });

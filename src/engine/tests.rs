@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::calls::CallGenerator;
-use crate::scenario::{CallTypeId, ZoneId};
+use crate::calls::rng;
+use crate::engine::record::Assignment;
+use crate::policy::Policy;
+use crate::scenario::{CallTypeId, ResponderKind, UnitId, ZoneId};
 
 /// Two zones 10 minutes apart (2 within a zone). Call types (by index):
 /// 0 `crime` P1 police 30; 1 `minor` P3 police 30; 2 `crisis` P2 eligible police 40 care 50;
@@ -390,4 +393,134 @@ fn policies_see_the_same_calls_and_draws() {
             assert_eq!(p.outcomes, c.outcomes, "{p:#?}\n{c:#?}");
         }
     }
+}
+
+/// The two rules no other test pinned down: outcomes are drawn with the probabilities of the
+/// kind that was on scene (police if any police unit was there, else care).
+#[test]
+fn outcomes_use_the_probabilities_of_the_kind_on_scene() {
+    let fleet = pool("police", "police", 2, "\"a\"", "") + &pool("care", "care", 1, "\"a\"", "");
+    let mut scenario = fixture(&fleet, &care_first(0.0, 0.0, 0.0));
+    for call_type in &mut scenario.call_types {
+        let [police, care] = &mut call_type.outcomes;
+        (police.arrest, police.booking, police.force) = (1.0, 1.0, 1.0);
+        (police.er_transport, care.er_transport) = (0.0, 1.0);
+        (care.arrest, care.booking, care.force) = (0.0, 0.0, 0.0);
+    }
+    // 0: a crisis the care team takes alone; 1: a crisis while the team is busy (police go);
+    // 2: a crisis whose care team always asks police backup (police end up on scene).
+    let calls = vec![call(0, 0.0, 2, 0), call(1, 1.0, 2, 0), call(2, 200.0, 3, 0)];
+    let (records, _) = run(&scenario, 0, calls);
+    let care_alone = records[0].outcomes;
+    assert_eq!(primary(&records[0]).kind, ResponderKind::Care);
+    assert!(care_alone.er_transport && !care_alone.arrest && !care_alone.force);
+    let police = records[1].outcomes;
+    assert_eq!(primary(&records[1]).kind, ResponderKind::Police);
+    assert!(police.arrest && police.booking && police.force && !police.er_transport);
+    let with_backup = records[2].outcomes;
+    assert_eq!(primary(&records[2]).kind, ResponderKind::Care);
+    assert!(records[2].backup.is_some());
+    assert!(with_backup.arrest && !with_backup.er_transport);
+}
+
+/// Sends crises to care (waiting up to 100 min) and follows every other call up with care.
+#[derive(Debug)]
+struct CareOrFollowUp;
+
+impl Policy for CareOrFollowUp {
+    fn route(
+        &self,
+        call: &crate::policy::CallContext<'_>,
+        _system: &crate::policy::SystemView,
+    ) -> crate::policy::Routing {
+        use crate::policy::{Route, Routing};
+        if call.call_type.care_eligible {
+            Routing::to(
+                Route::Care {
+                    max_wait_minutes: 100.0,
+                },
+                true,
+            )
+        } else {
+            Routing {
+                route: Route::Police,
+                triaged_eligible: false,
+                follow_up_within_minutes: Some(1000.0),
+            }
+        }
+    }
+
+    fn uses(&self, _kind: ResponderKind) -> bool {
+        true
+    }
+}
+
+#[test]
+fn follow_up_visits_wait_behind_every_call_for_service() {
+    let fleet = pool("police", "police", 1, "\"a\"", "") + &pool("care", "care", 1, "\"a\"", "");
+    let scenario = fixture(&fleet, POLICE_ONLY);
+    // 0: a crisis keeps the team busy until 52. 1: a crime; police clear at 33 and ask a
+    // follow-up, which queues for the team. 2: a crisis at 40 queues after it. The team frees
+    // at 52 and takes the crisis, the later request; the follow-up waits until 104.
+    let calls = vec![call(0, 0.0, 2, 0), call(1, 1.0, 0, 0), call(2, 40.0, 2, 0)];
+    let mut records: Vec<CallRecord> = Vec::new();
+    simulate(&scenario, &CareOrFollowUp, calls, &mut records);
+    records.sort_by_key(|r| r.call.id);
+    assert_eq!(primary(&records[2]).kind, ResponderKind::Care);
+    assert_eq!(primary(&records[2]).dispatched_minutes, 52.0);
+    let visit = records[1].follow_up.expect("followed up");
+    assert_eq!(visit.dispatched_minutes, 104.0);
+    assert!(!records[1].follow_up_missed);
+}
+
+/// Keeps the last free police car for priority-1 calls: a unit choice, not an engine change.
+#[derive(Debug)]
+struct KeepOneCarInReserve;
+
+impl Policy for KeepOneCarInReserve {
+    fn route(
+        &self,
+        _call: &crate::policy::CallContext<'_>,
+        _system: &crate::policy::SystemView,
+    ) -> crate::policy::Routing {
+        crate::policy::Routing::to(crate::policy::Route::Police, false)
+    }
+
+    fn uses(&self, kind: ResponderKind) -> bool {
+        kind == ResponderKind::Police
+    }
+
+    fn unit_chooser(&self) -> Option<&dyn crate::policy::UnitChooser> {
+        Some(self)
+    }
+}
+
+impl crate::policy::UnitChooser for KeepOneCarInReserve {
+    fn choose_unit(
+        &self,
+        request: &crate::policy::UnitRequest<'_>,
+        fleet: &dyn crate::policy::FleetQuery,
+    ) -> Option<UnitId> {
+        if request.priority > 1 && fleet.free_count(request.kind) <= 1 {
+            return None;
+        }
+        fleet.nearest_free(request.kind, request.call.zone)
+    }
+}
+
+#[test]
+fn a_policy_may_choose_the_unit_and_hold_one_in_reserve() {
+    let fleet = pool("police", "police", 2, "\"a\"", "");
+    let scenario = fixture(&fleet, POLICE_ONLY);
+    // Two minor (P3) calls and then a crime (P1): the second minor call waits, the crime gets
+    // the reserve car at once, and the minor call goes when the first car clears (32).
+    let calls = vec![call(0, 0.0, 1, 0), call(1, 1.0, 1, 0), call(2, 2.0, 0, 0)];
+    let mut records: Vec<CallRecord> = Vec::new();
+    simulate(&scenario, &KeepOneCarInReserve, calls.clone(), &mut records);
+    records.sort_by_key(|r| r.call.id);
+    assert_eq!(primary(&records[2]).dispatched_minutes, 2.0);
+    assert_eq!(primary(&records[1]).dispatched_minutes, 32.0);
+    // The same calls under plain nearest-free dispatch: the minor call takes the second car.
+    let (nearest, _) = run(&scenario, 0, calls);
+    assert_eq!(primary(&nearest[1]).dispatched_minutes, 1.0);
 }

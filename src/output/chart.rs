@@ -11,7 +11,9 @@ use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::sweep::{SweepDocument, SweepPointDocument};
 use crate::experiment::Results;
+use crate::stats::figures as key;
 use crate::stats::{DISTRIBUTION_PERCENTILES, Estimate};
 
 /// Pixel size of every chart.
@@ -49,7 +51,7 @@ fn colour(index: usize) -> RGBColor {
 }
 
 /// Registers the embedded font (once per process).
-pub fn register_font() -> Result<(), ChartError> {
+pub(crate) fn register_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -242,7 +244,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
     let panels = body.split_evenly((1, 2));
     for (panel, (prefix, label)) in panels
         .iter()
-        .zip([("", "All calls"), ("eligible.", "Care-eligible calls")])
+        .zip([("", "All calls"), (key::ELIGIBLE, "Care-eligible calls")])
     {
         let curves: Vec<(String, Vec<(f64, f64)>)> = results
             .policies
@@ -251,8 +253,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
                 let points = DISTRIBUTION_PERCENTILES
                     .iter()
                     .filter_map(|&p| {
-                        let f =
-                            results.figure_index(&format!("{prefix}response_percentile.{p:02}"))?;
+                        let f = results.figure_index(&key::response_percentile(prefix, p))?;
                         finite(policy.estimates[f].mean).map(|m| (m, f64::from(p) / 100.0))
                     })
                     .collect();
@@ -310,19 +311,19 @@ fn draw_response_distribution<DB: DrawingBackend>(
 
 /// The figures charts 2 and 3 show: key, short title, unit.
 const KEY_FIGURES: [(&str, &str, &str); 5] = [
-    ("response_median", "Median response", "minutes"),
-    ("response_p90", "90th-percentile response", "minutes"),
+    (key::RESPONSE_MEDIAN, "Median response", "minutes"),
+    (key::RESPONSE_P90, "90th-percentile response", "minutes"),
     (
-        "police_hours_on_eligible_per_year",
+        key::POLICE_HOURS_ON_ELIGIBLE,
         "Police hours on eligible calls",
         "unit-hours a year",
     ),
-    ("force_per_1000", "Uses of force", "per 1,000 calls"),
-    ("annual_cost", "Annual fleet cost", "$ millions a year"),
+    (key::FORCE_PER_1000, "Uses of force", "per 1,000 calls"),
+    (key::ANNUAL_COST, "Annual fleet cost", "$ millions a year"),
 ];
 
-fn scaled(key: &str, value: f64) -> f64 {
-    if key == "annual_cost" {
+fn scaled(figure: &str, value: f64) -> f64 {
+    if figure == key::ANNUAL_COST {
         value / 1e6
     } else {
         value
@@ -678,85 +679,78 @@ pub struct SweepChart {
 }
 
 impl SweepChart {
-    /// Reads the chart's data from `sweep.json`.
-    pub fn from_json(json: &serde_json::Value) -> Result<Self, String> {
-        let missing = |what: &str| format!("sweep.json has no {what}");
-        let x_name = json["varies"]
-            .get(0)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| missing("varies"))?
-            .to_string();
-        let points = json["points"].as_array().ok_or_else(|| missing("points"))?;
-        let xs: Vec<f64> = points
+    /// The chart of a sweep, from its document (as written to, or read from, `sweep.json`).
+    pub fn of(sweep: &SweepDocument) -> Result<Self, String> {
+        let x_name = sweep
+            .varies
+            .first()
+            .ok_or("sweep.json has no varies")?
+            .clone();
+        let xs: Vec<f64> = sweep
+            .points
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                p["settings"][&x_name]
-                    .as_str()
+                p.settings
+                    .get(&x_name)
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(i as f64)
             })
             .collect();
-        let swept: Vec<String> = json["swept_policies"]
-            .as_array()
-            .ok_or_else(|| missing("swept_policies"))?
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        let triple = |e: &serde_json::Value, scale: f64| {
-            let get = |k: &str| e[k].as_f64().map_or(f64::NAN, |v| v / scale);
-            (get("mean"), get("ci_low"), get("ci_high"))
+        let nan = (f64::NAN, f64::NAN, f64::NAN);
+        let triple = |e: Option<&Estimate>, scale: f64| {
+            e.map_or(nan, |e| {
+                (e.mean / scale, e.ci_low / scale, e.ci_high / scale)
+            })
         };
-        let series = swept
+        let series = sweep
+            .swept_policies
             .iter()
             .map(|label| {
-                let policy = |p: &serde_json::Value| {
-                    p["policies"]
-                        .as_array()
-                        .and_then(|ps| ps.iter().find(|q| q["label"] == label.as_str()))
-                        .cloned()
-                        .unwrap_or_default()
+                let estimate = |p: &SweepPointDocument, key: &str| {
+                    p.policies
+                        .iter()
+                        .find(|q| &q.label == label)
+                        .and_then(|q| q.estimates.get(key))
+                        .copied()
                 };
-                let recommended = json["recommendations"].as_array().and_then(|rs| {
-                    rs.iter()
-                        .find(|r| r["policy"] == label.as_str())
-                        .and_then(|r| r["point"].as_u64())
-                        .map(|x| x as usize)
-                });
+                let recommended = sweep
+                    .recommendations
+                    .iter()
+                    .find(|r| &r.policy == label)
+                    .and_then(|r| r.point);
                 SweepSeries {
                     label: label.clone(),
-                    p90: points
+                    p90: sweep
+                        .points
                         .iter()
-                        .map(|p| triple(&policy(p)["estimates"]["eligible.response_p90"], 1.0))
+                        .map(|p| triple(estimate(p, key::ELIGIBLE_RESPONSE_P90).as_ref(), 1.0))
                         .collect(),
-                    cost: points
+                    cost: sweep
+                        .points
                         .iter()
-                        .map(|p| triple(&policy(p)["estimates"]["annual_cost"], 1e6))
+                        .map(|p| triple(estimate(p, key::ANNUAL_COST).as_ref(), 1e6))
                         .collect(),
                     recommended,
                 }
             })
             .collect();
-        let p90_targets = json["targets"]
-            .as_array()
-            .map(|ts| {
-                ts.iter()
-                    .filter_map(|t| t.as_str())
-                    .filter(|t| t.trim_start().starts_with("eligible.response_p90"))
-                    .filter_map(|t| {
-                        let value = t.split_whitespace().last()?.parse().ok()?;
-                        Some((t.to_string(), value))
-                    })
-                    .collect()
+        let p90_targets = sweep
+            .targets
+            .iter()
+            .filter(|t| t.trim_start().starts_with(key::ELIGIBLE_RESPONSE_P90))
+            .filter_map(|t| {
+                let value = t.split_whitespace().last()?.parse().ok()?;
+                Some((t.to_string(), value))
             })
-            .unwrap_or_default();
-        let scenario = json["scenario"]["name"].as_str().unwrap_or("?");
+            .collect();
         Ok(Self {
             title: format!("Sweep of {x_name}: eligible-call response and cost"),
             footnote: format!(
-                "Scenario: {scenario} · {} replications per point · seed {} · bands: 95% CI · ringed: recommended point · crisis-sim {}",
-                json["replications"],
-                json["seed"],
+                "Scenario: {} · {} replications per point · seed {} · bands: 95% CI · ringed: recommended point · crisis-sim {}",
+                sweep.scenario.name,
+                sweep.replications,
+                sweep.seed,
                 env!("CARGO_PKG_VERSION")
             ),
             x_name,

@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::experiment::{PolicyInfo, Results, ScenarioInfo, Shard};
 use crate::stats::{CONFIDENCE_LEVEL, Estimate, FigureDef};
@@ -15,92 +14,162 @@ use crate::stats::{CONFIDENCE_LEVEL, Estimate, FigureDef};
 /// The file name `run` writes into its output directory.
 pub const RESULTS_FILE: &str = "results.json";
 
-/// The results as pretty-printed JSON, ending in a newline.
-pub fn results_json(results: &Results) -> String {
-    let keyed = |estimates: &[Estimate]| -> Value {
-        Value::Object(
+/// `results.json` as a type: what is written and what is read back. Estimates are written for
+/// readers; on reading, they are recomputed from the per-replication values, which are the
+/// source of truth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultsDocument {
+    pub crisis_sim_version: String,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    /// How many replications the file holds.
+    pub replications: usize,
+    pub confidence_level: f64,
+    /// The baseline policy's label.
+    pub baseline: String,
+    pub figures: Vec<FigureDef>,
+    pub policies: Vec<PolicyDocument>,
+    /// Set in one shard's partial results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// One policy in `results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyDocument {
+    pub label: String,
+    pub rule: String,
+    /// The policy's parameters as the scenario gave them.
+    pub params: serde_json::Value,
+    /// By figure key.
+    pub estimates: BTreeMap<String, Estimate>,
+    /// Paired differences against the baseline, by figure key (`null` for the baseline).
+    pub difference_vs_baseline: Option<BTreeMap<String, Estimate>>,
+    pub replications: Vec<ReplicationDocument>,
+}
+
+/// One replication's figures in `results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationDocument {
+    pub replication: u64,
+    /// By figure key; `null` stands for an undefined figure (NaN).
+    pub values: BTreeMap<String, Option<f64>>,
+}
+
+impl ResultsDocument {
+    /// The document of a run's results.
+    pub fn of(results: &Results) -> Self {
+        let keyed = |estimates: &[Estimate]| -> BTreeMap<String, Estimate> {
             results
                 .figures
                 .iter()
                 .zip(estimates)
-                .map(|(def, e)| (def.key.clone(), json!(e)))
-                .collect::<Map<_, _>>(),
-        )
-    };
-    let policies: Vec<Value> = results
-        .policies
-        .iter()
-        .map(|policy| {
-            let replications: Vec<Value> = results
-                .replications
-                .iter()
-                .zip(&policy.values)
-                .map(|(r, values)| {
-                    json!({
-                        "replication": r,
-                        "values": results
+                .map(|(def, e)| (def.key.clone(), *e))
+                .collect()
+        };
+        let policies = results
+            .policies
+            .iter()
+            .map(|policy| PolicyDocument {
+                label: policy.info.label.clone(),
+                rule: policy.info.rule.clone(),
+                params: policy.info.params.clone(),
+                estimates: keyed(&policy.estimates),
+                difference_vs_baseline: policy.differences.as_deref().map(keyed),
+                replications: results
+                    .replications
+                    .iter()
+                    .zip(&policy.values)
+                    .map(|(&replication, values)| ReplicationDocument {
+                        replication,
+                        values: results
                             .figures
                             .iter()
                             .zip(values)
-                            .map(|(def, v)| (def.key.clone(), json!(v)))
-                            .collect::<Map<_, _>>(),
+                            .map(|(def, &v)| (def.key.clone(), v.is_finite().then_some(v)))
+                            .collect(),
                     })
-                })
-                .collect();
-            json!({
-                "label": policy.info.label,
-                "rule": policy.info.rule,
-                "params": policy.info.params,
-                "estimates": keyed(&policy.estimates),
-                "difference_vs_baseline": policy.differences.as_deref().map(keyed),
-                "replications": replications,
+                    .collect(),
             })
-        })
-        .collect();
-    let mut document = json!({
-        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario": results.scenario,
-        "seed": results.seed,
-        "replications": results.replications.len(),
-        "confidence_level": CONFIDENCE_LEVEL,
-        "baseline": results.baseline().info.label,
-        "figures": results.figures,
-        "policies": policies,
-    });
-    if let (Some(shard), Value::Object(map)) = (results.shard, &mut document) {
-        map.insert("shard".to_string(), json!(shard));
+            .collect();
+        Self {
+            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: results.scenario.clone(),
+            seed: results.seed,
+            replications: results.replications.len(),
+            confidence_level: CONFIDENCE_LEVEL,
+            baseline: results.baseline().info.label.clone(),
+            figures: results.figures.clone(),
+            policies,
+            shard: results.shard,
+        }
     }
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_string());
+
+    /// The results this document holds, with every estimate recomputed from the values.
+    pub fn results(&self) -> Result<Results, String> {
+        let Some(first) = self.policies.first() else {
+            return Err("no policies".to_string());
+        };
+        let replications: Vec<u64> = first.replications.iter().map(|r| r.replication).collect();
+        let mut summaries = BTreeMap::new();
+        for (p, policy) in self.policies.iter().enumerate() {
+            let mine: Vec<u64> = policy.replications.iter().map(|r| r.replication).collect();
+            if mine != replications {
+                return Err(format!(
+                    "policy `{}` holds other replications than `{}`",
+                    policy.label, first.label
+                ));
+            }
+            for replication in &policy.replications {
+                let values = self
+                    .figures
+                    .iter()
+                    .map(|def| match replication.values.get(&def.key) {
+                        Some(value) => Ok(value.unwrap_or(f64::NAN)),
+                        None => Err(format!(
+                            "replication {} of `{}` lacks figure `{}`",
+                            replication.replication, policy.label, def.key
+                        )),
+                    })
+                    .collect::<Result<Vec<f64>, String>>()?;
+                summaries.insert((replication.replication, p), values);
+            }
+        }
+        let policies = self
+            .policies
+            .iter()
+            .map(|p| PolicyInfo {
+                label: p.label.clone(),
+                rule: p.rule.clone(),
+                params: p.params.clone(),
+            })
+            .collect();
+        Ok(Results::assemble(
+            self.scenario.clone(),
+            self.seed,
+            self.shard,
+            self.figures.clone(),
+            policies,
+            &summaries,
+            &replications,
+        ))
+    }
+}
+
+/// Pretty JSON of a document, ending in a newline. Through `serde_json::Value`, whose maps are
+/// sorted: keys come out in order, so the same run gives the same bytes, and floats are
+/// printed shortest-exact, so values read back are bit-identical.
+pub(crate) fn pretty<T: Serialize>(document: &T) -> String {
+    let mut text = serde_json::to_value(document)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| "{}".to_string());
     text.push('\n');
     text
 }
 
-/// The parts of `results.json` needed to rebuild [`Results`]; estimates are recomputed from
-/// the per-replication values, which are the source of truth.
-#[derive(Deserialize)]
-struct ResultsFile {
-    crisis_sim_version: String,
-    scenario: ScenarioInfo,
-    seed: u64,
-    #[serde(default)]
-    shard: Option<Shard>,
-    figures: Vec<FigureDef>,
-    policies: Vec<PolicyFile>,
-}
-
-#[derive(Deserialize)]
-struct PolicyFile {
-    label: String,
-    rule: String,
-    params: Value,
-    replications: Vec<ReplicationFile>,
-}
-
-#[derive(Deserialize)]
-struct ReplicationFile {
-    replication: u64,
-    /// `null` stands for an undefined figure (NaN).
-    values: BTreeMap<String, Option<f64>>,
+/// The results as pretty-printed JSON, ending in a newline.
+pub fn results_json(results: &Results) -> String {
+    pretty(&ResultsDocument::of(results))
 }
 
 /// Results read back from a `results.json`.
@@ -113,59 +182,10 @@ pub struct ParsedResults {
 
 /// Reads `results.json` text back into [`Results`].
 pub fn parse_results(text: &str) -> Result<ParsedResults, String> {
-    let file: ResultsFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if file.policies.is_empty() {
-        return Err("no policies".to_string());
-    }
-    let replications: Vec<u64> = file.policies[0]
-        .replications
-        .iter()
-        .map(|r| r.replication)
-        .collect();
-    let mut summaries = BTreeMap::new();
-    for (p, policy) in file.policies.iter().enumerate() {
-        let mine: Vec<u64> = policy.replications.iter().map(|r| r.replication).collect();
-        if mine != replications {
-            return Err(format!(
-                "policy `{}` holds other replications than `{}`",
-                policy.label, file.policies[0].label
-            ));
-        }
-        for replication in &policy.replications {
-            let values = file
-                .figures
-                .iter()
-                .map(|def| match replication.values.get(&def.key) {
-                    Some(value) => Ok(value.unwrap_or(f64::NAN)),
-                    None => Err(format!(
-                        "replication {} of `{}` lacks figure `{}`",
-                        replication.replication, policy.label, def.key
-                    )),
-                })
-                .collect::<Result<Vec<f64>, String>>()?;
-            summaries.insert((replication.replication, p), values);
-        }
-    }
-    let policies = file
-        .policies
-        .iter()
-        .map(|p| PolicyInfo {
-            label: p.label.clone(),
-            rule: p.rule.clone(),
-            params: p.params.clone(),
-        })
-        .collect();
+    let document: ResultsDocument = serde_json::from_str(text).map_err(|e| e.to_string())?;
     Ok(ParsedResults {
-        version: file.crisis_sim_version,
-        results: Results::assemble(
-            file.scenario,
-            file.seed,
-            file.shard,
-            file.figures,
-            policies,
-            &summaries,
-            &replications,
-        ),
+        results: document.results()?,
+        version: document.crisis_sim_version,
     })
 }
 

@@ -5,17 +5,24 @@ mod atomic;
 mod chart;
 mod csv;
 mod json;
+pub mod log;
 mod report;
 mod sweep;
 mod table;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use chart::{
-    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, register_font,
-    results_charts, write_results_charts,
+    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, results_charts,
+    write_results_charts,
 };
 pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
-pub use json::{ParsedResults, RESULTS_FILE, parse_results, results_json};
+pub use json::{
+    ParsedResults, PolicyDocument, RESULTS_FILE, ReplicationDocument, ResultsDocument,
+    parse_results, results_json,
+};
 pub use report::report_html;
-pub use sweep::{SWEEP_CSV, SWEEP_JSON, recommendation_text, sweep_csv, sweep_json, sweep_table};
+pub use sweep::{
+    RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,
+    SweepPolicyDocument, recommendation_text, sweep_csv, sweep_json, sweep_table,
+};
 pub use table::{comparison_table, format_number, hourly_table};

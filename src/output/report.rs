@@ -2,6 +2,7 @@
 //! the comparison table with intervals, the charts inline as SVG, the scenario with its cited
 //! sources, and the method. No scripts, no network fetches; it prints cleanly to PDF.
 
+use crate::stats::figures as key;
 use std::fmt::Write;
 
 use super::table::{difference, format_number, mean_and_interval};
@@ -60,9 +61,9 @@ fn summary(results: &Results) -> String {
         let label = policy.label();
         let mut sentences = Vec::new();
         if let (Some(p90), Some(base), Some(d)) = (
-            est(label, "response_p90"),
-            est(baseline, "response_p90"),
-            diff(label, "response_p90"),
+            est(label, key::RESPONSE_P90),
+            est(baseline, key::RESPONSE_P90),
+            diff(label, key::RESPONSE_P90),
         ) {
             sentences.push(format!(
                 "Nine in ten calls get a unit on scene within {} minutes, against {} under {baseline}: {}.",
@@ -71,13 +72,13 @@ fn summary(results: &Results) -> String {
                 change(&d, "{n} minutes {word}", 1, "faster", "slower")
             ));
         }
-        if let Some(d) = diff(label, "eligible.response_p90") {
+        if let Some(d) = diff(label, key::ELIGIBLE_RESPONSE_P90) {
             sentences.push(format!(
                 "For care-eligible calls the 90th-percentile response is {}.",
                 change(&d, "{n} minutes {word}", 1, "faster", "slower")
             ));
         }
-        if let Some(share) = est(label, "eligible.care_share")
+        if let Some(share) = est(label, key::ELIGIBLE_CARE_SHARE)
             && share.mean > 0.0
         {
             sentences.push(format!(
@@ -85,19 +86,19 @@ fn summary(results: &Results) -> String {
                 share.mean * 100.0
             ));
         }
-        if let Some(d) = diff(label, "police_hours_on_eligible_per_year") {
+        if let Some(d) = diff(label, key::POLICE_HOURS_ON_ELIGIBLE) {
             sentences.push(format!(
                 "Police hours on eligible calls: {}.",
                 change(&d, "{n} {word} a year", 0, "fewer", "more")
             ));
         }
-        if let Some(d) = diff(label, "force_per_1000") {
+        if let Some(d) = diff(label, key::FORCE_PER_1000) {
             sentences.push(format!(
                 "Uses of force per 1,000 calls: {}.",
                 change(&d, "{n} {word}", 2, "fewer", "more")
             ));
         }
-        if let Some(d) = diff(label, "annual_cost") {
+        if let Some(d) = diff(label, key::ANNUAL_COST) {
             sentences.push(format!(
                 "The fleet costs {} a year.",
                 if d.mean.abs() < 0.5 {

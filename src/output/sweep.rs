@@ -4,12 +4,18 @@
 
 use std::fmt::Write;
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::table::format_number;
+use crate::experiment::ScenarioInfo;
+use crate::experiment::sweep::SweepResults;
 use crate::scenario::ResponderKind;
-use crate::stats::Estimate;
-use crate::sweep::{CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED, SweepResults};
+use crate::stats::figures::{
+    self as key, CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED,
+};
+use crate::stats::{Estimate, FigureDef};
 
 pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_JSON: &str = "sweep.json";
@@ -20,17 +26,17 @@ fn table_figures(sweep: &SweepResults) -> Vec<String> {
     let pools_util = sweep
         .figures
         .iter()
-        .filter(|f| !f.detail && f.key.ends_with(".utilization"))
+        .filter(|f| !f.detail && key::is_pool_utilization(&f.key))
         .map(|f| f.key.clone());
     let usual = [
-        "eligible.response_p90",
-        "response_p90",
-        "eligible.care_share",
+        key::ELIGIBLE_RESPONSE_P90,
+        key::RESPONSE_P90,
+        key::ELIGIBLE_CARE_SHARE,
     ]
     .into_iter()
     .map(String::from)
     .chain(pools_util)
-    .chain([POLICE_HOURS_FREED, "annual_cost", COST_PER_CARE_CALL].map(String::from));
+    .chain([POLICE_HOURS_FREED, key::ANNUAL_COST, COST_PER_CARE_CALL].map(String::from));
     for key in usual {
         if !keys.contains(&key) {
             keys.push(key);
@@ -112,7 +118,7 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
     if sweep.targets.is_empty() {
         let _ = writeln!(
             out,
-            "No --target given: add e.g. --target \"eligible.response_p90 <= 20\" to get a recommendation."
+            "No target given, so no recommendation: a sweep recommends the cheapest point that meets every target."
         );
         return out;
     }
@@ -177,7 +183,7 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
                         format_number(population, 0)
                     );
                 }
-                if let Some(cost) = estimate("annual_cost") {
+                if let Some(cost) = estimate(key::ANNUAL_COST) {
                     let _ = writeln!(out, "  annual fleet cost ${}", cell(&cost));
                 }
                 if let Some(freed) = estimate(POLICE_HOURS_FREED) {
@@ -189,83 +195,152 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
     out
 }
 
-fn estimate_json(e: &Estimate) -> Value {
-    json!(e)
+/// `sweep.json` as a type: what `sweep` writes and what `plot` and `report` read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepDocument {
+    pub crisis_sim_version: String,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    /// Replications per point.
+    pub replications: u32,
+    pub confidence_level: f64,
+    /// The `--vary` settings, as given.
+    pub varies: Vec<String>,
+    /// The targets, as given.
+    pub targets: Vec<String>,
+    pub swept_policies: Vec<String>,
+    pub figures: Vec<FigureDef>,
+    pub points: Vec<SweepPointDocument>,
+    pub recommendations: Vec<RecommendationDocument>,
+}
+
+/// One grid point of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPointDocument {
+    pub point: usize,
+    /// Setting name to value, e.g. `care.count` to `8`.
+    pub settings: BTreeMap<String, String>,
+    pub care_teams: u32,
+    pub policies: Vec<SweepPolicyDocument>,
+}
+
+/// One policy's estimates at a sweep point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPolicyDocument {
+    pub label: String,
+    /// By figure key.
+    pub estimates: BTreeMap<String, Estimate>,
+    /// Whether the point meets every target under this policy (`null` if it is not swept).
+    pub meets_targets: Option<bool>,
+}
+
+/// The recommended point of one swept policy (`null` fields: no point meets the targets).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecommendationDocument {
+    pub policy: String,
+    pub point: Option<usize>,
+    pub settings: Option<BTreeMap<String, String>>,
+    pub care_teams: Option<u32>,
+    pub care_teams_per_100k: Option<f64>,
+}
+
+impl SweepDocument {
+    pub fn of(sweep: &SweepResults) -> Self {
+        let settings = |x: usize| -> BTreeMap<String, String> {
+            sweep.points[x].settings.iter().cloned().collect()
+        };
+        let points = sweep
+            .points
+            .iter()
+            .enumerate()
+            .map(|(x, point)| SweepPointDocument {
+                point: x,
+                settings: settings(x),
+                care_teams: point.care_teams,
+                policies: point
+                    .results
+                    .policies
+                    .iter()
+                    .map(|policy| SweepPolicyDocument {
+                        label: policy.label().to_string(),
+                        estimates: point
+                            .results
+                            .figures
+                            .iter()
+                            .zip(&policy.estimates)
+                            .map(|(f, e)| (f.key.clone(), *e))
+                            .collect(),
+                        meets_targets: sweep
+                            .swept
+                            .iter()
+                            .position(|l| l == policy.label())
+                            .map(|s| point.meets[s]),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let recommendations = sweep
+            .recommendations
+            .iter()
+            .map(|r| RecommendationDocument {
+                policy: r.policy.clone(),
+                point: r.point,
+                settings: r.point.map(settings),
+                care_teams: r.point.map(|x| sweep.points[x].care_teams),
+                care_teams_per_100k: r.point.map(|x| {
+                    f64::from(sweep.points[x].care_teams) / sweep.scenario.population * 100_000.0
+                }),
+            })
+            .collect();
+        Self {
+            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: sweep.scenario.clone(),
+            seed: sweep.seed,
+            replications: sweep.replications,
+            confidence_level: crate::stats::CONFIDENCE_LEVEL,
+            varies: sweep.varies.clone(),
+            targets: sweep.targets.iter().map(|t| t.text.clone()).collect(),
+            swept_policies: sweep.swept.clone(),
+            figures: sweep.figures.clone(),
+            points,
+            recommendations,
+        }
+    }
+
+    /// The recommendations in words.
+    pub fn recommendations_text(&self) -> String {
+        let mut out = String::new();
+        for r in &self.recommendations {
+            match &r.settings {
+                Some(settings) => {
+                    let settings: Vec<String> =
+                        settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let _ = writeln!(
+                        out,
+                        "{}: the cheapest point meeting every target with 95% confidence is {}.",
+                        r.policy,
+                        settings.join(", ")
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "{}: no point of the sweep meets every target.",
+                        r.policy
+                    );
+                }
+            }
+        }
+        if !self.targets.is_empty() {
+            let _ = writeln!(out, "Targets: {}.", self.targets.join("; "));
+        }
+        out
+    }
 }
 
 /// `sweep.json`.
 pub fn sweep_json(sweep: &SweepResults) -> String {
-    let points: Vec<Value> = sweep
-        .points
-        .iter()
-        .enumerate()
-        .map(|(x, point)| {
-            let settings: Map<String, Value> = point
-                .settings
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect();
-            let policies: Vec<Value> = point
-                .results
-                .policies
-                .iter()
-                .map(|policy| {
-                    let estimates: Map<String, Value> = point
-                        .results
-                        .figures
-                        .iter()
-                        .zip(&policy.estimates)
-                        .map(|(f, e)| (f.key.clone(), estimate_json(e)))
-                        .collect();
-                    let meets = sweep
-                        .swept
-                        .iter()
-                        .position(|l| l == policy.label())
-                        .map(|s| point.meets[s]);
-                    json!({
-                        "label": policy.label(),
-                        "estimates": estimates,
-                        "meets_targets": meets,
-                    })
-                })
-                .collect();
-            json!({
-                "point": x,
-                "settings": settings,
-                "care_teams": point.care_teams,
-                "policies": policies,
-            })
-        })
-        .collect();
-    let recommendations: Vec<Value> = sweep
-        .recommendations
-        .iter()
-        .map(|r| {
-            json!({
-                "policy": r.policy,
-                "point": r.point,
-                "settings": r.point.map(|x| sweep.points[x].settings.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()),
-                "care_teams": r.point.map(|x| sweep.points[x].care_teams),
-                "care_teams_per_100k": r.point.map(|x| f64::from(sweep.points[x].care_teams) / sweep.scenario.population * 100_000.0),
-            })
-        })
-        .collect();
-    let document = json!({
-        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario": sweep.scenario,
-        "seed": sweep.seed,
-        "replications": sweep.replications,
-        "confidence_level": crate::stats::CONFIDENCE_LEVEL,
-        "varies": sweep.varies,
-        "targets": sweep.targets.iter().map(|t| t.text.clone()).collect::<Vec<_>>(),
-        "swept_policies": sweep.swept,
-        "figures": sweep.figures,
-        "points": points,
-        "recommendations": recommendations,
-    });
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+    super::json::pretty(&SweepDocument::of(sweep))
 }
 
 /// `sweep.csv`: one row per point and swept policy; for each (non-hourly) figure its mean and

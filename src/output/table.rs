@@ -2,6 +2,7 @@
 //! policy's paired difference against the baseline. Numbers are rounded to what their interval
 //! supports (two significant digits of the half-width), so no figure looks more precise than it is.
 
+use crate::stats::figures as key;
 use std::fmt::Write;
 
 use crate::experiment::Results;
@@ -200,7 +201,7 @@ pub fn hourly_table(results: &Results) -> String {
         if let Some(family) = def.key.strip_suffix(".00") {
             let short = family
                 .replace(".utilization_by_hour", " util")
-                .replace("eligible.unmet_share_by_hour", "unmet eligible");
+                .replace(key::ELIGIBLE_UNMET_SHARE_BY_HOUR, "unmet eligible");
             families.push((family.to_string(), short));
         }
     }

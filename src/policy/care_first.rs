@@ -127,7 +127,7 @@ mod tests {
                     received_minutes: 0.0,
                     call_type: CallTypeId(0),
                     zone: ZoneId(0),
-                    draw_key: crate::rng::call_key(77, id),
+                    draw_key: crate::calls::rng::call_key(77, id),
                 };
                 let routing = policy.route(
                     &CallContext {

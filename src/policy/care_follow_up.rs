@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::triage::Triage;
 use super::{CallContext, Policy, PolicyError, Route, Routing, SystemView};
-use crate::rng::Purpose;
+use crate::calls::rng::Purpose;
 use crate::scenario::ResponderKind;
 
 pub const NAME: &str = "care_follow_up";

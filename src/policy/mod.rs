@@ -1,21 +1,37 @@
 //! Routing policies: the small strategy the engine asks "who goes to this call?". A policy sees
 //! the call (its type, its triage draw) and a read-only view of the fleet, and answers with a
-//! [`Routing`]; the engine carries the answer out (nearest free unit, queues, backup, pairing a
-//! clinician, the crisis line, follow-ups). When a route fails (no care team in time, the line
-//! busy) the engine asks the policy again ([`Policy::escalate`]). The event loop never changes
+//! [`Routing`]; the engine carries the answer out (queues, backup, pairing a clinician, the
+//! crisis line, follow-ups). When a route fails (no care team in time, the line busy) the
+//! engine asks the policy again ([`Policy::escalate`]). A policy may also pick *which* unit
+//! goes ([`UnitChooser`]); by default the nearest free one does. The event loop never changes
 //! to add a policy.
 //!
 //! The rules: `police_only`, `care_first`, `care_with_backup`, `co_responder`,
 //! `phone_diversion`, `care_follow_up`. Each takes the triage lever ([`Triage`]:
 //! `sensitivity`, `specificity`) beside its own parameters.
 //!
-//! Adding a policy is one new file here: a config struct (serde, unknown keys refused), an
-//! `impl Policy`, its tests, and one line in [`REGISTRY`]. For example, a rule that sends every
-//! call the dispatcher judges eligible to care, with no waiting:
+//! ## What a change touches
+//! - **A new policy** is one new file here (a config struct with serde, unknown keys refused;
+//!   an `impl Policy`; its tests) and one line in [`REGISTRY`]. A per-call random choice of its
+//!   own uses [`CallContext::policy_uniform`] with a stream number of its choosing: no new
+//!   [`Purpose`] and no engine change.
+//! - **A new choice of unit** ("send the team already in that zone", "keep one car in
+//!   reserve") is an `impl UnitChooser` beside the policy, returned by
+//!   [`Policy::unit_chooser`]. [`FleetQuery`] shows free units by kind and zone.
+//! - **A new kind of action** (a new [`Route`] variant) is the route here, its handling in
+//!   `engine/dispatch/mod.rs` (`start_route`, and `escalate` if it can fail), and, if it sends
+//!   a new kind of responder, that kind in `scenario` ([`ResponderKind`]) and its figures in
+//!   `stats`.
+//!
+//! For example, a rule that sends every call the dispatcher judges eligible to care, with no
+//! waiting, and prefers a team already in the call's zone:
 //!
 //! ```
-//! use crisis_sim::policy::{CallContext, Policy, Route, Routing, SystemView, Triage};
-//! use crisis_sim::scenario::ResponderKind;
+//! use crisis_sim::policy::{
+//!     CallContext, FleetQuery, Policy, Route, Routing, SystemView, Triage, UnitChooser,
+//!     UnitRequest,
+//! };
+//! use crisis_sim::scenario::{ResponderKind, UnitId};
 //!
 //! #[derive(Debug)]
 //! struct CareIfEligible {
@@ -31,6 +47,18 @@
 //!
 //!     fn uses(&self, kind: ResponderKind) -> bool {
 //!         matches!(kind, ResponderKind::Police | ResponderKind::Care)
+//!     }
+//!
+//!     fn unit_chooser(&self) -> Option<&dyn UnitChooser> {
+//!         Some(self)
+//!     }
+//! }
+//!
+//! impl UnitChooser for CareIfEligible {
+//!     fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &dyn FleetQuery) -> Option<UnitId> {
+//!         fleet
+//!             .free_in_zone(request.kind, request.call.zone)
+//!             .or_else(|| fleet.nearest_free(request.kind, request.call.zone))
 //!     }
 //! }
 //! ```
@@ -55,8 +83,8 @@ pub use police_only::PoliceOnly;
 pub use triage::{Triage, TriageParams};
 
 use crate::calls::Call;
-use crate::rng::Purpose;
-use crate::scenario::{CallType, KINDS, ResponderKind};
+use crate::calls::rng::{self, Purpose};
+use crate::scenario::{CallType, KINDS, PoolId, ResponderKind, UnitId, ZoneId};
 
 /// What the engine should send to a call.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -134,6 +162,60 @@ impl CallContext<'_> {
     pub fn uniform(&self, purpose: Purpose) -> f64 {
         self.call.uniform(purpose)
     }
+
+    /// A uniform draw of the call's own for a policy's choice, on a stream numbered by the
+    /// policy (any `u32`). Every policy asking for the same stream sees the same draw for the
+    /// same call, and no stream moves a built-in draw: a new policy needs no new [`Purpose`].
+    pub fn policy_uniform(&self, stream: u32) -> f64 {
+        rng::policy_uniform(self.call.draw_key, stream)
+    }
+}
+
+/// What a unit is asked to do at a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// The call's first unit.
+    Primary,
+    /// Police backup for a care team.
+    Backup,
+    /// A care team's follow-up visit after the call's units cleared.
+    FollowUp,
+    /// A clinician going with the police unit (co-response).
+    Companion,
+}
+
+/// What a policy may see of the fleet when it picks a unit: free units by kind and zone, where
+/// each unit is, and the zones nearest each call zone. The engine passes its own view.
+pub trait FleetQuery {
+    /// The free unit of `kind` with the shortest mean travel time to `zone` (ties: lower zone
+    /// index, then lower pool index, then lower unit index): what the engine sends by default.
+    fn nearest_free(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId>;
+    /// The lowest free unit of `kind` that is in `zone` now (lower pool first).
+    fn free_in_zone(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId>;
+    /// Free units of `kind`.
+    fn free_count(&self, kind: ResponderKind) -> u32;
+    /// Units of `kind` on duty by schedule.
+    fn on_duty_count(&self, kind: ResponderKind) -> u32;
+    /// The zones units may come from for a call in `zone`, nearest first (zone indices).
+    fn zones_nearest(&self, zone: ZoneId) -> &[usize];
+    /// Where a unit is (on a call: where it will be when it clears).
+    fn zone_of(&self, unit: UnitId) -> ZoneId;
+    /// A unit's home zone.
+    fn home_of(&self, unit: UnitId) -> ZoneId;
+    fn pool_of(&self, unit: UnitId) -> PoolId;
+    fn kind_of(&self, unit: UnitId) -> ResponderKind;
+    /// Whether a unit is free now.
+    fn is_free(&self, unit: UnitId) -> bool;
+}
+
+/// The engine asks for a unit: of which kind, for which call, to do what.
+#[derive(Clone, Copy, Debug)]
+pub struct UnitRequest<'a> {
+    pub kind: ResponderKind,
+    pub call: &'a Call,
+    /// The call type's priority (1 most urgent).
+    pub priority: u8,
+    pub job: Job,
 }
 
 /// What a policy may know of the fleet when it routes a call (per responder kind, indexed by
@@ -158,6 +240,13 @@ pub trait Policy: Send + Sync + fmt::Debug {
         Route::Police
     }
 
+    /// The policy's own choice of units, if it makes one ([`UnitChooser`]); `None` (the
+    /// default) sends the nearest free unit ([`FleetQuery::nearest_free`]). Asked once per
+    /// replication, so the default costs nothing per call.
+    fn unit_chooser(&self) -> Option<&dyn UnitChooser> {
+        None
+    }
+
     /// Whether this policy's program includes units of `kind`. Pools of a kind it never uses
     /// cost nothing and have no utilization under it (police-only has no care program).
     fn uses(&self, kind: ResponderKind) -> bool;
@@ -167,6 +256,15 @@ pub trait Policy: Send + Sync + fmt::Debug {
     fn follows_up(&self) -> bool {
         false
     }
+}
+
+/// A policy's choice of which free unit goes. A policy that picks units implements this too and
+/// returns itself from [`Policy::unit_chooser`].
+pub trait UnitChooser: Send + Sync + fmt::Debug {
+    /// Which free unit goes, when the engine needs one of `request.kind` and at least one is
+    /// free. `None` leaves the job waiting in its queue (a unit that comes free later takes the
+    /// head of the queue without asking). The answer must be a free unit of the requested kind.
+    fn choose_unit(&self, request: &UnitRequest<'_>, fleet: &dyn FleetQuery) -> Option<UnitId>;
 }
 
 /// A policy parameter problem: the field (if one) and what was expected.

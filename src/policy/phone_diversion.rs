@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{CallContext, Escalation, Policy, PolicyError, Route, Routing, SystemView};
-use crate::rng::Purpose;
+use super::{
+    CallContext, Escalation, Policy, PolicyError, Route, Routing, SystemView, UnitChooser,
+};
+use crate::calls::rng::Purpose;
 use crate::scenario::ResponderKind;
 
 pub const NAME: &str = "phone_diversion";
@@ -81,6 +83,11 @@ impl Policy for PhoneDiversion {
             Escalation::LineBusy => self.base.route(call, system).route,
             other => self.base.escalate(call, other, system),
         }
+    }
+
+    /// The base policy picks the units, including the counsellor.
+    fn unit_chooser(&self) -> Option<&dyn UnitChooser> {
+        self.base.unit_chooser()
     }
 
     fn uses(&self, kind: ResponderKind) -> bool {

@@ -3,6 +3,7 @@
 //! into the typed [`Scenario`] the rest of the crate uses; nothing after this sees strings or
 //! `Option`s from the file.
 
+pub mod distribution;
 mod error;
 mod raw;
 
@@ -15,8 +16,8 @@ use serde::{Deserialize, Serialize};
 pub use error::{FieldPath, Location, PathSegment, Problem, ScenarioError};
 use raw::RawScenario;
 
-use crate::distribution::{DurationSpec, Sampler, TravelVariation};
 use crate::policy::{self, Policy};
+use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
@@ -464,7 +465,7 @@ impl Scenario {
         let mut chosen = Vec::with_capacity(names.len());
         for name in names {
             if chosen.iter().any(|p: &PolicySpec| &p.label == name) {
-                return Err(format!("--policy {name} is given twice"));
+                return Err(format!("`{name}` is selected twice"));
             }
             if let Some(spec) = self.policy(name) {
                 chosen.push(spec.clone());
@@ -473,7 +474,7 @@ impl Scenario {
             if !policy::names().contains(&name.as_str()) {
                 let labels: Vec<&str> = self.policies.iter().map(|p| p.label.as_str()).collect();
                 return Err(format!(
-                    "--policy {name}: expected a policy of this scenario ({}) or a rule ({})",
+                    "`{name}`: expected a policy of this scenario ({}) or a rule ({})",
                     labels.join(", "),
                     policy::names().join(", ")
                 ));
@@ -481,12 +482,12 @@ impl Scenario {
             let params = toml::Table::new();
             let (rule, built) = policy::build(name, &params).map_err(|err| {
                 format!(
-                    "--policy {name}: the scenario does not define it, and it needs parameters: {}; add a [[policies]] entry with them",
+                    "`{name}`: the scenario does not define it, and it needs parameters: {}; add a [[policies]] entry with them",
                     err.expected
                 )
             })?;
             pools_for(&self.pools, rule, built.as_ref())
-                .map_err(|e| format!("--policy {name}: expected {e}"))?;
+                .map_err(|e| format!("`{name}`: expected {e}"))?;
             chosen.push(PolicySpec {
                 label: name.clone(),
                 rule,
@@ -611,29 +612,60 @@ impl Checker {
 
     fn scenario(&mut self, raw: RawScenario, file: &str, text: &str) -> Option<Scenario> {
         let root = FieldPath::root();
+        let (population, horizon_days, warmup_days, start_date) = self.city(&root, &raw.city);
+        self.run(&root, &raw.run);
+        let demand = self.demand(&root.key("demand"), &raw.demand);
+        let zones = self.zones(&root, &raw.zones);
+        let travel = self.travel(&root, &raw.travel, zones.len());
+        let call_types = self.call_types(&root, &raw.call_types);
+        let pools = self.fleet(&root, &raw.fleet, &zones);
+        let policies = self.policies(&root, raw.policies, &pools);
+        if !self.problems.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            name: raw.city.name,
+            source: file.to_string(),
+            fingerprint: fingerprint(text),
+            population,
+            horizon_days,
+            warmup_days,
+            start_date,
+            replications: raw.run.replications as u32,
+            seed: raw.run.seed,
+            demand,
+            zones,
+            travel,
+            call_types,
+            pools,
+            policies,
+            report_hourly: false,
+        })
+    }
 
-        // city
+    /// `[city]`: population, horizon, warm-up and start date.
+    fn city(&mut self, root: &FieldPath, raw_city: &raw::RawCity) -> (f64, f64, f64, CivilDate) {
         let city = root.key("city");
-        if raw.city.name.trim().is_empty() {
+        if raw_city.name.trim().is_empty() {
             self.fail(city.key("name"), "a non-empty city name");
         }
         let population = self.number(
             city.key("population"),
-            raw.city.population,
+            raw_city.population,
             0.0,
             true,
             f64::INFINITY,
         );
         let horizon_days = self.number(
             city.key("horizon_days"),
-            raw.city.horizon_days,
+            raw_city.horizon_days,
             0.0,
             true,
             1.0e5,
         );
         let warmup_days = self.number(
             city.key("warmup_days"),
-            raw.city.warmup_days,
+            raw_city.warmup_days,
             0.0,
             false,
             f64::INFINITY,
@@ -646,7 +678,7 @@ impl Checker {
                 ),
             );
         }
-        let start_date = match &raw.city.start_date {
+        let start_date = match &raw_city.start_date {
             None => CivilDate {
                 year: 2024,
                 month: 1,
@@ -672,36 +704,38 @@ impl Checker {
             },
         };
 
-        // run
+        (population, horizon_days, warmup_days, start_date)
+    }
+
+    /// `[run]`: replications (the seed needs no check).
+    fn run(&mut self, root: &FieldPath, raw_run: &raw::RawRun) {
         let run = root.key("run");
-        if !(1..=10_000_000).contains(&raw.run.replications) {
+        if !(1..=10_000_000).contains(&raw_run.replications) {
             self.fail(
                 run.key("replications"),
                 format!(
                     "a whole number from 1 to 10000000, found {}",
-                    raw.run.replications
+                    raw_run.replications
                 ),
             );
         }
+    }
 
-        // demand
-        let demand = self.demand(&root.key("demand"), &raw.demand);
-
-        // zones
+    /// `[[zones]]`: unique names, shares summing to one.
+    fn zones(&mut self, root: &FieldPath, raw_zones: &[raw::RawZone]) -> Vec<Zone> {
         let zones_path = root.key("zones");
-        if raw.zones.is_empty() {
+        if raw_zones.is_empty() {
             self.fail(zones_path.clone(), "at least one zone");
         }
-        if raw.zones.len() > usize::from(u16::MAX) {
+        if raw_zones.len() > usize::from(u16::MAX) {
             self.fail(zones_path.clone(), "at most 65535 zones");
         }
         self.unique_names(
             &zones_path,
             "zone",
-            raw.zones.iter().map(|z| z.name.as_str()),
+            raw_zones.iter().map(|z| z.name.as_str()),
         );
-        let zones: Vec<Zone> = raw
-            .zones
+        let zones: Vec<Zone> = raw_zones
             .iter()
             .enumerate()
             .map(|(i, z)| Zone {
@@ -711,27 +745,23 @@ impl Checker {
             .collect();
         let zone_shares: Vec<f64> = zones.iter().map(|z| z.share).collect();
         self.shares_sum_to_one(zones_path.clone(), "zone", &zone_shares);
-        let zone_id = |name: &str| {
-            zones
-                .iter()
-                .position(|z| z.name == name)
-                .map(|i| ZoneId(i as u16))
-        };
+        zones
+    }
 
-        // travel
+    /// `[travel]`: an n x n matrix of mean minutes and the per-trip variation.
+    fn travel(&mut self, root: &FieldPath, raw_travel: &raw::RawTravel, n: usize) -> Travel {
         let travel_path = root.key("travel");
-        let n = zones.len();
-        if raw.travel.minutes.len() != n {
+        if raw_travel.minutes.len() != n {
             self.fail(
                 travel_path.key("minutes"),
                 format!(
                     "a {n} x {n} matrix (one row per zone, in [[zones]] order), found {} rows",
-                    raw.travel.minutes.len()
+                    raw_travel.minutes.len()
                 ),
             );
         }
         let mut minutes = Vec::with_capacity(n * n);
-        for (i, row) in raw.travel.minutes.iter().enumerate() {
+        for (i, row) in raw_travel.minutes.iter().enumerate() {
             if row.len() != n {
                 self.fail(
                     travel_path.key("minutes").index(i),
@@ -750,33 +780,34 @@ impl Checker {
         }
         let cv = self.number(
             travel_path.key("cv"),
-            raw.travel.cv,
+            raw_travel.cv,
             0.0,
             false,
             f64::INFINITY,
         );
-        let travel = Travel {
+        Travel {
             minutes,
             zones: n,
-            variation: raw.travel.variation,
+            variation: raw_travel.variation,
             cv,
-        };
+        }
+    }
 
-        // call types
+    /// `[[call_types]]`: unique names, shares summing to one, each type checked.
+    fn call_types(&mut self, root: &FieldPath, raw_types: &[raw::RawCallType]) -> Vec<CallType> {
         let types_path = root.key("call_types");
-        if raw.call_types.is_empty() {
+        if raw_types.is_empty() {
             self.fail(types_path.clone(), "at least one call type");
         }
-        if raw.call_types.len() > usize::from(u16::MAX) {
+        if raw_types.len() > usize::from(u16::MAX) {
             self.fail(types_path.clone(), "at most 65535 call types");
         }
         self.unique_names(
             &types_path,
             "call type",
-            raw.call_types.iter().map(|t| t.name.as_str()),
+            raw_types.iter().map(|t| t.name.as_str()),
         );
-        let call_types: Vec<CallType> = raw
-            .call_types
+        let call_types: Vec<CallType> = raw_types
             .iter()
             .enumerate()
             .map(|(i, t)| self.call_type(&types_path.index(i), t))
@@ -784,130 +815,154 @@ impl Checker {
         let type_shares: Vec<f64> = call_types.iter().map(|t| t.share).collect();
         self.shares_sum_to_one(types_path, "call type", &type_shares);
 
-        // fleet
+        call_types
+    }
+
+    /// `[[fleet]]`: unique pool names, each pool checked, and at least one police pool.
+    fn fleet(&mut self, root: &FieldPath, raw_fleet: &[raw::RawPool], zones: &[Zone]) -> Vec<Pool> {
         let fleet_path = root.key("fleet");
-        if raw.fleet.is_empty() {
+        if raw_fleet.is_empty() {
             self.fail(fleet_path.clone(), "at least one unit pool");
         }
         self.unique_names(
             &fleet_path,
             "pool",
-            raw.fleet.iter().map(|p| p.name.as_str()),
+            raw_fleet.iter().map(|p| p.name.as_str()),
         );
-        let mut pools = Vec::with_capacity(raw.fleet.len());
-        for (i, raw_pool) in raw.fleet.iter().enumerate() {
-            let path = fleet_path.index(i);
-            let count = if raw_pool.count < 1 || raw_pool.count > i64::from(u32::MAX >> 8) {
-                self.fail(
-                    path.key("count"),
-                    format!(
-                        "at least one unit (remove the pool to model none), found {}",
-                        raw_pool.count
-                    ),
-                );
-                1
-            } else {
-                raw_pool.count as u32
-            };
-            let home_zones = match &raw_pool.home_zones {
-                None => (0..zones.len()).map(|z| ZoneId(z as u16)).collect(),
-                Some(names) if names.is_empty() => {
-                    self.fail(path.key("home_zones"), "at least one zone name");
-                    vec![ZoneId(0)]
-                }
-                Some(names) => names
-                    .iter()
-                    .enumerate()
-                    .map(|(k, name)| {
-                        zone_id(name).unwrap_or_else(|| {
-                            let known: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
-                            self.fail(
-                                path.key("home_zones").index(k),
-                                format!(
-                                    "a zone defined in [[zones]] ({}), found `{name}`",
-                                    known.join(", ")
-                                ),
-                            );
-                            ZoneId(0)
-                        })
-                    })
-                    .collect(),
-            };
-            let shifts = raw_pool
-                .shifts
-                .iter()
-                .enumerate()
-                .map(|(k, s)| self.shift(&path.key("shifts").index(k), s, count))
-                .collect();
-            let cost = match (raw_pool.cost_per_unit_hour, raw_pool.cost_per_unit_year) {
-                (Some(hourly), None) => Cost::PerUnitHour(self.number(
-                    path.key("cost_per_unit_hour"),
-                    hourly,
-                    0.0,
-                    false,
-                    f64::INFINITY,
-                )),
-                (None, Some(yearly)) => Cost::PerUnitYear(self.number(
-                    path.key("cost_per_unit_year"),
-                    yearly,
-                    0.0,
-                    false,
-                    f64::INFINITY,
-                )),
-                _ => {
-                    self.fail(
-                        path.clone(),
-                        "exactly one of cost_per_unit_hour or cost_per_unit_year",
-                    );
-                    Cost::PerUnitHour(0.0)
-                }
-            };
-            let call_minutes = match (raw_pool.kind, raw_pool.call_minutes) {
-                (ResponderKind::Counsellor, Some(spec)) => {
-                    Some(self.duration(path.key("call_minutes"), spec))
-                }
-                (ResponderKind::Counsellor, None) => {
-                    self.fail(
-                        path.key("call_minutes"),
-                        "how long a crisis-line call takes, e.g. { dist = \"lognormal\", mean = 20, sd = 12 }",
-                    );
-                    None
-                }
-                (_, Some(_)) => {
-                    self.fail(
-                        path.key("call_minutes"),
-                        "no call_minutes: only counsellor pools have it (other kinds use the call type's on_scene times)",
-                    );
-                    None
-                }
-                (_, None) => None,
-            };
-            pools.push(Pool {
-                name: raw_pool.name.clone(),
-                kind: raw_pool.kind,
-                count,
-                home_zones,
-                shifts,
-                cost,
-                after_clear: raw_pool.after_clear,
-                call_minutes,
-            });
-        }
-        if !raw.fleet.is_empty() && !pools.iter().any(|p| p.kind == ResponderKind::Police) {
+        let pools: Vec<Pool> = raw_fleet
+            .iter()
+            .enumerate()
+            .map(|(i, raw_pool)| self.pool(fleet_path.index(i), raw_pool, zones))
+            .collect();
+        if !raw_fleet.is_empty() && !pools.iter().any(|p| p.kind == ResponderKind::Police) {
             self.fail(
                 fleet_path,
                 "at least one pool of kind \"police\" (calls no care team may take need one)",
             );
         }
 
-        // policies
+        pools
+    }
+
+    /// One pool of units (`[[fleet]]` entry `i`).
+    fn pool(&mut self, path: FieldPath, raw_pool: &raw::RawPool, zones: &[Zone]) -> Pool {
+        let zone_id = |name: &str| {
+            zones
+                .iter()
+                .position(|z| z.name == name)
+                .map(|i| ZoneId(i as u16))
+        };
+        let count = if raw_pool.count < 1 || raw_pool.count > i64::from(u32::MAX >> 8) {
+            self.fail(
+                path.key("count"),
+                format!(
+                    "at least one unit (remove the pool to model none), found {}",
+                    raw_pool.count
+                ),
+            );
+            1
+        } else {
+            raw_pool.count as u32
+        };
+        let home_zones = match &raw_pool.home_zones {
+            None => (0..zones.len()).map(|z| ZoneId(z as u16)).collect(),
+            Some(names) if names.is_empty() => {
+                self.fail(path.key("home_zones"), "at least one zone name");
+                vec![ZoneId(0)]
+            }
+            Some(names) => names
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    zone_id(name).unwrap_or_else(|| {
+                        let known: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+                        self.fail(
+                            path.key("home_zones").index(k),
+                            format!(
+                                "a zone defined in [[zones]] ({}), found `{name}`",
+                                known.join(", ")
+                            ),
+                        );
+                        ZoneId(0)
+                    })
+                })
+                .collect(),
+        };
+        let shifts = raw_pool
+            .shifts
+            .iter()
+            .enumerate()
+            .map(|(k, s)| self.shift(&path.key("shifts").index(k), s, count))
+            .collect();
+        let cost = match (raw_pool.cost_per_unit_hour, raw_pool.cost_per_unit_year) {
+            (Some(hourly), None) => Cost::PerUnitHour(self.number(
+                path.key("cost_per_unit_hour"),
+                hourly,
+                0.0,
+                false,
+                f64::INFINITY,
+            )),
+            (None, Some(yearly)) => Cost::PerUnitYear(self.number(
+                path.key("cost_per_unit_year"),
+                yearly,
+                0.0,
+                false,
+                f64::INFINITY,
+            )),
+            _ => {
+                self.fail(
+                    path.clone(),
+                    "exactly one of cost_per_unit_hour or cost_per_unit_year",
+                );
+                Cost::PerUnitHour(0.0)
+            }
+        };
+        let call_minutes = match (raw_pool.kind, raw_pool.call_minutes) {
+            (ResponderKind::Counsellor, Some(spec)) => {
+                Some(self.duration(path.key("call_minutes"), spec))
+            }
+            (ResponderKind::Counsellor, None) => {
+                self.fail(
+                    path.key("call_minutes"),
+                    "how long a crisis-line call takes, e.g. { dist = \"lognormal\", mean = 20, sd = 12 }",
+                );
+                None
+            }
+            (_, Some(_)) => {
+                self.fail(
+                    path.key("call_minutes"),
+                    "no call_minutes: only counsellor pools have it (other kinds use the call type's on_scene times)",
+                );
+                None
+            }
+            (_, None) => None,
+        };
+        Pool {
+            name: raw_pool.name.clone(),
+            kind: raw_pool.kind,
+            count,
+            home_zones,
+            shifts,
+            cost,
+            after_clear: raw_pool.after_clear,
+            call_minutes,
+        }
+    }
+
+    /// `[[policies]]`: unique labels, each rule built, and the pools each needs present.
+    fn policies(
+        &mut self,
+        root: &FieldPath,
+        raw_policies: Vec<raw::RawPolicy>,
+        pools: &[Pool],
+    ) -> Vec<PolicySpec> {
         let policies_path = root.key("policies");
-        if raw.policies.is_empty() {
+        if raw_policies.is_empty() {
             self.fail(policies_path.clone(), "at least one [[policies]] entry");
         }
         let mut labels = BTreeSet::new();
-        let mut policies = Vec::with_capacity(raw.policies.len());
-        for (i, raw_policy) in raw.policies.into_iter().enumerate() {
+        let mut policies = Vec::with_capacity(raw_policies.len());
+        for (i, raw_policy) in raw_policies.into_iter().enumerate() {
             let path = policies_path.index(i);
             let label = raw_policy
                 .label
@@ -921,7 +976,7 @@ impl Checker {
             }
             match policy::build(&raw_policy.policy, &raw_policy.params) {
                 Ok((rule, built)) => {
-                    if let Err(expected) = pools_for(&pools, rule, built.as_ref()) {
+                    if let Err(expected) = pools_for(pools, rule, built.as_ref()) {
                         self.fail(path.key("policy"), expected);
                     }
                     policies.push(PolicySpec {
@@ -941,27 +996,7 @@ impl Checker {
             }
         }
 
-        if !self.problems.is_empty() {
-            return None;
-        }
-        Some(Scenario {
-            name: raw.city.name,
-            source: file.to_string(),
-            fingerprint: fingerprint(text),
-            population,
-            horizon_days,
-            warmup_days,
-            start_date,
-            replications: raw.run.replications as u32,
-            seed: raw.run.seed,
-            demand,
-            zones,
-            travel,
-            call_types,
-            pools,
-            policies,
-            report_hourly: false,
-        })
+        policies
     }
 
     fn weights<const N: usize>(

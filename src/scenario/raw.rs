@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{AfterClear, ResponderKind, Weekday};
-use crate::distribution::{DurationSpec, TravelVariation};
+use crate::scenario::distribution::{DurationSpec, TravelVariation};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

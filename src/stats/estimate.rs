@@ -2,24 +2,35 @@
 //! the same for paired differences between policies. Sums run sequentially in replication
 //! order so the result is bit-identical whatever the thread count that produced the inputs.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The confidence level of every interval this crate reports.
 pub const CONFIDENCE_LEVEL: f64 = 0.95;
 
 /// A mean over replications and its 95% confidence interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// In JSON an undefined value (NaN) is `null`, and reads back as NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    #[serde(deserialize_with = "number_or_nan")]
     pub mean: f64,
     /// Half-width of the 95% CI (NaN with fewer than two replications).
+    #[serde(deserialize_with = "number_or_nan")]
     pub half_width: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub ci_low: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub ci_high: f64,
     /// Sample standard deviation across replications.
+    #[serde(deserialize_with = "number_or_nan")]
     pub sd: f64,
     /// Replications with a defined value (a figure can be undefined, e.g. no eligible calls).
     pub n: usize,
+}
+
+/// A number, or NaN for `null` (how serde_json writes a non-finite float).
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 impl Estimate {
@@ -76,7 +87,7 @@ impl Estimate {
 }
 
 /// The two-sided 95% Student t quantile with `df` degrees of freedom.
-pub fn t_quantile(df: usize) -> f64 {
+pub(crate) fn t_quantile(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
         .map(|t| t.inverse_cdf(0.5 + CONFIDENCE_LEVEL / 2.0))
         .unwrap_or(f64::NAN)

@@ -2,7 +2,9 @@
 //! replications, means with 95% confidence intervals and paired differences between policies.
 
 mod estimate;
+pub mod figures;
+pub mod load;
 mod replication;
 
-pub use estimate::{CONFIDENCE_LEVEL, Estimate, t_quantile};
+pub use estimate::{CONFIDENCE_LEVEL, Estimate};
 pub use replication::{DISTRIBUTION_PERCENTILES, FigureDef, ReplicationStats};

@@ -5,7 +5,9 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::{CallRecord, FleetTotals, Observer};
+use super::figures as key;
+
+use crate::engine::record::{CallRecord, FleetTotals, Observer};
 use crate::scenario::{Cost, ResponderKind, Scenario};
 
 /// Histogram resolution: values are recorded in thousandths of a minute.
@@ -179,26 +181,33 @@ impl ReplicationStats {
         uses: impl Fn(ResponderKind) -> bool,
     ) -> Vec<(FigureDef, f64)> {
         let mut out = Figures::default();
-        let calls = self.calls as f64;
-        let per_thousand = |count: u64| {
-            if self.calls == 0 {
-                f64::NAN
-            } else {
-                count as f64 * 1000.0 / calls
-            }
-        };
-        let share = |part: u64, whole: u64| {
-            if whole == 0 {
-                f64::NAN
-            } else {
-                part as f64 / whole as f64
-            }
-        };
         let year_factor = DAYS_PER_YEAR / scenario.measured_days();
+        self.volume_and_times(&mut out);
+        self.program_shares(&mut out, scenario);
+        Self::fleet_use(&mut out, scenario, totals, &uses, year_factor);
+        self.outcome_rates(&mut out);
+        Self::costs(&mut out, scenario, totals, &uses, year_factor);
+        self.hourly_profiles(&mut out, scenario, totals, &uses);
+        self.response_distribution(&mut out);
+        out.0
+    }
 
-        out.push("calls", "Calls received", "calls", calls);
+    /// Per 1,000 calls received (undefined with no calls).
+    fn per_thousand(&self, count: u64) -> f64 {
+        if self.calls == 0 {
+            f64::NAN
+        } else {
+            count as f64 * 1000.0 / self.calls as f64
+        }
+    }
+
+    /// Calls received, response times (overall, by priority, eligible), queue waits, and who
+    /// handled the calls.
+    fn volume_and_times(&self, out: &mut Figures) {
+        let calls = self.calls as f64;
+        out.push(key::CALLS, "Calls received", "calls", calls);
         out.push(
-            "eligible_calls",
+            key::ELIGIBLE_CALLS,
             "Care-eligible calls received",
             "calls",
             self.eligible_calls as f64,
@@ -207,52 +216,56 @@ impl ReplicationStats {
         out.times("", "Response time", &response);
         for (i, p) in self.priorities.iter().enumerate() {
             out.times(
-                &format!("priority_{p}."),
+                &key::priority_prefix(*p),
                 &format!("Priority {p} response"),
                 &self.response_by_priority[i],
             );
         }
         out.times(
-            "eligible.",
+            key::ELIGIBLE,
             "Eligible-call response",
             &self.response_eligible,
         );
-        out.push("wait_mean", "Queue wait, mean", "min", self.wait.mean());
+        out.push(key::WAIT_MEAN, "Queue wait, mean", "min", self.wait.mean());
         out.push(
-            "wait_p90",
+            key::WAIT_P90,
             "Queue wait, 90th percentile",
             "min",
             self.wait.quantile(0.9),
         );
         out.push(
-            "waited_share",
+            key::WAITED_SHARE,
             "Calls that waited for a unit",
             "share",
             share(self.waited, self.wait.count),
         );
         out.push(
-            "care_share",
+            key::CARE_SHARE,
             "Calls handled by care teams",
             "share",
             share(self.care_handled, self.calls),
         );
         out.push(
-            "eligible.care_share",
+            key::ELIGIBLE_CARE_SHARE,
             "Eligible calls handled by care teams",
             "share",
             share(self.eligible_care_handled, self.eligible_calls),
         );
         out.push(
-            "eligible.overflow_share",
+            key::ELIGIBLE_OVERFLOW_SHARE,
             "Calls routed to care that went to police",
             "share",
             share(self.overflowed, self.routed_to_care),
         );
-        // Figures of program shapes only some scenarios have.
+    }
+
+    /// Figures of program shapes only some scenarios have (crisis line, co-response,
+    /// follow-ups).
+    fn program_shares(&self, out: &mut Figures, scenario: &Scenario) {
         let has_kind = |kind| scenario.pools.iter().any(|p| p.kind == kind);
         if has_kind(ResponderKind::Counsellor) {
             out.push(
-                "phone_share",
+                key::PHONE_SHARE,
                 "Calls resolved by the crisis line",
                 "share",
                 share(self.phone_resolved, self.calls),
@@ -260,7 +273,7 @@ impl ReplicationStats {
         }
         if has_kind(ResponderKind::Clinician) {
             out.push(
-                "co_response_share",
+                key::CO_RESPONSE_SHARE,
                 "Calls attended by a clinician with police",
                 "share",
                 share(self.co_responded, self.calls),
@@ -268,13 +281,13 @@ impl ReplicationStats {
         }
         if scenario.policies.iter().any(|p| p.policy.follows_up()) {
             out.push(
-                "follow_ups_per_1000",
+                key::FOLLOW_UPS_PER_1000,
                 "Care follow-up visits",
                 "per 1,000 calls",
-                per_thousand(self.follow_ups),
+                self.per_thousand(self.follow_ups),
             );
             out.push(
-                "follow_up_missed_share",
+                key::FOLLOW_UP_MISSED_SHARE,
                 "Follow-ups wanted but missed",
                 "share",
                 share(
@@ -283,6 +296,16 @@ impl ReplicationStats {
                 ),
             );
         }
+    }
+
+    /// Utilization per pool and the police hours spent on eligible calls.
+    fn fleet_use(
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+        year_factor: f64,
+    ) {
         for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
             let utilization = if uses(pool.kind) && pool_totals.on_duty_minutes > 0.0 {
                 pool_totals.busy_minutes / pool_totals.on_duty_minutes
@@ -290,61 +313,75 @@ impl ReplicationStats {
                 f64::NAN
             };
             out.push(
-                &format!("{}.utilization", pool.name),
+                &key::pool_utilization(&pool.name),
                 &format!("Utilization of {}", pool.name),
                 "share",
                 utilization,
             );
         }
         out.push(
-            "police_hours_on_eligible_per_year",
+            key::POLICE_HOURS_ON_ELIGIBLE,
             "Police unit-hours on eligible calls",
             "h/yr",
             totals.police_minutes_on_eligible / 60.0 * year_factor,
         );
+    }
+
+    /// What happened to people, per 1,000 calls, and calls never reached.
+    fn outcome_rates(&self, out: &mut Figures) {
         let o = &self.outcomes;
         out.push(
-            "arrests_per_1000",
+            key::ARRESTS_PER_1000,
             "Arrests",
             "per 1,000 calls",
-            per_thousand(o.arrests),
+            self.per_thousand(o.arrests),
         );
         out.push(
-            "bookings_per_1000",
+            key::BOOKINGS_PER_1000,
             "Jail bookings",
             "per 1,000 calls",
-            per_thousand(o.bookings),
+            self.per_thousand(o.bookings),
         );
         out.push(
-            "force_per_1000",
+            key::FORCE_PER_1000,
             "Uses of force",
             "per 1,000 calls",
-            per_thousand(o.force),
+            self.per_thousand(o.force),
         );
         out.push(
-            "injuries_per_1000",
+            key::INJURIES_PER_1000,
             "Injuries",
             "per 1,000 calls",
-            per_thousand(o.injuries),
+            self.per_thousand(o.injuries),
         );
         out.push(
-            "er_transports_per_1000",
+            key::ER_TRANSPORTS_PER_1000,
             "Emergency-room transports",
             "per 1,000 calls",
-            per_thousand(o.er_transports),
+            self.per_thousand(o.er_transports),
         );
         out.push(
-            "backups_per_1000",
+            key::BACKUPS_PER_1000,
             "Police backup requests",
             "per 1,000 calls",
-            per_thousand(o.backups),
+            self.per_thousand(o.backups),
         );
         out.push(
-            "unserved_at_horizon",
+            key::UNSERVED_AT_HORIZON,
             "Calls unserved at the horizon",
             "calls",
             self.unserved as f64,
         );
+    }
+
+    /// The fleet's annual cost, in all and per pool.
+    fn costs(
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+        year_factor: f64,
+    ) {
         let mut total_cost = 0.0;
         let mut pool_costs = Vec::with_capacity(scenario.pools.len());
         for (pool, pool_totals) in scenario.pools.iter().zip(&totals.pools) {
@@ -356,16 +393,25 @@ impl ReplicationStats {
             total_cost += cost;
             pool_costs.push(cost);
         }
-        out.push("annual_cost", "Annual fleet cost", "$/yr", total_cost);
+        out.push(key::ANNUAL_COST, "Annual fleet cost", "$/yr", total_cost);
         for (pool, cost) in scenario.pools.iter().zip(pool_costs) {
             out.push(
-                &format!("{}.annual_cost", pool.name),
+                &key::pool_annual_cost(&pool.name),
                 &format!("Annual cost of {}", pool.name),
                 "$/yr",
                 cost,
             );
         }
-        // Hourly profiles (with `--hourly`): when teams are short.
+    }
+
+    /// Hourly profiles (with `--hourly`): when teams are short.
+    fn hourly_profiles(
+        &self,
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        uses: &impl Fn(ResponderKind) -> bool,
+    ) {
         let pools = if self.hourly {
             &scenario.pools[..]
         } else {
@@ -380,7 +426,7 @@ impl ReplicationStats {
                     f64::NAN
                 };
                 out.push_detail(
-                    &format!("{}.utilization_by_hour.{hour:02}", pool.name),
+                    &key::pool_utilization_by_hour(&pool.name, hour),
                     &format!(
                         "Utilization of {}, {hour:02}:00-{:02}:00",
                         pool.name,
@@ -396,7 +442,7 @@ impl ReplicationStats {
         let hour_minutes = scenario.measured_days() * 60.0;
         for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
-                &format!("queue_length_by_hour.{hour:02}"),
+                &key::queue_length_by_hour(hour),
                 &format!("Calls waiting for a unit, {hour:02}:00-{:02}:00", hour + 1),
                 "calls",
                 self.waiting_by_hour[hour] / hour_minutes,
@@ -404,7 +450,7 @@ impl ReplicationStats {
         }
         for hour in (0..24).filter(|_| self.hourly) {
             out.push_detail(
-                &format!("eligible.unmet_share_by_hour.{hour:02}"),
+                &key::eligible_unmet_share_by_hour(hour),
                 &format!(
                     "Eligible calls not handled by care, {hour:02}:00-{:02}:00",
                     hour + 1
@@ -416,27 +462,29 @@ impl ReplicationStats {
                 ),
             );
         }
-        // The response-time distribution, as percentiles: averaged over replications they draw
-        // each policy's distribution (charts), with an interval at every percentile.
+    }
+
+    /// The response-time distribution, as percentiles: averaged over replications they draw
+    /// each policy's distribution (charts), with an interval at every percentile.
+    fn response_distribution(&self, out: &mut Figures) {
         let response = TimeSummary::merged(self.response_by_priority.iter(), self.max_minutes);
         for (prefix, label, summary) in [
             ("", "Response time", &response),
             (
-                "eligible.",
+                key::ELIGIBLE,
                 "Eligible-call response",
                 &self.response_eligible,
             ),
         ] {
             for percent in DISTRIBUTION_PERCENTILES {
                 out.push_detail(
-                    &format!("{prefix}response_percentile.{percent:02}"),
+                    &key::response_percentile(prefix, percent),
                     &format!("{label}, percentile {percent}"),
                     "min",
                     summary.quantile(f64::from(percent) / 100.0),
                 );
             }
         }
-        out.0
     }
 }
 
@@ -488,7 +536,7 @@ impl Observer for ReplicationStats {
                 .map_or(self.max_minutes, |w| record.call.received_minutes + w);
             let from = record.call.received_minutes;
             if until > from {
-                crate::outcome::spread_by_hour(&mut self.waiting_by_hour, from, until);
+                crate::engine::record::spread_by_hour(&mut self.waiting_by_hour, from, until);
             }
         }
         if let Some(wait) = record.wait_minutes() {
@@ -523,6 +571,15 @@ impl Observer for ReplicationStats {
     }
 }
 
+/// A share, undefined when the whole is empty.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
 /// Builder of the ordered figure list.
 #[derive(Default)]
 struct Figures(Vec<(FigureDef, f64)>);
@@ -550,20 +607,16 @@ impl Figures {
 
     /// Mean, median and p90 of a time, keys prefixed by `prefix`.
     fn times(&mut self, prefix: &str, label: &str, summary: &TimeSummary) {
+        let [mean, median, p90] = key::response(prefix);
+        self.push(&mean, &format!("{label}, mean"), "min", summary.mean());
         self.push(
-            &format!("{prefix}response_mean"),
-            &format!("{label}, mean"),
-            "min",
-            summary.mean(),
-        );
-        self.push(
-            &format!("{prefix}response_median"),
+            &median,
             &format!("{label}, median"),
             "min",
             summary.quantile(0.5),
         );
         self.push(
-            &format!("{prefix}response_p90"),
+            &p90,
             &format!("{label}, 90th percentile"),
             "min",
             summary.quantile(0.9),

@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::outcome::{CallRecord, Observer, UnitEvent};
+use crate::engine::record::{CallRecord, Observer, UnitEvent};
 use crate::scenario::{CivilDate, Scenario};
 
 pub const CALLS_CSV: &str = "calls.csv";
@@ -125,7 +125,7 @@ fn csv_field(name: &str) -> String {
 
 /// The log of one (replication, policy): an [`Observer`] writing rows to part files. Rows are
 /// formatted into one reused buffer (names escaped once), so logging allocates nothing per row.
-pub struct JobLog {
+pub(crate) struct JobLog {
     start: CivilDate,
     warmup_minutes: f64,
     /// `replication,policy,` as the start of every row.
@@ -339,7 +339,7 @@ pub struct WrittenLog {
 
 /// Joins the part files of `jobs` (in the order given) into `calls.csv` / `units.csv`,
 /// atomically, and removes the parts.
-pub fn assemble(plan: &LogPlan, jobs: &[(u64, usize)]) -> io::Result<Vec<WrittenLog>> {
+pub(crate) fn assemble(plan: &LogPlan, jobs: &[(u64, usize)]) -> io::Result<Vec<WrittenLog>> {
     let mut written = Vec::new();
     for (enabled, file, columns) in [
         (plan.calls, CALLS_CSV, CALL_COLUMNS),

@@ -11,8 +11,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use csv::ByteRecord;
 use serde::Deserialize;
 
+use crate::calls::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
 use crate::scenario::Scenario;
-use crate::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
 
 /// How many example rows each kind of problem lists.
 const EXAMPLES: usize = 5;
@@ -34,7 +34,7 @@ pub enum ImportError {
     #[error("{}: no calls could be imported\n{report}", path.display())]
     NothingImported { path: PathBuf, report: String },
     #[error(
-        "{path}: --strict, and some rows could not be imported (nothing was written)\n{report}"
+        "{path}: strict import, and some rows could not be imported (nothing was written)\n{report}"
     )]
     Strict { path: PathBuf, report: String },
     #[error("cannot write {}: {source}", path.display())]
@@ -918,6 +918,25 @@ pub fn import(
             report: report.render(),
         });
     }
+    report.output = Some(write_stream(
+        output,
+        &mapping,
+        scenario,
+        &calls,
+        &priorities,
+    )?);
+    Ok(report)
+}
+
+/// Writes the imported calls (sorted by time) as a call stream: day 0 is the first call's
+/// date; the on-scene and source-id columns when the mapping has them.
+fn write_stream(
+    output: &Path,
+    mapping: &Mapping,
+    scenario: &Scenario,
+    calls: &[Imported],
+    priorities: &[String],
+) -> Result<PathBuf, ImportError> {
     let write_error = |source| ImportError::Write {
         path: output.to_path_buf(),
         source,
@@ -962,8 +981,7 @@ pub fn import(
         }
         writer.write_row(&row).map_err(write_error)?;
     }
-    report.output = Some(writer.finish().map_err(write_error)?);
-    Ok(report)
+    writer.finish().map_err(write_error)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::stream::StreamFile;
+use crate::calls::stream::StreamFile;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -213,7 +213,7 @@ fn bad_rows_are_counted_with_line_numbers_and_strict_refuses_them() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("--strict") && error.contains("line 3"),
+        error.contains("strict import") && error.contains("line 3"),
         "{error}"
     );
 }

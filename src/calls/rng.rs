@@ -41,7 +41,7 @@ pub enum Purpose {
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.
 #[inline]
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -77,8 +77,19 @@ fn purpose_seed(call_key: u64, purpose: Purpose) -> u64 {
     mix64(call_key.wrapping_add((purpose as u64).wrapping_mul(PURPOSE_GAMMA)))
 }
 
+/// Policy streams sit above every [`Purpose`] discriminant, so they never meet a built-in draw.
+const POLICY_STREAMS: u64 = 1 << 32;
+
+/// A uniform draw in [0, 1) on a policy's own stream `stream` of a call.
+#[inline]
+pub fn policy_uniform(call_key: u64, stream: u32) -> f64 {
+    let purpose = POLICY_STREAMS + u64::from(stream);
+    let bits = mix64(call_key.wrapping_add(purpose.wrapping_mul(PURPOSE_GAMMA)));
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 /// The generator of the arrival process (inter-arrival times only) of a replication.
-pub fn arrivals_rng(replication_key: u64) -> Xoshiro256PlusPlus {
+pub(crate) fn arrivals_rng(replication_key: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(combine(replication_key, u64::MAX))
 }
 
@@ -99,6 +110,24 @@ pub fn stream(call_key: u64, purpose: Purpose) -> SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_streams_meet_no_built_in_draw() {
+        let key = call_key(replication_key(3, 1), 42);
+        let built_in: Vec<f64> = (1..=19)
+            .map(|p| {
+                let bits = mix64(key.wrapping_add((p as u64).wrapping_mul(PURPOSE_GAMMA)));
+                (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+            })
+            .collect();
+        assert_eq!(built_in[2], uniform(key, Purpose::Triage));
+        for stream in 0..64 {
+            let u = policy_uniform(key, stream);
+            assert!((0.0..1.0).contains(&u));
+            assert!(!built_in.contains(&u), "stream {stream}");
+            assert_ne!(u, policy_uniform(key, stream + 1));
+        }
+    }
     use rand::Rng;
 
     /// Value stability: these numbers are part of the results' reproducibility. If this test

@@ -4,18 +4,22 @@
 //! policy replays the same call stream with the same per-call draws, so policy differences are
 //! paired.
 
+pub mod batch;
+pub mod merge;
+pub mod sweep;
+
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::calls::CallGenerator;
+use crate::calls::stream::{StreamError, StreamFile};
 use crate::engine;
-use crate::log::{JobLog, LogPlan};
-use crate::outcome::{FleetTotals, Observer, PoolTotals};
+use crate::engine::record::{FleetTotals, Observer, PoolTotals};
+use crate::output::log::{JobLog, LogPlan};
 use crate::scenario::{PolicySpec, Scenario};
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
-use crate::stream::{StreamError, StreamFile};
 
 /// How to run an experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,9 +49,9 @@ pub enum ExperimentError {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
-    #[error("--threads must be at least 1")]
+    #[error("the thread count must be at least 1")]
     ZeroThreads,
-    #[error("--replications must be at least 1")]
+    #[error("at least one replication is needed")]
     ZeroReplications,
 }
 
@@ -339,7 +343,7 @@ pub fn run_job(
 /// `on_done` as each finishes (from worker threads, in completion order), and logging the
 /// replications `log` names. Calls come from `stream` when given. Returns the summaries in
 /// job order.
-pub fn run_jobs(
+pub(crate) fn run_jobs(
     scenario: &Scenario,
     stream: Option<&StreamFile>,
     seed: u64,
@@ -363,7 +367,7 @@ pub fn run_jobs(
 }
 
 /// Runs `work` on a pool of `threads` workers (all cores when `None`).
-pub fn with_threads<T: Send>(
+pub(crate) fn with_threads<T: Send>(
     threads: Option<usize>,
     work: impl FnOnce() -> T + Send,
 ) -> Result<T, ExperimentError> {

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use statrs::distribution::{ContinuousCDF, LogNormal};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Value};
 
+use crate::calls::stream::{StreamError, StreamFile};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::stream::{StreamError, StreamFile};
 
 /// Fewest on-scene times a call type needs before its distribution is fitted.
 pub const MIN_ON_SCENE_SAMPLES: usize = 30;
@@ -156,33 +156,15 @@ pub fn fit(
             min: MIN_CALLS,
         });
     }
-    let types = base.call_types.len();
-    let mut by_hour = [0u64; 24];
-    let mut by_weekday = [0u64; 7];
-    let mut by_type = vec![0u64; types];
-    let mut by_zone = vec![0u64; base.zones.len()];
-    let mut on_scene: Vec<Vec<f64>> = vec![Vec::new(); types];
-    let mut times: Vec<f64> = Vec::new();
-    // A file of several replications (from `generate`) is fitted on its first.
-    let mut rows = stream.rows(0)?;
     let first_weekday = usize::from(stream.start_date.weekday_index());
-    for row in rows.by_ref() {
-        let minutes = row.received_minutes;
-        let day = (minutes / 1440.0) as usize;
-        by_hour[(minutes / 60.0) as usize % 24] += 1;
-        by_weekday[(first_weekday + day) % 7] += 1;
-        by_type[row.call_type.0 as usize] += 1;
-        if let Some(zone) = row.zone {
-            by_zone[zone.0 as usize] += 1;
-        }
-        if let Some(m) = row.on_scene_minutes {
-            on_scene[row.call_type.0 as usize].push(m);
-        }
-        times.push(minutes);
-    }
-    if let Some(error) = rows.take_error() {
-        return Err(error.into());
-    }
+    let Tally {
+        by_weekday,
+        by_hour,
+        by_type,
+        by_zone,
+        mut on_scene,
+        mut times,
+    } = tally(&stream, base)?;
     let calls = times.len() as u64;
     let seconds_resolution = times.iter().all(|t| {
         let seconds = t * 60.0;
@@ -192,78 +174,14 @@ pub fn fit(
     let calls_per_day = calls as f64 / days;
 
     let hour_of_day: [f64; 24] = std::array::from_fn(|h| by_hour[h] as f64 * 24.0 / calls as f64);
-    // Calls per day on each weekday, over how many of that weekday the log covers.
-    let mut exposure = [0u64; 7];
-    for day in 0..days as usize {
-        exposure[(first_weekday + day) % 7] += 1;
-    }
-    let per_day: Vec<Option<f64>> = (0..7)
-        .map(|d| (exposure[d] > 0).then(|| by_weekday[d] as f64 / exposure[d] as f64))
-        .collect();
-    let covered: Vec<f64> = per_day.iter().flatten().copied().collect();
-    let mean_per_day = covered.iter().sum::<f64>() / covered.len() as f64;
-    let day_of_week: [f64; 7] = std::array::from_fn(|d| {
-        per_day[d].map_or(1.0, |v| {
-            if mean_per_day > 0.0 {
-                v / mean_per_day
-            } else {
-                1.0
-            }
-        })
-    });
-    let weekdays_missing = per_day.iter().filter(|d| d.is_none()).count();
+    let (day_of_week, weekdays_missing) = weekday_profile(&by_weekday, first_weekday, days);
 
-    // Shares to 6 decimals; the largest takes the rounding so they sum to 1 exactly enough.
-    let mut shares: Vec<f64> = by_type
-        .iter()
-        .map(|&c| round(c as f64 / calls as f64, 6))
-        .collect();
-    if let Some(largest) = (0..types).max_by_key(|&t| by_type[t]) {
-        let rest: f64 = shares
-            .iter()
-            .enumerate()
-            .filter(|(t, _)| *t != largest)
-            .map(|(_, s)| s)
-            .sum();
-        shares[largest] = round(1.0 - rest, 6);
-    }
-
+    let shares = rounded_shares(&by_type, calls);
     // Zone shares, when most calls say where they were (the rest are drawn from the shares).
     let zoned: u64 = by_zone.iter().sum();
-    let zone_shares = (zoned * 2 >= calls).then(|| {
-        let mut shares: Vec<f64> = by_zone
-            .iter()
-            .map(|&c| round(c as f64 / zoned as f64, 6))
-            .collect();
-        if let Some(largest) = (0..shares.len()).max_by_key(|&z| by_zone[z]) {
-            let rest: f64 = shares
-                .iter()
-                .enumerate()
-                .filter(|(z, _)| *z != largest)
-                .map(|(_, s)| s)
-                .sum();
-            shares[largest] = round(1.0 - rest, 6);
-        }
-        shares
-    });
+    let zone_shares = (zoned * 2 >= calls).then(|| rounded_shares(&by_zone, zoned));
 
-    let mut on_scene_fits = Vec::new();
-    let mut on_scene_too_few = Vec::new();
-    for (t, samples) in on_scene.iter_mut().enumerate() {
-        let name = base.call_types[t].name.clone();
-        if samples.len() >= MIN_ON_SCENE_SAMPLES {
-            if let Some((mean, sd, ks)) = fit_lognormal(samples) {
-                on_scene_fits.push(OnSceneFit {
-                    call_type: name,
-                    mean,
-                    sd,
-                    ks,
-                });
-            }
-        } else if !samples.is_empty() {
-            on_scene_too_few.push((name, samples.len()));
-        }
-    }
+    let (on_scene_fits, on_scene_too_few) = on_scene_fits(base, &mut on_scene);
 
     // Edit the base scenario's text: comments and unfitted settings stay.
     let mut doc: DocumentMut = base_text
@@ -374,43 +292,7 @@ pub fn fit(
     let fitted = Scenario::from_toml_str(&text, &output.display().to_string())
         .map_err(|e| FitError::Invalid(Box::new(e)))?;
 
-    // Time-rescaling: under the fitted rate, the integrated intensity between calls is Exp(1).
-    let arrivals = {
-        let rate = |minute: f64| {
-            let day = (minute / 1440.0) as i64;
-            fitted.demand.rate_per_minute(
-                (first_weekday + day as usize) % 7,
-                (minute / 60.0) as usize % 24,
-            )
-        };
-        let integral = |from: f64, to: f64| {
-            let mut total = 0.0;
-            let mut t = from;
-            while t < to {
-                let hour_end = (((t / 60.0) as u64 + 1) * 60) as f64;
-                let end = hour_end.min(to);
-                total += rate(t) * (end - t);
-                t = end;
-            }
-            total
-        };
-        // Times a city records to the second tie often (two calls a minute gives a tie every
-        // ~30 calls), and a tie is a zero gap no continuous process makes. Spread each time
-        // evenly within its recorded second (deterministically) before comparing.
-        if seconds_resolution {
-            for (i, t) in times.iter_mut().enumerate() {
-                let u = crate::rng::uniform(
-                    crate::rng::call_key(0x7469_6573, i as u64),
-                    crate::rng::Purpose::Zone,
-                );
-                *t += u / 60.0;
-            }
-            times.sort_by(f64::total_cmp);
-        }
-        let mut gaps: Vec<f64> = times.windows(2).map(|w| integral(w[0], w[1])).collect();
-        gaps.sort_by(f64::total_cmp);
-        ks_distance(&gaps, |x| 1.0 - (-x).exp())
-    };
+    let arrivals = arrivals_fit(&fitted, first_weekday, &mut times, seconds_resolution);
 
     crate::output::write_atomic(output, text.as_bytes()).map_err(|source| FitError::Write {
         path: output.to_path_buf(),
@@ -444,6 +326,172 @@ pub fn fit(
         seconds_resolution,
         output: output.to_path_buf(),
     })
+}
+
+/// What the fit reads from the stream: counts by hour, weekday, type and zone, on-scene times
+/// per type, and every arrival time.
+struct Tally {
+    by_hour: [u64; 24],
+    by_weekday: [u64; 7],
+    by_type: Vec<u64>,
+    by_zone: Vec<u64>,
+    on_scene: Vec<Vec<f64>>,
+    times: Vec<f64>,
+}
+
+/// Reads the stream's first replication (a file of several, from `generate`, is fitted on its
+/// first) into a [`Tally`].
+fn tally(stream: &StreamFile, base: &Scenario) -> Result<Tally, FitError> {
+    let types = base.call_types.len();
+    let mut by_hour = [0u64; 24];
+    let mut by_weekday = [0u64; 7];
+    let mut by_type = vec![0u64; types];
+    let mut by_zone = vec![0u64; base.zones.len()];
+    let mut on_scene: Vec<Vec<f64>> = vec![Vec::new(); types];
+    let mut times: Vec<f64> = Vec::new();
+    let mut rows = stream.rows(0)?;
+    let first_weekday = usize::from(stream.start_date.weekday_index());
+    for row in rows.by_ref() {
+        let minutes = row.received_minutes;
+        let day = (minutes / 1440.0) as usize;
+        by_hour[(minutes / 60.0) as usize % 24] += 1;
+        by_weekday[(first_weekday + day) % 7] += 1;
+        by_type[row.call_type.0 as usize] += 1;
+        if let Some(zone) = row.zone {
+            by_zone[zone.0 as usize] += 1;
+        }
+        if let Some(m) = row.on_scene_minutes {
+            on_scene[row.call_type.0 as usize].push(m);
+        }
+        times.push(minutes);
+    }
+    if let Some(error) = rows.take_error() {
+        return Err(error.into());
+    }
+    Ok(Tally {
+        by_hour,
+        by_weekday,
+        by_type,
+        by_zone,
+        on_scene,
+        times,
+    })
+}
+
+/// Calls per day on each weekday over the mean, Monday first, and how many weekdays the log
+/// does not cover (those are 1).
+fn weekday_profile(by_weekday: &[u64; 7], first_weekday: usize, days: f64) -> ([f64; 7], usize) {
+    // Calls per day on each weekday, over how many of that weekday the log covers.
+    let mut exposure = [0u64; 7];
+    for day in 0..days as usize {
+        exposure[(first_weekday + day) % 7] += 1;
+    }
+    let per_day: Vec<Option<f64>> = (0..7)
+        .map(|d| (exposure[d] > 0).then(|| by_weekday[d] as f64 / exposure[d] as f64))
+        .collect();
+    let covered: Vec<f64> = per_day.iter().flatten().copied().collect();
+    let mean_per_day = covered.iter().sum::<f64>() / covered.len() as f64;
+    let day_of_week: [f64; 7] = std::array::from_fn(|d| {
+        per_day[d].map_or(1.0, |v| {
+            if mean_per_day > 0.0 {
+                v / mean_per_day
+            } else {
+                1.0
+            }
+        })
+    });
+    let weekdays_missing = per_day.iter().filter(|d| d.is_none()).count();
+
+    (day_of_week, weekdays_missing)
+}
+
+/// Shares of `counts` in `total`, to 6 decimals; the largest takes the rounding so they sum to
+/// 1 exactly enough.
+fn rounded_shares(counts: &[u64], total: u64) -> Vec<f64> {
+    let mut shares: Vec<f64> = counts
+        .iter()
+        .map(|&c| round(c as f64 / total as f64, 6))
+        .collect();
+    if let Some(largest) = (0..shares.len()).max_by_key(|&i| counts[i]) {
+        let rest: f64 = shares
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != largest)
+            .map(|(_, s)| s)
+            .sum();
+        shares[largest] = round(1.0 - rest, 6);
+    }
+    shares
+}
+
+/// Lognormal on-scene fits per call type with enough samples, and the types with too few.
+fn on_scene_fits(
+    base: &Scenario,
+    on_scene: &mut [Vec<f64>],
+) -> (Vec<OnSceneFit>, Vec<(String, usize)>) {
+    let mut on_scene_fits = Vec::new();
+    let mut on_scene_too_few = Vec::new();
+    for (t, samples) in on_scene.iter_mut().enumerate() {
+        let name = base.call_types[t].name.clone();
+        if samples.len() >= MIN_ON_SCENE_SAMPLES {
+            if let Some((mean, sd, ks)) = fit_lognormal(samples) {
+                on_scene_fits.push(OnSceneFit {
+                    call_type: name,
+                    mean,
+                    sd,
+                    ks,
+                });
+            }
+        } else if !samples.is_empty() {
+            on_scene_too_few.push((name, samples.len()));
+        }
+    }
+
+    (on_scene_fits, on_scene_too_few)
+}
+
+/// Time-rescaling: under the fitted rate, the integrated intensity between calls is Exp(1); the
+/// KS distance of the rescaled gaps from Exp(1).
+fn arrivals_fit(
+    fitted: &Scenario,
+    first_weekday: usize,
+    times: &mut [f64],
+    seconds_resolution: bool,
+) -> KsDistance {
+    let rate = |minute: f64| {
+        let day = (minute / 1440.0) as i64;
+        fitted.demand.rate_per_minute(
+            (first_weekday + day as usize) % 7,
+            (minute / 60.0) as usize % 24,
+        )
+    };
+    let integral = |from: f64, to: f64| {
+        let mut total = 0.0;
+        let mut t = from;
+        while t < to {
+            let hour_end = (((t / 60.0) as u64 + 1) * 60) as f64;
+            let end = hour_end.min(to);
+            total += rate(t) * (end - t);
+            t = end;
+        }
+        total
+    };
+    // Times a city records to the second tie often (two calls a minute gives a tie every
+    // ~30 calls), and a tie is a zero gap no continuous process makes. Spread each time
+    // evenly within its recorded second (deterministically) before comparing.
+    if seconds_resolution {
+        for (i, t) in times.iter_mut().enumerate() {
+            let u = crate::calls::rng::uniform(
+                crate::calls::rng::call_key(0x7469_6573, i as u64),
+                crate::calls::rng::Purpose::Zone,
+            );
+            *t += u / 60.0;
+        }
+        times.sort_by(f64::total_cmp);
+    }
+    let mut gaps: Vec<f64> = times.windows(2).map(|w| integral(w[0], w[1])).collect();
+    gaps.sort_by(f64::total_cmp);
+    ks_distance(&gaps, |x| 1.0 - (-x).exp())
 }
 
 impl FitReport {
@@ -594,7 +642,7 @@ mod tests {
             call_type.share = [0.02, 0.05, 0.2, 0.1, 0.1, 0.2, 0.15, 0.1, 0.05, 0.03][t];
         }
         let log = dir.join("log.csv");
-        crate::stream::generate(&city, 1, 1, &log).unwrap();
+        crate::calls::stream::generate(&city, 1, 1, &log).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
         let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output).unwrap();
@@ -667,9 +715,9 @@ mod tests {
         let mut text = String::from("received_minutes,call_type,on_scene_minutes\n");
         let lognormal = LogNormal::new(3.5, 0.6).unwrap();
         for i in 0..3000 {
-            let q = crate::rng::uniform(
-                crate::rng::call_key(1, i),
-                crate::rng::Purpose::OnScenePolice,
+            let q = crate::calls::rng::uniform(
+                crate::calls::rng::call_key(1, i),
+                crate::calls::rng::Purpose::OnScenePolice,
             );
             let mental = statrs::distribution::ContinuousCDF::inverse_cdf(&lognormal, q);
             // Welfare checks: two clusters, 5 and 90 minutes, which no lognormal fits.

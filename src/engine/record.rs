@@ -64,6 +64,27 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// The record of a call just received: nothing sent, nothing happened yet.
+    pub fn new(call: Call, priority: u8, care_eligible: bool) -> Self {
+        Self {
+            call,
+            priority,
+            care_eligible,
+            triaged_eligible: false,
+            routed_to_care: false,
+            overflowed_to_police: false,
+            primary: None,
+            backup_requested: false,
+            backup: None,
+            companion: None,
+            follow_up: None,
+            follow_up_missed: false,
+            cleared_minutes: None,
+            unserved_at_horizon: false,
+            outcomes: Outcomes::default(),
+        }
+    }
+
     /// Received to first unit on scene, for a served call (none for a call resolved by phone:
     /// nobody went).
     pub fn response_minutes(&self) -> Option<f64> {
@@ -139,7 +160,7 @@ impl PoolTotals {
 /// Times are never negative here, so integer casts floor them (`f64::floor` is a libm call on
 /// this target, and this runs for every busy interval).
 #[inline]
-pub fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
+pub(crate) fn spread_by_hour(by_hour: &mut [f64; 24], from: f64, mut to: f64) {
     debug_assert!(from >= 0.0);
     // Most busy intervals start and end within one hour: one add, the same the loop would make.
     let first_hour = (from * (1.0 / 60.0)) as u32;
@@ -209,7 +230,7 @@ impl UnitEventKind {
     }
 }
 
-/// One unit state change, for the per-unit log.
+/// One unit state change: what the fleet's accounting books, and what the per-unit log writes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct UnitEvent {
     pub time_minutes: f64,
@@ -218,6 +239,12 @@ pub struct UnitEvent {
     pub zone: ZoneId,
     pub call_id: Option<u64>,
     pub kind: UnitEventKind,
+    /// When the spell this event ends began: on `cleared`, when the unit was sent; on
+    /// `returned`, when it cleared; on `off_shift`, when it came on duty. Events that end no
+    /// spell carry the time they were decided (for `on_scene`, when the unit was sent).
+    pub since_minutes: f64,
+    /// The call is truly care-eligible (false with no call).
+    pub care_eligible_call: bool,
 }
 
 /// Receives each call's record as the call ends (or at the horizon, for calls still open), and

@@ -11,23 +11,23 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::batch::Progress;
+use crate::experiment::batch::Progress;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
 use crate::scenario::{KINDS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};
 
 /// Figures a sweep adds to every point.
-pub const CARE_TEAMS_PER_100K: &str = "care_teams_per_100k";
-pub const COST_PER_CARE_CALL: &str = "cost_per_care_call";
-pub const POLICE_HOURS_FREED: &str = "police_hours_freed_per_year";
+use crate::stats::figures::{
+    self as key, CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    #[error("--vary {text}: {reason}")]
+    #[error("setting `{text}`: {reason}")]
     BadVary { text: String, reason: String },
-    #[error("--target {text}: {reason}")]
+    #[error("target `{text}`: {reason}")]
     BadTarget { text: String, reason: String },
-    #[error("--policy {label}: no such policy in the scenario; expected one of {valid}")]
+    #[error("policy `{label}`: no such policy in the scenario; expected one of {valid}")]
     UnknownPolicy { label: String, valid: String },
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
@@ -349,7 +349,7 @@ pub struct SweepResults {
 }
 
 /// The figure list of a sweep point: the run's figures plus the sweep's derived ones.
-pub fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
+pub(crate) fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
     let mut figures = experiment::figure_defs(scenario);
     let def = |key: &str, label: &str, unit: &str| FigureDef {
         key: key.to_string(),
@@ -381,6 +381,82 @@ pub fn run_sweep(
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications.into());
     }
+    let swept = swept_policies(base, settings)?;
+    // The baseline always runs: the freed police hours are measured against it.
+    let mut run_policies = vec![0];
+    run_policies.extend(swept.iter().copied().filter(|&p| p != 0));
+
+    let figures = sweep_figures(base);
+    let targets = settings
+        .targets
+        .iter()
+        .map(|t| Target::parse(t, &figures))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = grid(base, varies);
+
+    let (key_of, jobs) = distinct_jobs(&points, &run_policies, settings.replications);
+    progress.set(jobs.len() as u64, 0);
+    let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
+        jobs.par_iter()
+            .map(|&(_, x, p, r)| {
+                let scenario = &points[x].scenario;
+                let figures =
+                    experiment::run_replication(scenario, &scenario.policies[p], settings.seed, r);
+                progress.advance();
+                figures.into_iter().map(|(_, v)| v).collect()
+            })
+            .collect()
+    })?;
+    let by_job: BTreeMap<(&String, u64), &Vec<f64>> = jobs
+        .iter()
+        .zip(&values)
+        .map(|(&(ref key, _, _, r), v)| ((key, r), v))
+        .collect();
+
+    let sweep = Sweep {
+        base,
+        settings,
+        figures: &figures,
+        run_policies: &run_policies,
+        swept: &swept,
+        targets: &targets,
+    };
+    let point_results: Vec<PointResults> = points
+        .iter()
+        .enumerate()
+        .map(|(x, point)| sweep.point_results(point, |p, r| by_job[&(&key_of[&(x, p)], r)]))
+        .collect();
+    let recommendations = sweep.recommend(&point_results);
+    Ok(SweepResults {
+        scenario: ScenarioInfo::of(base),
+        seed: settings.seed,
+        replications: settings.replications,
+        varies: varies.iter().map(|v| v.name.clone()).collect(),
+        targets,
+        swept: swept
+            .iter()
+            .map(|&p| base.policies[p].label.clone())
+            .collect(),
+        program_kinds: swept
+            .iter()
+            .map(|&p| {
+                ResponderKind::ALL
+                    .into_iter()
+                    .filter(|&kind| {
+                        kind != ResponderKind::Police && base.policies[p].policy.uses(kind)
+                    })
+                    .collect()
+            })
+            .collect(),
+        figures,
+        points: point_results,
+        recommendations,
+    })
+}
+
+/// The policies a sweep is for: those named, or every policy but the baseline (the baseline
+/// alone in a scenario with one policy).
+fn swept_policies(base: &Scenario, settings: &SweepSettings) -> Result<Vec<usize>, SweepError> {
     let labels: Vec<&str> = base.policies.iter().map(|p| p.label.as_str()).collect();
     let swept: Vec<usize> = if settings.policies.is_empty() {
         (1..base.policies.len()).collect()
@@ -399,20 +475,20 @@ pub fn run_sweep(
             })
             .collect::<Result<_, _>>()?
     };
-    let swept = if swept.is_empty() { vec![0] } else { swept };
-    // The baseline always runs: the freed police hours are measured against it.
-    let mut run_policies = vec![0];
-    run_policies.extend(swept.iter().copied().filter(|&p| p != 0));
+    Ok(if swept.is_empty() { vec![0] } else { swept })
+}
 
-    let figures = sweep_figures(base);
-    let targets = settings
-        .targets
-        .iter()
-        .map(|t| Target::parse(t, &figures))
-        .collect::<Result<Vec<_>, _>>()?;
-    let points = grid(base, varies);
+/// A replication job of a sweep: (signature, representative point, policy, replication).
+type Job = (String, usize, usize, u64);
 
-    // One job per distinct (policy, pools it uses, replication).
+/// One job per distinct (policy, pools it uses, replication): points where a policy's program is
+/// the same (a police-only baseline at every care-team count) share one run. Returns each
+/// (point, policy)'s signature and the jobs.
+fn distinct_jobs(
+    points: &[Point],
+    run_policies: &[usize],
+    replications: u32,
+) -> (BTreeMap<(usize, usize), String>, Vec<Job>) {
     let signature = |point: &Point, policy: usize| {
         let spec = &point.scenario.policies[policy];
         let pools: Vec<String> = point
@@ -427,13 +503,13 @@ pub fn run_sweep(
     let mut representative: BTreeMap<String, usize> = BTreeMap::new();
     let mut key_of: BTreeMap<(usize, usize), String> = BTreeMap::new();
     for (x, point) in points.iter().enumerate() {
-        for &p in &run_policies {
+        for &p in run_policies {
             let key = signature(point, p);
             representative.entry(key.clone()).or_insert(x);
             key_of.insert((x, p), key);
         }
     }
-    let jobs: Vec<(&String, usize, usize, u64)> = representative
+    let jobs: Vec<Job> = representative
         .iter()
         .flat_map(|(key, &x)| {
             let policy = run_policies
@@ -441,42 +517,46 @@ pub fn run_sweep(
                 .copied()
                 .find(|&p| key_of[&(x, p)] == *key)
                 .unwrap_or(0);
-            (0..u64::from(settings.replications)).map(move |r| (key, x, policy, r))
+            (0..u64::from(replications)).map(move |r| (key.clone(), x, policy, r))
         })
         .collect();
-    progress.set(jobs.len() as u64, 0);
-    let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
-        jobs.par_iter()
-            .map(|&(_, x, p, r)| {
-                let scenario = &points[x].scenario;
-                let figures =
-                    experiment::run_replication(scenario, &scenario.policies[p], settings.seed, r);
-                progress.advance();
-                figures.into_iter().map(|(_, v)| v).collect()
-            })
-            .collect()
-    })?;
-    let by_job: BTreeMap<(&String, u64), &Vec<f64>> = jobs
-        .iter()
-        .zip(&values)
-        .map(|(&(key, _, _, r), v)| ((key, r), v))
-        .collect();
+    (key_of, jobs)
+}
 
-    let index = |key: &str| figures.iter().position(|f| f.key == key);
-    let (calls_f, care_share_f, eligible_hours_f) = (
-        index("calls"),
-        index("care_share"),
-        index("police_hours_on_eligible_per_year"),
-    );
-    let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
-    let mut point_results = Vec::with_capacity(points.len());
-    for (x, point) in points.iter().enumerate() {
+/// What every point of one sweep shares.
+struct Sweep<'a> {
+    base: &'a Scenario,
+    settings: &'a SweepSettings,
+    figures: &'a [FigureDef],
+    /// The baseline first, then the swept policies.
+    run_policies: &'a [usize],
+    swept: &'a [usize],
+    targets: &'a [Target],
+}
+
+impl Sweep<'_> {
+    /// One point's results: each replication's figures (`values(policy, replication)`) plus
+    /// the sweep's derived figures, assembled, and whether the point meets the targets.
+    fn point_results<'v>(
+        &self,
+        point: &Point,
+        values: impl Fn(usize, u64) -> &'v Vec<f64>,
+    ) -> PointResults {
+        let (base, settings, figures) = (self.base, self.settings, self.figures);
+        let (run_policies, swept, targets) = (self.run_policies, self.swept, self.targets);
+        let index = |key: &str| figures.iter().position(|f| f.key == key);
+        let (calls_f, care_share_f, eligible_hours_f) = (
+            index(key::CALLS),
+            index(key::CARE_SHARE),
+            index(key::POLICE_HOURS_ON_ELIGIBLE),
+        );
+        let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
         let scenario = &point.scenario;
         let care_cost_fs: Vec<usize> = scenario
             .pools
             .iter()
             .filter(|pool| pool.kind == ResponderKind::Care)
-            .filter_map(|pool| index(&format!("{}.annual_cost", pool.name)))
+            .filter_map(|pool| index(&key::pool_annual_cost(&pool.name)))
             .collect();
         let care_teams: u32 = scenario
             .pools
@@ -488,8 +568,8 @@ pub fn run_sweep(
         let mut summaries = BTreeMap::new();
         for (slot, &p) in run_policies.iter().enumerate() {
             for &r in &replications {
-                let mut row = by_job[&(&key_of[&(x, p)], r)].clone();
-                let baseline = by_job[&(&key_of[&(x, 0)], r)];
+                let mut row = values(p, r).clone();
+                let baseline = values(0, r);
                 let get = |v: &[f64], f: Option<usize>| f.map_or(f64::NAN, |f| v[f]);
                 let uses_care = scenario.policies[p].policy.uses(ResponderKind::Care);
                 let teams = if uses_care {
@@ -525,7 +605,7 @@ pub fn run_sweep(
             info,
             settings.seed,
             None,
-            figures.clone(),
+            figures.to_vec(),
             run_policies
                 .iter()
                 .map(|&p| PolicyInfo::of(&scenario.policies[p]))
@@ -548,69 +628,49 @@ pub fn run_sweep(
         for pool in &scenario.pools {
             units_by_kind[pool.kind.index()] += pool.count;
         }
-        point_results.push(PointResults {
+        PointResults {
             settings: point.settings.clone(),
             care_teams,
             units_by_kind,
             results,
             meets,
-        });
+        }
     }
 
-    let cost = figures.iter().position(|f| f.key == "annual_cost");
-    let recommendations = swept
-        .iter()
-        .enumerate()
-        .map(|(s, &p)| {
-            let slot = run_policies.iter().position(|&q| q == p).unwrap_or(0);
-            let point = if targets.is_empty() {
-                None
-            } else {
-                point_results
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, pr)| pr.meets[s])
-                    .min_by(|(_, a), (_, b)| {
-                        let c = |pr: &PointResults| {
-                            cost.map_or(f64::INFINITY, |f| {
-                                pr.results.policies[slot].estimates[f].mean
-                            })
-                        };
-                        c(a).total_cmp(&c(b))
-                    })
-                    .map(|(x, _)| x)
-            };
-            Recommendation {
-                policy: base.policies[p].label.clone(),
-                point,
-            }
-        })
-        .collect();
-    Ok(SweepResults {
-        scenario: ScenarioInfo::of(base),
-        seed: settings.seed,
-        replications: settings.replications,
-        varies: varies.iter().map(|v| v.name.clone()).collect(),
-        targets,
-        swept: swept
+    /// Per swept policy, the cheapest point that meets every target (none without targets).
+    fn recommend(&self, point_results: &[PointResults]) -> Vec<Recommendation> {
+        let (base, figures, run_policies) = (self.base, self.figures, self.run_policies);
+        let (swept, targets) = (self.swept, self.targets);
+        let cost = figures.iter().position(|f| f.key == key::ANNUAL_COST);
+        swept
             .iter()
-            .map(|&p| base.policies[p].label.clone())
-            .collect(),
-        program_kinds: swept
-            .iter()
-            .map(|&p| {
-                ResponderKind::ALL
-                    .into_iter()
-                    .filter(|&kind| {
-                        kind != ResponderKind::Police && base.policies[p].policy.uses(kind)
-                    })
-                    .collect()
+            .enumerate()
+            .map(|(s, &p)| {
+                let slot = run_policies.iter().position(|&q| q == p).unwrap_or(0);
+                let point = if targets.is_empty() {
+                    None
+                } else {
+                    point_results
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, pr)| pr.meets[s])
+                        .min_by(|(_, a), (_, b)| {
+                            let c = |pr: &PointResults| {
+                                cost.map_or(f64::INFINITY, |f| {
+                                    pr.results.policies[slot].estimates[f].mean
+                                })
+                            };
+                            c(a).total_cmp(&c(b))
+                        })
+                        .map(|(x, _)| x)
+                };
+                Recommendation {
+                    policy: base.policies[p].label.clone(),
+                    point,
+                }
             })
-            .collect(),
-        figures,
-        points: point_results,
-        recommendations,
-    })
+            .collect()
+    }
 }
 
 #[cfg(test)]

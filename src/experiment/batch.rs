@@ -10,20 +10,21 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::experiment::{
     self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
 };
-use crate::log::{self, LogPlan, WrittenLog};
+use crate::output::log::{self, LogPlan, WrittenLog};
 use crate::scenario::Scenario;
+use crate::stats::figures as key;
 
 /// Figures whose precision `--target-ci` controls, for every policy (where defined and != 0).
 pub const TARGET_FIGURES: &[&str] = &[
-    "response_mean",
-    "response_p90",
-    "eligible.response_p90",
-    "police_hours_on_eligible_per_year",
+    key::RESPONSE_MEAN,
+    key::RESPONSE_P90,
+    key::ELIGIBLE_RESPONSE_P90,
+    key::POLICE_HOURS_ON_ELIGIBLE,
 ];
 
 /// Keep adding replications until every [`TARGET_FIGURES`] CI half-width is within
@@ -48,8 +49,8 @@ pub struct BatchSettings {
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
     /// Replay this call-stream file instead of generating calls (the scenario must already
-    /// be set up for it with [`crate::stream::StreamFile::apply_to`]).
-    pub stream: Option<std::sync::Arc<crate::stream::StreamFile>>,
+    /// be set up for it with [`crate::calls::stream::StreamFile::apply_to`]).
+    pub stream: Option<std::sync::Arc<crate::calls::stream::StreamFile>>,
     /// Per-call and per-unit logs to write. Logged replications always run (never come from
     /// the checkpoint), so their rows exist.
     pub log: Option<LogPlan>,
@@ -96,7 +97,7 @@ pub enum BatchError {
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
     #[error(
-        "--shard {index}/{count}: expected I/N with 1 <= I <= N and N <= the replications ({replications})"
+        "shard {index} of {count}: expected 1 <= shard <= shards <= the replications ({replications})"
     )]
     BadShard {
         index: u32,
@@ -104,10 +105,10 @@ pub enum BatchError {
         replications: u32,
     },
     #[error(
-        "--target-ci cannot be combined with --shard: the number of replications a target needs is only known as results come in"
+        "a precision target cannot be combined with sharding: the number of replications a target needs is only known as results come in"
     )]
     TargetWithShard,
-    #[error("--target-ci {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
+    #[error("precision target {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
     BadTarget(f64),
     #[error("cannot use checkpoint {}: {source}", path.display())]
     CheckpointIo {
@@ -115,10 +116,10 @@ pub enum BatchError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot resume from {}: it was written for {what}; run without --resume to start afresh", path.display())]
+    #[error("cannot resume from {}: it was written for {what}", path.display())]
     CheckpointMismatch { path: PathBuf, what: String },
     #[error(transparent)]
-    Stream(#[from] crate::stream::StreamError),
+    Stream(#[from] crate::calls::stream::StreamError),
     #[error("cannot write the logs in {}: {source}", dir.display())]
     Log {
         dir: PathBuf,
@@ -137,33 +138,9 @@ pub fn run_batch(
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications.into());
     }
-    let shard = match settings.shard {
-        None => None,
-        Some((index, count)) => {
-            if settings.target.is_some() {
-                return Err(BatchError::TargetWithShard);
-            }
-            if index == 0 || count == 0 || index > count || count > settings.replications {
-                return Err(BatchError::BadShard {
-                    index,
-                    count,
-                    replications: settings.replications,
-                });
-            }
-            Some(Shard {
-                index,
-                count,
-                total_replications: settings.replications,
-            })
-        }
-    };
-    if let Some(target) = settings.target
-        && !(target.relative > 0.0 && target.relative < 1.0)
-    {
-        return Err(BatchError::BadTarget(target.relative));
-    }
+    let shard = checked_shard_and_target(settings)?;
     let figures = experiment::figure_defs(scenario);
-    let header = checkpoint_header(scenario, settings.seed, shard, figures.len());
+    let header = CheckpointHeader::of(scenario, settings.seed, shard, figures.len());
     let (mut done, checkpoint) = match &settings.checkpoint {
         None => (BTreeMap::new(), None),
         Some(path) => {
@@ -315,8 +292,39 @@ pub fn run_batch(
     })
 }
 
+/// The shard these settings ask for, checked (and checked against a precision target, which
+/// a shard cannot have).
+fn checked_shard_and_target(settings: &BatchSettings) -> Result<Option<Shard>, BatchError> {
+    let shard = match settings.shard {
+        None => None,
+        Some((index, count)) => {
+            if settings.target.is_some() {
+                return Err(BatchError::TargetWithShard);
+            }
+            if index == 0 || count == 0 || index > count || count > settings.replications {
+                return Err(BatchError::BadShard {
+                    index,
+                    count,
+                    replications: settings.replications,
+                });
+            }
+            Some(Shard {
+                index,
+                count,
+                total_replications: settings.replications,
+            })
+        }
+    };
+    if let Some(target) = settings.target
+        && !(target.relative > 0.0 && target.relative < 1.0)
+    {
+        return Err(BatchError::BadTarget(target.relative));
+    }
+    Ok(shard)
+}
+
 /// The target figure with the widest CI relative to its mean, over all policies.
-pub fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
+pub(crate) fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
     let mut widest: Option<(String, String, f64)> = None;
     for policy in &results.policies {
         for key in TARGET_FIGURES {
@@ -341,28 +349,58 @@ pub fn widest_relative_half_width(results: &Results) -> Option<(String, String, 
     widest
 }
 
-fn checkpoint_header(
-    scenario: &Scenario,
+/// The first line of a checkpoint: what run its replications belong to. A resume must match it
+/// exactly. (Fields in key order, so the line's bytes are those of earlier versions.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct CheckpointHeader {
+    crisis_sim_checkpoint: u32,
+    crisis_sim_version: String,
+    /// How many figures each line holds.
+    figures: usize,
+    policies: Vec<String>,
+    scenario_fingerprint: String,
     seed: u64,
     shard: Option<Shard>,
-    figures: usize,
-) -> Value {
-    json!({
-        "crisis_sim_checkpoint": 1,
-        "crisis_sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario_fingerprint": scenario.fingerprint,
-        "seed": seed,
-        "shard": shard,
-        "policies": scenario.policies.iter().map(|p| p.label.clone()).collect::<Vec<_>>(),
-        "figures": figures,
-    })
+}
+
+impl CheckpointHeader {
+    fn of(scenario: &Scenario, seed: u64, shard: Option<Shard>, figures: usize) -> Self {
+        Self {
+            crisis_sim_checkpoint: 1,
+            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            figures,
+            policies: scenario.policies.iter().map(|p| p.label.clone()).collect(),
+            scenario_fingerprint: scenario.fingerprint.clone(),
+            seed,
+            shard,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let shard = self
+            .shard
+            .map_or("none".to_string(), |s| format!("{}/{}", s.index, s.count));
+        format!(
+            "version {}, scenario {}, seed {}, shard {shard}",
+            self.crisis_sim_version, self.scenario_fingerprint, self.seed
+        )
+    }
+}
+
+/// One finished replication of one policy: a line of the checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct CheckpointLine {
+    policy: usize,
+    replication: u64,
+    /// In figure order; `null` for an undefined figure (NaN).
+    values: Vec<Option<f64>>,
 }
 
 /// Reads a checkpoint written for `header`. A missing file resumes nothing; a torn last line
 /// (the process was killed mid-write) is ignored, since that replication simply runs again.
 fn read_checkpoint(
     path: &Path,
-    header: &Value,
+    header: &CheckpointHeader,
 ) -> Result<BTreeMap<(u64, usize), Vec<f64>>, BatchError> {
     let io = |source| BatchError::CheckpointIo {
         path: path.to_path_buf(),
@@ -378,41 +416,25 @@ fn read_checkpoint(
         Some(line) => line.map_err(io)?,
         None => return Ok(BTreeMap::new()),
     };
-    let found: Value = serde_json::from_str(&first).unwrap_or(Value::Null);
-    if &found != header {
-        let describe = |v: &Value| {
-            format!(
-                "version {}, scenario {}, seed {}, shard {}",
-                v["crisis_sim_version"], v["scenario_fingerprint"], v["seed"], v["shard"]
-            )
-        };
+    let found = serde_json::from_str::<CheckpointHeader>(&first).ok();
+    if found.as_ref() != Some(header) {
+        let found = found.map_or("an unreadable header".to_string(), |f| f.describe());
         return Err(BatchError::CheckpointMismatch {
             path: path.to_path_buf(),
-            what: format!("{} (this run: {})", describe(&found), describe(header)),
+            what: format!("{found} (this run: {})", header.describe()),
         });
     }
-    let figures = header["figures"].as_u64().unwrap_or(0) as usize;
     let mut done = BTreeMap::new();
     for line in lines {
         let Ok(line) = line else { break };
-        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+        let Ok(entry) = serde_json::from_str::<CheckpointLine>(&line) else {
             continue;
         };
-        let (Some(replication), Some(policy), Some(values)) = (
-            entry["replication"].as_u64(),
-            entry["policy"].as_u64(),
-            entry["values"].as_array(),
-        ) else {
-            continue;
-        };
-        if values.len() != figures {
+        if entry.values.len() != header.figures {
             continue;
         }
-        let values = values
-            .iter()
-            .map(|v| v.as_f64().unwrap_or(f64::NAN))
-            .collect();
-        done.insert((replication, policy as usize), values);
+        let values = entry.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        done.insert((entry.replication, entry.policy), values);
     }
     Ok(done)
 }
@@ -429,7 +451,7 @@ impl CheckpointWriter {
     /// torn line), then keeps it open for appending.
     fn open(
         path: &Path,
-        header: &Value,
+        header: &CheckpointHeader,
         done: &BTreeMap<(u64, usize), Vec<f64>>,
     ) -> Result<Self, BatchError> {
         let io = |source| BatchError::CheckpointIo {
@@ -439,7 +461,11 @@ impl CheckpointWriter {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut text = format!("{header}\n");
+        // Through a `Value`, whose keys are sorted, as earlier versions wrote it.
+        let mut text = serde_json::to_value(header)
+            .and_then(|value| serde_json::to_string(&value))
+            .map_err(|e| io(e.into()))?;
+        text.push('\n');
         for ((replication, policy), values) in done {
             text.push_str(&line(*replication, *policy, values));
         }
@@ -479,8 +505,14 @@ impl CheckpointWriter {
 }
 
 fn line(replication: u64, policy: usize, values: &[f64]) -> String {
-    let entry = json!({ "replication": replication, "policy": policy, "values": values });
-    format!("{entry}\n")
+    let entry = CheckpointLine {
+        policy,
+        replication,
+        values: values.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+    };
+    let mut text = serde_json::to_string(&entry).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]

@@ -3,11 +3,16 @@
 //! hour (calls per day x day-of-week weight x hour-of-day weight), generated lazily so memory
 //! does not grow with the horizon.
 
+pub mod fit;
+pub mod import;
+pub mod rng;
+pub mod stream;
+
 use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::rng::{self, Purpose};
 use crate::scenario::{CallTypeId, Scenario, ZoneId};
+use rng::Purpose;
 
 /// One 911 call as the engine sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -197,7 +202,8 @@ mod tests {
         );
         let last = c.cumulative.len() - 1;
         for i in 0..100_000 {
-            let u = crate::rng::uniform(crate::rng::call_key(3, i), Purpose::CallType);
+            let u =
+                crate::calls::rng::uniform(crate::calls::rng::call_key(3, i), Purpose::CallType);
             let search = c.cumulative.partition_point(|&b| b <= u).min(last);
             assert_eq!(c.pick_with(u), search, "u = {u}");
         }

@@ -1,7 +1,7 @@
 //! Sweep grammar, grid, targets and a small end-to-end sweep.
 
 use super::*;
-use crate::batch::NoProgress;
+use crate::experiment::batch::NoProgress;
 
 fn small() -> Scenario {
     let mut scenario = Scenario::default_scenario();

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime};
 use csv::{ByteRecord, Position};
 
+use crate::calls::rng::{self, Purpose};
 use crate::calls::{Call, Categorical};
-use crate::rng::{self, Purpose};
 use crate::scenario::{CallTypeId, CivilDate, Scenario, ZoneId};
 
 pub use generate::{GenerateSummary, StreamWriter, generate};

@@ -20,7 +20,7 @@ pub enum MergeError {
     },
     #[error("{} is not a crisis-sim results.json: {reason}", path.display())]
     NotResults { path: PathBuf, reason: String },
-    #[error("{} holds the results of a whole run, not a shard (made without --shard)", path.display())]
+    #[error("{} holds the results of a whole run, not a shard (not one shard of a sharded run)", path.display())]
     NotAShard { path: PathBuf },
     #[error("{} differs from {} in {what}: {found} vs {expected}; shards must come from the same scenario, seed, version and shard count", path.display(), first.display())]
     Mismatch {

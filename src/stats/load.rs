@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use crate::calls::Call;
+use crate::calls::rng;
 use crate::policy::{CallContext, Route, SystemView};
-use crate::rng;
 use crate::scenario::{AfterClear, CallTypeId, KINDS, Pool, ResponderKind, Scenario, ZoneId};
 
 /// Sample calls per call type used to measure a policy's routing shares.

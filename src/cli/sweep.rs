@@ -1,0 +1,84 @@
+//! `crisis-sim sweep`: a grid of fleet variants, the cheapest that meets the targets, and the
+//! table, JSON, CSV and chart of it.
+
+use std::io::Write;
+
+use crisis_sim::experiment::sweep::{self, SweepSettings};
+use crisis_sim::output::{self, Drawable};
+
+pub use super::args::SweepPlan;
+use super::common::{Bar, load_scenario, refuse_overwrite, write_file};
+use super::error::AppError;
+
+/// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
+pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::SweepResults, AppError> {
+    refuse_overwrite(
+        &options.out_dir.join(output::SWEEP_JSON),
+        "a finished sweep's results",
+        options.force,
+    )?;
+    let mut scenario = load_scenario(options.scenario.as_deref())?;
+    scenario.report_hourly = options.hourly;
+    let varies = options
+        .varies
+        .iter()
+        .map(|text| sweep::parse_vary(text, &scenario))
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = SweepSettings {
+        replications: options.replications.unwrap_or(scenario.replications),
+        seed: options.seed.unwrap_or(scenario.seed),
+        threads: options.threads,
+        policies: options.policies.clone(),
+        targets: options.targets.clone(),
+    };
+    let bar = Bar::new(options.quiet);
+    let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
+    bar.0.finish_and_clear();
+    let document = output::SweepDocument::of(&results);
+    let json = write_file(
+        options.out_dir.join(output::SWEEP_JSON),
+        output::sweep_json(&results).as_bytes(),
+    )?;
+    let charts = output::SweepChart::of(&document)
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", json.display())))?
+        .write(&options.out_dir)?;
+    let csv_path = options.out_dir.join(output::SWEEP_CSV);
+    let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
+        path: csv_path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    let csv = write_file(csv_path, &csv_bytes)?;
+    if !options.quiet {
+        let _ = write!(stdout, "{}", output::sweep_table(&results));
+        if options.hourly {
+            // The recommended point, or the last (largest) one when there is none.
+            let x = results
+                .recommendations
+                .first()
+                .and_then(|r| r.point)
+                .unwrap_or(results.points.len() - 1);
+            let point = &results.points[x];
+            let settings: Vec<String> = point
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = write!(
+                stdout,
+                "\nAt {}: {}",
+                settings.join(", "),
+                output::hourly_table(&point.results)
+            );
+        }
+        let _ = writeln!(
+            stdout,
+            "\nWrote {}\nWrote {}",
+            json.display(),
+            csv.display()
+        );
+        for path in charts {
+            let _ = writeln!(stdout, "Wrote {}", path.display());
+        }
+    }
+    Ok(results)
+}

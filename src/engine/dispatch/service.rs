@@ -1,0 +1,92 @@
+//! How long things take: travel from a unit's zone to the call (the travel matrix's mean times
+//! a per-trip factor), on-scene time by call type and responder kind, and a crisis-line call's
+//! length. Every draw comes from the call's own key and a purpose of its own, so two policies
+//! that send different units still see the same draws for the same call.
+
+use crate::calls::Call;
+use crate::calls::rng::{self, Purpose};
+use crate::scenario::distribution::Sampler;
+use crate::scenario::{PoolId, ResponderKind, Scenario, Travel, ZoneId};
+
+use super::queues::Job;
+
+/// One draw of `sampler` from the call's stream for `purpose` (no stream for a fixed value).
+#[inline(always)]
+pub fn draw(sampler: &Sampler, call_key: u64, purpose: Purpose) -> f64 {
+    match sampler {
+        Sampler::Fixed(value) => *value,
+        _ => sampler.sample(&mut rng::stream(call_key, purpose)),
+    }
+}
+
+/// The samplers of one scenario's service times.
+#[derive(Clone, Debug)]
+pub struct ServiceTimes<'a> {
+    travel: &'a Travel,
+    travel_factor: Sampler,
+    /// Per call type: on-scene time for police (index 0) and care teams (index 1).
+    on_scene: Vec<[Sampler; 2]>,
+    /// Call length of each pool whose units work by phone (counsellors).
+    call_minutes: Vec<Option<Sampler>>,
+}
+
+impl<'a> ServiceTimes<'a> {
+    pub fn new(scenario: &'a Scenario) -> Self {
+        Self {
+            travel: &scenario.travel,
+            travel_factor: scenario.travel.variation.factor_sampler(scenario.travel.cv),
+            on_scene: scenario.on_scene_samplers(),
+            call_minutes: scenario
+                .pools
+                .iter()
+                .map(|p| p.call_minutes.as_ref().map(|d| d.sampler()))
+                .collect(),
+        }
+    }
+
+    /// The travel matrix's mean minutes from one zone to another (the drive back to base).
+    #[inline]
+    pub fn mean_travel(&self, from: ZoneId, to: ZoneId) -> f64 {
+        self.travel.mean_minutes(from, to)
+    }
+
+    /// This trip's minutes from `from` to the call, for a unit doing `job`.
+    #[inline(always)]
+    pub fn travel_minutes(&self, from: ZoneId, call: &Call, job: Job) -> f64 {
+        let purpose = match job {
+            Job::Primary => Purpose::TravelPrimary,
+            Job::Backup => Purpose::TravelBackup,
+            Job::FollowUp => Purpose::TravelFollowUp,
+            Job::Companion => Purpose::TravelCompanion,
+        };
+        self.travel.mean_minutes(from, call.zone)
+            * draw(&self.travel_factor, call.draw_key, purpose)
+    }
+
+    /// Minutes on scene for a unit of `kind` doing `job` (police and clinicians use the call
+    /// type's police time, care teams the care time).
+    #[inline(always)]
+    pub fn on_scene_minutes(&self, kind: ResponderKind, job: Job, call: &Call) -> f64 {
+        let purpose = match (kind, job) {
+            (ResponderKind::Care, Job::FollowUp) => Purpose::OnSceneFollowUp,
+            (ResponderKind::Care, _) => Purpose::OnSceneCare,
+            _ => Purpose::OnScenePolice,
+        };
+        let scene = usize::from(kind == ResponderKind::Care);
+        draw(
+            &self.on_scene[usize::from(call.call_type.0)][scene],
+            call.draw_key,
+            purpose,
+        )
+    }
+
+    /// How long a crisis-line call takes a counsellor of `pool`.
+    #[inline(never)]
+    pub fn phone_minutes(&self, pool: PoolId, call: &Call) -> f64 {
+        self.call_minutes[usize::from(pool.0)]
+            .as_ref()
+            .map_or(0.0, |sampler| {
+                draw(sampler, call.draw_key, Purpose::PhoneMinutes)
+            })
+    }
+}
