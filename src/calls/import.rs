@@ -680,35 +680,7 @@ pub fn import(
     strict: bool,
 ) -> Result<ImportReport, ImportError> {
     let (raw_mapping, delimiter) = read_mapping(mapping_path)?;
-    let file = std::fs::File::open(raw_path).map_err(|source| ImportError::Io {
-        path: raw_path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(file);
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|e| ImportError::Io {
-            path: raw_path.to_path_buf(),
-            source: std::io::Error::other(e),
-        })?
-        .iter()
-        // A byte-order mark often starts exports saved by spreadsheet programs.
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim_start_matches('\u{feff}')
-                .trim()
-                .to_string()
-        })
-        .collect();
-    if header.iter().all(String::is_empty) {
-        return Err(ImportError::Empty {
-            path: raw_path.to_path_buf(),
-        });
-    }
+    let (mut reader, header) = read_header(raw_path, delimiter)?;
     let mapping = Mapping::resolve(
         &raw_mapping,
         delimiter,
@@ -727,12 +699,10 @@ pub fn import(
             .collect(),
         ..ImportReport::default()
     };
-    let mut rule_rows = vec![0u64; mapping.rules.len()];
-    let mut defaulted_codes: HashMap<String, u64> = HashMap::new();
-    let mut unknown_codes: HashMap<String, u64> = HashMap::new();
-    let mut seen_ids: HashSet<Box<[u8]>> = HashSet::new();
-    let mut priorities: Vec<String> = Vec::new();
-    let mut priority_index: HashMap<String, u32> = HashMap::new();
+    let mut tallies = Tallies {
+        rule_rows: vec![0u64; mapping.rules.len()],
+        ..Tallies::default()
+    };
     let mut calls: Vec<Imported> = Vec::new();
     let used = mapping.used_columns();
     let mut record = ByteRecord::new();
@@ -751,135 +721,15 @@ pub fn import(
             }
         }
         report.rows_read += 1;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != header.len() {
-            report.malformed.add(line, || {
-                format!(
-                    "{} fields where the header has {}",
-                    record.len(),
-                    header.len()
-                )
-            });
-            continue;
-        }
-        if let Some(&bad) = used
-            .iter()
-            .find(|&&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
+        if let Some(call) = import_row(&mapping, &header, &used, &record, &mut tallies, &mut report)
         {
-            report.malformed.add(line, || {
-                format!("column `{}` is not UTF-8 text (is the file Latin-1 or Windows-1252? re-save it as UTF-8)", header[bad])
-            });
-            continue;
+            calls.push(call);
         }
-        let text = |i: usize| {
-            String::from_utf8_lossy(record.get(i).unwrap_or_default())
-                .trim()
-                .to_string()
-        };
-        if let Some((e, _)) = mapping
-            .exclude
-            .iter()
-            .enumerate()
-            .find(|(_, (column, values, _))| values.contains(&text(*column).to_uppercase()))
-        {
-            report.excluded[e].1 += 1;
-            continue;
-        }
-        if let Some(id) = mapping.id {
-            let value = record.get(id).unwrap_or_default().trim_ascii();
-            if !value.is_empty() && !seen_ids.insert(value.into()) {
-                report.duplicates_merged += 1;
-                continue;
-            }
-        }
-        let at = match mapping.received.read(&record) {
-            Ok(Some(at)) => at,
-            Ok(None) => {
-                report
-                    .bad_time
-                    .add(line, || "received time is empty".to_string());
-                continue;
-            }
-            Err(value) => {
-                report.bad_time.add(line, || {
-                    format!("received time `{value}` matches none of the mapping's formats")
-                });
-                continue;
-            }
-        };
-        let code = text(mapping.call_type);
-        let call_type = match mapping.classify(&code) {
-            Some((Some(rule), call_type)) => {
-                rule_rows[rule] += 1;
-                call_type
-            }
-            Some((None, call_type)) => {
-                report.defaulted += 1;
-                *defaulted_codes.entry(code).or_default() += 1;
-                call_type
-            }
-            None => {
-                report
-                    .unknown_code
-                    .add(line, || format!("call type `{code}`"));
-                *unknown_codes.entry(code).or_default() += 1;
-                continue;
-            }
-        };
-        let zone = mapping.zone.as_ref().and_then(|(column, map)| {
-            let value = text(*column).to_uppercase();
-            let zone = map.get(&value).copied();
-            if zone.is_none() {
-                report.unmapped_zone += 1;
-            }
-            zone
-        });
-        let priority = match mapping.priority {
-            None => 0,
-            Some(column) => {
-                let value = text(column);
-                match priority_index.get(&value) {
-                    Some(&i) => i,
-                    None => {
-                        let i = priorities.len() as u32;
-                        priorities.push(value.clone());
-                        priority_index.insert(value, i);
-                        i
-                    }
-                }
-            }
-        };
-        let on_scene_minutes = match (&mapping.arrived, &mapping.cleared) {
-            (Some(arrived), Some(cleared)) => {
-                match (arrived.read(&record), cleared.read(&record)) {
-                    // Placeholder stamps (e.g. 1900-01-01) and clears before arrival are missing data.
-                    (Ok(Some(a)), Ok(Some(c))) if a >= at && c >= a => {
-                        report.with_on_scene += 1;
-                        Some((c - a).num_milliseconds() as f64 / 60_000.0)
-                    }
-                    _ => {
-                        report.without_on_scene += 1;
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let source_id = mapping.id.map(|i| text(i).into_boxed_str());
-        calls.push(Imported {
-            at,
-            line,
-            call_type,
-            zone,
-            priority,
-            on_scene_minutes,
-            source_id,
-        });
     }
     report.rule_matches = mapping
         .rules
         .iter()
-        .zip(&rule_rows)
+        .zip(&tallies.rule_rows)
         .map(|(rule, &rows)| {
             (
                 rule.label.clone(),
@@ -888,8 +738,8 @@ pub fn import(
             )
         })
         .collect();
-    report.top_defaulted_codes = top(defaulted_codes, 8);
-    report.top_unknown_codes = top(unknown_codes, 8);
+    report.top_defaulted_codes = top(tallies.defaulted_codes, 8);
+    report.top_unknown_codes = top(tallies.unknown_codes, 8);
     report.imported = calls.len() as u64;
     // Exports are often newest first, or ordered by incident number: sort by time, keeping
     // file order among equal times.
@@ -923,9 +773,194 @@ pub fn import(
         &mapping,
         scenario,
         &calls,
-        &priorities,
+        &tallies.priorities,
     )?);
     Ok(report)
+}
+
+/// Opens a city's export and reads its header (a byte-order mark and padding trimmed).
+fn read_header(
+    raw_path: &Path,
+    delimiter: u8,
+) -> Result<(csv::Reader<std::fs::File>, Vec<String>), ImportError> {
+    let file = std::fs::File::open(raw_path).map_err(|source| ImportError::Io {
+        path: raw_path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(file);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| ImportError::Io {
+            path: raw_path.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?
+        .iter()
+        // A byte-order mark often starts exports saved by spreadsheet programs.
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_string()
+        })
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ImportError::Empty {
+            path: raw_path.to_path_buf(),
+        });
+    }
+    Ok((reader, header))
+}
+
+/// What import counts across rows besides the report: rows per rule, codes defaulted or
+/// unknown, ids seen (to merge duplicates), and the distinct priority texts.
+#[derive(Default)]
+struct Tallies {
+    rule_rows: Vec<u64>,
+    defaulted_codes: HashMap<String, u64>,
+    unknown_codes: HashMap<String, u64>,
+    seen_ids: HashSet<Box<[u8]>>,
+    priorities: Vec<String>,
+    priority_index: HashMap<String, u32>,
+}
+
+/// One row of the export mapped to a call, or `None` with the reason counted in the report
+/// (malformed, excluded, a duplicate id, a bad time, an unknown code).
+fn import_row(
+    mapping: &Mapping,
+    header: &[String],
+    used: &[usize],
+    record: &ByteRecord,
+    tallies: &mut Tallies,
+    report: &mut ImportReport,
+) -> Option<Imported> {
+    let line = record.position().map_or(0, |p| p.line());
+    if record.len() != header.len() {
+        report.malformed.add(line, || {
+            format!(
+                "{} fields where the header has {}",
+                record.len(),
+                header.len()
+            )
+        });
+        return None;
+    }
+    if let Some(&bad) = used
+        .iter()
+        .find(|&&i| std::str::from_utf8(record.get(i).unwrap_or_default()).is_err())
+    {
+        report.malformed.add(line, || {
+            format!("column `{}` is not UTF-8 text (is the file Latin-1 or Windows-1252? re-save it as UTF-8)", header[bad])
+        });
+        return None;
+    }
+    let text = |i: usize| {
+        String::from_utf8_lossy(record.get(i).unwrap_or_default())
+            .trim()
+            .to_string()
+    };
+    if let Some((e, _)) = mapping
+        .exclude
+        .iter()
+        .enumerate()
+        .find(|(_, (column, values, _))| values.contains(&text(*column).to_uppercase()))
+    {
+        report.excluded[e].1 += 1;
+        return None;
+    }
+    if let Some(id) = mapping.id {
+        let value = record.get(id).unwrap_or_default().trim_ascii();
+        if !value.is_empty() && !tallies.seen_ids.insert(value.into()) {
+            report.duplicates_merged += 1;
+            return None;
+        }
+    }
+    let at = match mapping.received.read(record) {
+        Ok(Some(at)) => at,
+        Ok(None) => {
+            report
+                .bad_time
+                .add(line, || "received time is empty".to_string());
+            return None;
+        }
+        Err(value) => {
+            report.bad_time.add(line, || {
+                format!("received time `{value}` matches none of the mapping's formats")
+            });
+            return None;
+        }
+    };
+    let code = text(mapping.call_type);
+    let call_type = match mapping.classify(&code) {
+        Some((Some(rule), call_type)) => {
+            tallies.rule_rows[rule] += 1;
+            call_type
+        }
+        Some((None, call_type)) => {
+            report.defaulted += 1;
+            *tallies.defaulted_codes.entry(code).or_default() += 1;
+            call_type
+        }
+        None => {
+            report
+                .unknown_code
+                .add(line, || format!("call type `{code}`"));
+            *tallies.unknown_codes.entry(code).or_default() += 1;
+            return None;
+        }
+    };
+    let zone = mapping.zone.as_ref().and_then(|(column, map)| {
+        let value = text(*column).to_uppercase();
+        let zone = map.get(&value).copied();
+        if zone.is_none() {
+            report.unmapped_zone += 1;
+        }
+        zone
+    });
+    let priority = match mapping.priority {
+        None => 0,
+        Some(column) => {
+            let value = text(column);
+            match tallies.priority_index.get(&value) {
+                Some(&i) => i,
+                None => {
+                    let i = tallies.priorities.len() as u32;
+                    tallies.priorities.push(value.clone());
+                    tallies.priority_index.insert(value, i);
+                    i
+                }
+            }
+        }
+    };
+    let on_scene_minutes = match (&mapping.arrived, &mapping.cleared) {
+        (Some(arrived), Some(cleared)) => {
+            match (arrived.read(record), cleared.read(record)) {
+                // Placeholder stamps (e.g. 1900-01-01) and clears before arrival are missing data.
+                (Ok(Some(a)), Ok(Some(c))) if a >= at && c >= a => {
+                    report.with_on_scene += 1;
+                    Some((c - a).num_milliseconds() as f64 / 60_000.0)
+                }
+                _ => {
+                    report.without_on_scene += 1;
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let source_id = mapping.id.map(|i| text(i).into_boxed_str());
+    Some(Imported {
+        at,
+        line,
+        call_type,
+        zone,
+        priority,
+        on_scene_minutes,
+        source_id,
+    })
 }
 
 /// Writes the imported calls (sorted by time) as a call stream: day 0 is the first call's

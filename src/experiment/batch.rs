@@ -226,42 +226,19 @@ pub fn run_batch(
         )
     };
 
+    let mut run = |replications: &[u64]| {
+        run_up_to(replications, &mut done)?;
+        Ok::<Results, BatchError>(assemble(replications, &done))
+    };
     let (results, target) = match (shard, settings.target) {
-        (Some(shard), _) => {
-            let replications: Vec<u64> = shard.replications().collect();
-            run_up_to(&replications, &mut done)?;
-            (assemble(&replications, &done), None)
-        }
-        (None, None) => {
-            let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
-            run_up_to(&replications, &mut done)?;
-            (assemble(&replications, &done), None)
-        }
+        (Some(shard), _) => (run(&shard.replications().collect::<Vec<u64>>())?, None),
+        (None, None) => (
+            run(&(0..u64::from(settings.replications)).collect::<Vec<u64>>())?,
+            None,
+        ),
         (None, Some(target)) => {
-            // At least 3 replications so a t interval exists with a little stability.
-            let max = target.max_replications.max(3);
-            let mut n = settings.replications.clamp(3, max);
-            loop {
-                let replications: Vec<u64> = (0..u64::from(n)).collect();
-                run_up_to(&replications, &mut done)?;
-                let results = assemble(&replications, &done);
-                let widest = widest_relative_half_width(&results);
-                let worst = widest.as_ref().map_or(0.0, |w| w.2);
-                if worst <= target.relative || n >= max {
-                    let report = TargetReport {
-                        relative: target.relative,
-                        reached: worst <= target.relative,
-                        replications: n,
-                        widest,
-                    };
-                    break (results, Some(report));
-                }
-                // The half-width shrinks like 1/sqrt(n): aim for the estimate, 10% beyond, but
-                // at most double per round, since an early estimate of the spread is noisy
-                // (each round runs only the new replications).
-                let needed = f64::from(n) * (worst / target.relative).powi(2) * 1.1;
-                n = (needed.ceil() as u32).clamp(n + 1, (2 * n).min(max));
-            }
+            let (results, report) = until_precise(target, settings.replications, &mut run)?;
+            (results, Some(report))
         }
     };
     // Jobs of the final results taken from the checkpoint (logged ones were run again).
@@ -290,6 +267,39 @@ pub fn run_batch(
         resumed_jobs,
         target,
     })
+}
+
+/// Adds replications (`run` runs the missing ones of a set and assembles the results) until
+/// every target figure's 95% CI half-width is within the target of its mean, or the maximum is
+/// reached. Starts from `start` replications, at least 3 so an interval exists.
+fn until_precise(
+    target: TargetCi,
+    start: u32,
+    run: &mut dyn FnMut(&[u64]) -> Result<Results, BatchError>,
+) -> Result<(Results, TargetReport), BatchError> {
+    // At least 3 replications so a t interval exists with a little stability.
+    let max = target.max_replications.max(3);
+    let mut n = start.clamp(3, max);
+    loop {
+        let replications: Vec<u64> = (0..u64::from(n)).collect();
+        let results = run(&replications)?;
+        let widest = widest_relative_half_width(&results);
+        let worst = widest.as_ref().map_or(0.0, |w| w.2);
+        if worst <= target.relative || n >= max {
+            let report = TargetReport {
+                relative: target.relative,
+                reached: worst <= target.relative,
+                replications: n,
+                widest,
+            };
+            return Ok((results, report));
+        }
+        // The half-width shrinks like 1/sqrt(n): aim for the estimate, 10% beyond, but
+        // at most double per round, since an early estimate of the spread is noisy
+        // (each round runs only the new replications).
+        let needed = f64::from(n) * (worst / target.relative).powi(2) * 1.1;
+        n = (needed.ceil() as u32).clamp(n + 1, (2 * n).min(max));
+    }
 }
 
 /// The shard these settings ask for, checked (and checked against a precision target, which

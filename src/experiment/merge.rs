@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::experiment::Results;
+use crate::experiment::{Results, Shard};
 use crate::output::{ParsedResults, RESULTS_FILE, parse_results};
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,38 @@ pub fn read(input: &Path) -> Result<(PathBuf, ParsedResults), MergeError> {
     Ok((path, parsed))
 }
 
+/// What must be the same in every shard of one run, described for a message that names what
+/// differs: version, scenario, seed, shard count, policies and figures.
+fn identity(parsed: &ParsedResults, shard: Shard) -> [(&'static str, String); 6] {
+    let results = &parsed.results;
+    [
+        ("version", parsed.version.clone()),
+        (
+            "scenario",
+            format!(
+                "{} ({})",
+                results.scenario.fingerprint, results.scenario.name
+            ),
+        ),
+        ("seed", results.seed.to_string()),
+        (
+            "shard count",
+            format!(
+                "{} of {} replications",
+                shard.count, shard.total_replications
+            ),
+        ),
+        (
+            "policies",
+            format!(
+                "{:?}",
+                results.policies.iter().map(|p| &p.info).collect::<Vec<_>>()
+            ),
+        ),
+        ("figures", format!("{:?}", results.figures)),
+    ]
+}
+
 /// Merges shards (already read) into whole-run results.
 pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError> {
     let Some((first_path, first)) = shards.first() else {
@@ -86,58 +118,10 @@ pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError>
             found,
             expected,
         };
-        let checks = [
-            ("version", parsed.version.clone(), first.version.clone()),
-            (
-                "scenario",
-                format!(
-                    "{} ({})",
-                    results.scenario.fingerprint, results.scenario.name
-                ),
-                format!(
-                    "{} ({})",
-                    first.results.scenario.fingerprint, first.results.scenario.name
-                ),
-            ),
-            (
-                "seed",
-                results.seed.to_string(),
-                first.results.seed.to_string(),
-            ),
-            (
-                "shard count",
-                format!(
-                    "{} of {} replications",
-                    shard.count, shard.total_replications
-                ),
-                format!(
-                    "{} of {} replications",
-                    reference.count, reference.total_replications
-                ),
-            ),
-            (
-                "policies",
-                format!(
-                    "{:?}",
-                    results.policies.iter().map(|p| &p.info).collect::<Vec<_>>()
-                ),
-                format!(
-                    "{:?}",
-                    first
-                        .results
-                        .policies
-                        .iter()
-                        .map(|p| &p.info)
-                        .collect::<Vec<_>>()
-                ),
-            ),
-            (
-                "figures",
-                format!("{:?}", results.figures),
-                format!("{:?}", first.results.figures),
-            ),
-        ];
-        for (what, found, expected) in checks {
+        for ((what, found), (_, expected)) in identity(parsed, shard)
+            .into_iter()
+            .zip(identity(first, reference))
+        {
             if found != expected {
                 return Err(mismatch(what, found, expected));
             }

@@ -761,6 +761,67 @@ impl SweepChart {
     }
 }
 
+/// One policy's curve on a sweep panel: the 95% band, the line and points of the means, and a
+/// ring around the recommended point.
+fn sweep_series<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    xs: &[f64],
+    data: &[(f64, f64, f64)],
+    i: usize,
+    series: &SweepSeries,
+) -> Result<(), String> {
+    let band: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(data)
+        .filter(|(_, t)| t.1.is_finite())
+        .map(|(&x, t)| (x, t.2))
+        .chain(
+            xs.iter()
+                .zip(data)
+                .rev()
+                .filter(|(_, t)| t.1.is_finite())
+                .map(|(&x, t)| (x, t.1)),
+        )
+        .collect();
+    if band.len() > 2 {
+        chart
+            .draw_series([Polygon::new(band, colour(i + 1).mix(0.2).filled())])
+            .map_err(|e| e.to_string())?;
+    }
+    let line: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(data)
+        .filter(|(_, t)| t.0.is_finite())
+        .map(|(&x, t)| (x, t.0))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(line.clone(), colour(i + 1).stroke_width(3)))
+        .map_err(|e| e.to_string())?
+        .label(series.label.clone())
+        .legend(move |(x, y)| {
+            PathElement::new([(x, y), (x + 20, y)], colour(i + 1).stroke_width(3))
+        });
+    chart
+        .draw_series(
+            line.iter()
+                .map(|&p| Circle::new(p, 4, colour(i + 1).filled())),
+        )
+        .map_err(|e| e.to_string())?;
+    if let Some(x) = series.recommended
+        && let (Some(&px), Some(t)) = (xs.get(x), data.get(x))
+        && t.0.is_finite()
+    {
+        // The recommended point: a ring around it.
+        chart
+            .draw_series([
+                Circle::new((px, t.0), 13, BLACK.stroke_width(3)),
+                Circle::new((px, t.0), 7, colour(i + 1).filled()),
+            ])
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 impl Drawable for SweepChart {
     fn name(&self) -> &str {
         "sweep"
@@ -826,59 +887,7 @@ impl Drawable for SweepChart {
                 .draw()
                 .map_err(|e| e.to_string())?;
             for (i, series) in self.series.iter().enumerate() {
-                let data = pick(series);
-                let band: Vec<(f64, f64)> = self
-                    .xs
-                    .iter()
-                    .zip(data)
-                    .filter(|(_, t)| t.1.is_finite())
-                    .map(|(&x, t)| (x, t.2))
-                    .chain(
-                        self.xs
-                            .iter()
-                            .zip(data)
-                            .rev()
-                            .filter(|(_, t)| t.1.is_finite())
-                            .map(|(&x, t)| (x, t.1)),
-                    )
-                    .collect();
-                if band.len() > 2 {
-                    chart
-                        .draw_series([Polygon::new(band, colour(i + 1).mix(0.2).filled())])
-                        .map_err(|e| e.to_string())?;
-                }
-                let line: Vec<(f64, f64)> = self
-                    .xs
-                    .iter()
-                    .zip(data)
-                    .filter(|(_, t)| t.0.is_finite())
-                    .map(|(&x, t)| (x, t.0))
-                    .collect();
-                chart
-                    .draw_series(LineSeries::new(line.clone(), colour(i + 1).stroke_width(3)))
-                    .map_err(|e| e.to_string())?
-                    .label(series.label.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], colour(i + 1).stroke_width(3))
-                    });
-                chart
-                    .draw_series(
-                        line.iter()
-                            .map(|&p| Circle::new(p, 4, colour(i + 1).filled())),
-                    )
-                    .map_err(|e| e.to_string())?;
-                if let Some(x) = series.recommended
-                    && let (Some(&px), Some(t)) = (self.xs.get(x), data.get(x))
-                    && t.0.is_finite()
-                {
-                    // The recommended point: a ring around it.
-                    chart
-                        .draw_series([
-                            Circle::new((px, t.0), 13, BLACK.stroke_width(3)),
-                            Circle::new((px, t.0), 7, colour(i + 1).filled()),
-                        ])
-                        .map_err(|e| e.to_string())?;
-                }
+                sweep_series(&mut chart, &self.xs, pick(series), i, series)?;
             }
             if unit == "minutes" {
                 for (text, value) in &self.p90_targets {

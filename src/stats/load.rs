@@ -11,7 +11,9 @@ use std::fmt::Write;
 use crate::calls::Call;
 use crate::calls::rng;
 use crate::policy::{CallContext, Route, SystemView};
-use crate::scenario::{AfterClear, CallTypeId, KINDS, Pool, ResponderKind, Scenario, ZoneId};
+use crate::scenario::{
+    AfterClear, CallTypeId, KINDS, PolicySpec, Pool, ResponderKind, Scenario, ZoneId,
+};
 
 /// Sample calls per call type used to measure a policy's routing shares.
 const ROUTING_SAMPLES: u64 = 20_000;
@@ -180,39 +182,83 @@ fn route_shares(scenario: &Scenario, label: &str) -> Vec<RouteShares> {
 
 /// Derives loads and warnings for every policy of the scenario.
 pub fn analyse(scenario: &Scenario) -> ScenarioReport {
-    let demand = &scenario.demand;
-    // Calls per hour of the week, and the share of them that arrive in each hour.
-    let calls_per_hour: Vec<f64> = (0..HOURS_PER_WEEK)
-        .map(|h| demand.rate_per_minute(h / 24, h % 24) * 60.0)
-        .collect();
-    let travel = ResponderKind::ALL.map(|kind| mean_travel(scenario, kind));
-    // Police and clinicians work a call for the police on-scene time; care teams for theirs.
-    let work_minutes = |t: usize, kind: ResponderKind| {
-        let scene = usize::from(kind == ResponderKind::Care);
-        scenario.call_types[t].on_scene[scene].mean() + travel[kind.index()]
-    };
-    let phone_minutes = scenario
-        .pools
-        .iter()
-        .find_map(|p| p.call_minutes.as_ref().map(|d| d.mean()))
-        .unwrap_or(0.0);
-    let duty: Vec<[f64; HOURS_PER_WEEK]> = scenario.pools.iter().map(units_on_duty).collect();
-    let duty_by_kind = |kind: ResponderKind, h: usize| -> f64 {
-        scenario
-            .pools
-            .iter()
-            .zip(&duty)
-            .filter(|(p, _)| p.kind == kind)
-            .map(|(_, d)| d[h])
-            .sum()
-    };
-
+    let week = Week::of(scenario);
     let mut warnings = Vec::new();
     let mut policies = Vec::new();
     for spec in &scenario.policies {
         let routes = route_shares(scenario, &spec.label);
         let to_care: Vec<f64> = routes.iter().map(|r| r.care).collect();
-        // Minutes of work per kind over a week.
+        let offered = week.offered_minutes(&routes, &to_care);
+        policies.push(PolicyLoad {
+            label: spec.label.clone(),
+            routed_to_care_share: week.routed_to_care_share(&to_care),
+            pools: week.pool_loads(spec, &offered, &mut warnings),
+        });
+    }
+    ScenarioReport {
+        name: scenario.name.clone(),
+        calls_per_day: scenario.demand.calls_per_day,
+        eligible_share: scenario.eligible_share(),
+        policies,
+        warnings,
+    }
+}
+
+/// A scenario's week, hour by hour: calls, units on duty, and the minutes a call takes.
+struct Week<'a> {
+    scenario: &'a Scenario,
+    /// Calls in each hour of the week.
+    calls_per_hour: Vec<f64>,
+    /// Mean travel minutes per responder kind.
+    travel: [f64; KINDS],
+    /// Minutes of a crisis-line call.
+    phone_minutes: f64,
+    /// Units on duty per pool in each hour of the week.
+    duty: Vec<[f64; HOURS_PER_WEEK]>,
+}
+
+impl<'a> Week<'a> {
+    fn of(scenario: &'a Scenario) -> Self {
+        let demand = &scenario.demand;
+        Self {
+            scenario,
+            calls_per_hour: (0..HOURS_PER_WEEK)
+                .map(|h| demand.rate_per_minute(h / 24, h % 24) * 60.0)
+                .collect(),
+            travel: ResponderKind::ALL.map(|kind| mean_travel(scenario, kind)),
+            phone_minutes: scenario
+                .pools
+                .iter()
+                .find_map(|p| p.call_minutes.as_ref().map(|d| d.mean()))
+                .unwrap_or(0.0),
+            duty: scenario.pools.iter().map(units_on_duty).collect(),
+        }
+    }
+
+    /// Minutes a unit of `kind` works a call of type `t`: police and clinicians for the police
+    /// on-scene time, care teams for theirs, plus travel.
+    fn work_minutes(&self, t: usize, kind: ResponderKind) -> f64 {
+        let scene = usize::from(kind == ResponderKind::Care);
+        self.scenario.call_types[t].on_scene[scene].mean() + self.travel[kind.index()]
+    }
+
+    /// Units of `kind` on duty in hour `h` of the week.
+    fn duty_by_kind(&self, kind: ResponderKind, h: usize) -> f64 {
+        self.scenario
+            .pools
+            .iter()
+            .zip(&self.duty)
+            .filter(|(p, _)| p.kind == kind)
+            .map(|(_, d)| d[h])
+            .sum()
+    }
+
+    /// Minutes of work per kind over a week under a policy's route shares.
+    fn offered_minutes(&self, routes: &[RouteShares], to_care: &[f64]) -> [f64; KINDS] {
+        let (scenario, calls_per_hour) = (self.scenario, &self.calls_per_hour);
+        let (travel, phone_minutes) = (&self.travel, self.phone_minutes);
+        let work_minutes = |t: usize, kind: ResponderKind| self.work_minutes(t, kind);
+        let duty_by_kind = |kind: ResponderKind, h: usize| self.duty_by_kind(kind, h);
         let mut offered = [0.0f64; KINDS];
         for (h, &calls) in calls_per_hour.iter().enumerate() {
             let care_on = duty_by_kind(ResponderKind::Care, h) > 0.0;
@@ -254,8 +300,15 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
                 }
             }
         }
+        offered
+    }
+
+    /// The share of a week's calls the policy routes to care while a team is on duty.
+    fn routed_to_care_share(&self, to_care: &[f64]) -> f64 {
+        let (scenario, calls_per_hour) = (self.scenario, &self.calls_per_hour);
+        let duty_by_kind = |kind: ResponderKind, h: usize| self.duty_by_kind(kind, h);
         let total_calls: f64 = calls_per_hour.iter().sum();
-        let routed_share = calls_per_hour
+        calls_per_hour
             .iter()
             .enumerate()
             .filter(|(h, _)| duty_by_kind(ResponderKind::Care, *h) > 0.0)
@@ -264,15 +317,25 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
                     * scenario
                         .call_types
                         .iter()
-                        .zip(&to_care)
+                        .zip(to_care)
                         .map(|(t, c)| t.share * c)
                         .sum::<f64>()
             })
             .sum::<f64>()
-            / total_calls;
+            / total_calls
+    }
 
+    /// Each pool's offered and on-duty hours and expected utilization; overloads of pools the
+    /// policy uses are added to `warnings`.
+    fn pool_loads(
+        &self,
+        spec: &PolicySpec,
+        offered: &[f64; KINDS],
+        warnings: &mut Vec<String>,
+    ) -> Vec<PoolLoad> {
+        let duty_by_kind = |kind: ResponderKind, h: usize| self.duty_by_kind(kind, h);
         let mut pools = Vec::new();
-        for (pool, duty) in scenario.pools.iter().zip(&duty) {
+        for (pool, duty) in self.scenario.pools.iter().zip(&self.duty) {
             let on_duty_hours_per_week: f64 = duty.iter().sum();
             let kind_hours_per_week: f64 = (0..HOURS_PER_WEEK)
                 .map(|h| duty_by_kind(pool.kind, h))
@@ -292,22 +355,22 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
             };
             if spec.policy.uses(pool.kind) && utilization >= 1.0 {
                 warnings.push(match pool.kind {
-                    ResponderKind::Police => format!(
-                        "under {}, pool `{}` is overloaded (expected utilization {utilization:.2} >= 1): \
-                         its queue will grow without bound; add units or route more calls elsewhere",
-                        spec.label, pool.name
-                    ),
-                    ResponderKind::Care => format!(
-                        "under {}, pool `{}` is sent more work than it has hours (expected utilization \
-                         {utilization:.2} >= 1): many calls routed to care will overflow to police",
-                        spec.label, pool.name
-                    ),
-                    ResponderKind::Clinician | ResponderKind::Counsellor => format!(
-                        "under {}, pool `{}` is sent more work than it has hours (expected utilization \
-                         {utilization:.2} >= 1): many calls will go to police alone",
-                        spec.label, pool.name
-                    ),
-                });
+                ResponderKind::Police => format!(
+                    "under {}, pool `{}` is overloaded (expected utilization {utilization:.2} >= 1): \
+                     its queue will grow without bound; add units or route more calls elsewhere",
+                    spec.label, pool.name
+                ),
+                ResponderKind::Care => format!(
+                    "under {}, pool `{}` is sent more work than it has hours (expected utilization \
+                     {utilization:.2} >= 1): many calls routed to care will overflow to police",
+                    spec.label, pool.name
+                ),
+                ResponderKind::Clinician | ResponderKind::Counsellor => format!(
+                    "under {}, pool `{}` is sent more work than it has hours (expected utilization \
+                     {utilization:.2} >= 1): many calls will go to police alone",
+                    spec.label, pool.name
+                ),
+            });
             }
             pools.push(PoolLoad {
                 pool: pool.name.clone(),
@@ -318,18 +381,7 @@ pub fn analyse(scenario: &Scenario) -> ScenarioReport {
                 expected_utilization: utilization,
             });
         }
-        policies.push(PolicyLoad {
-            label: spec.label.clone(),
-            routed_to_care_share: routed_share,
-            pools,
-        });
-    }
-    ScenarioReport {
-        name: scenario.name.clone(),
-        calls_per_day: demand.calls_per_day,
-        eligible_share: scenario.eligible_share(),
-        policies,
-        warnings,
+        pools
     }
 }
 

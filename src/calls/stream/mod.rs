@@ -232,6 +232,39 @@ fn parse_timestamp(text: &str) -> Option<NaiveDateTime> {
 }
 
 impl RowParser {
+    /// Day 0 starts at midnight of the first call's date (less its minutes, when the file has
+    /// both columns): sets the origin from the first row and returns day 0's date, for a file
+    /// with `received_at`.
+    fn set_origin(
+        &mut self,
+        record: &ByteRecord,
+        line: u64,
+    ) -> Result<Option<CivilDate>, StreamError> {
+        if let Some(i) = self.columns.received_at {
+            let text = self.field(record, i, line, RECEIVED_AT)?;
+            let at = parse_timestamp(text).ok_or_else(|| {
+                self.bad(
+                    line,
+                    RECEIVED_AT,
+                    text,
+                    "an ISO 8601 local time, e.g. 2024-03-01T14:05:09",
+                )
+            })?;
+            let day0 = match self.columns.received_minutes {
+                Some(_) => {
+                    let minutes = self.parse(record, 0)?.received_minutes;
+                    (at - chrono::Duration::milliseconds((minutes * 60_000.0).round() as i64)
+                        + chrono::Duration::hours(12))
+                    .date()
+                }
+                None => at.date(),
+            };
+            self.origin = Some(day0.and_hms_opt(0, 0, 0).unwrap_or(at));
+            return Ok(Some(civil_date(day0)));
+        }
+        Ok(None)
+    }
+
     fn field<'r>(
         &self,
         record: &'r ByteRecord,
@@ -462,6 +495,55 @@ fn open_reader(path: &Path) -> Result<csv::Reader<File>, StreamError> {
         .from_reader(file))
 }
 
+/// A row within a replication must come after the previous one: not earlier, and with a
+/// higher call id.
+fn check_order(path: &Path, row: &StreamRow, p: &StreamRow) -> Result<(), StreamError> {
+    if row.received_minutes < p.received_minutes {
+        return Err(StreamError::Row {
+            path: path.to_path_buf(),
+            line: row.line,
+            message: format!(
+                "calls are out of order: received at minute {} after a call at minute {} (line {}); sort the file by received time",
+                row.received_minutes, p.received_minutes, p.line
+            ),
+        });
+    }
+    if row.call_id <= p.call_id {
+        return Err(StreamError::Row {
+            path: path.to_path_buf(),
+            line: row.line,
+            message: format!(
+                "call_id {} {} call_id {} on line {}: ids must rise through a replication",
+                row.call_id,
+                if row.call_id == p.call_id {
+                    "repeats"
+                } else {
+                    "comes after"
+                },
+                p.call_id,
+                p.line
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The stream's fingerprint with one more row folded in.
+fn fold_fingerprint(fingerprint: u64, row: &StreamRow) -> u64 {
+    [
+        row.replication,
+        row.call_id,
+        row.received_minutes.to_bits(),
+        u64::from(row.call_type.0),
+        row.zone.map_or(u64::MAX, |z| u64::from(z.0)),
+        row.draw_key.unwrap_or(u64::MAX),
+    ]
+    .into_iter()
+    .fold(fingerprint, |h, v| {
+        rng::mix64(h ^ v).wrapping_add(0x9e37_79b9_7f4a_7c15)
+    })
+}
+
 impl StreamFile {
     /// Opens and checks a call stream against the scenario whose call types and zones it names.
     /// Reads the whole file once; holds only a few numbers per replication block.
@@ -500,33 +582,10 @@ impl StreamFile {
                 Err(e) => return Err(StreamError::csv(path, e)),
             }
             let start = record.position().cloned().unwrap_or(start);
-            if calls == 0 {
-                // Day 0 starts at midnight of the first call's date (less its minutes, when the
-                // file has both columns).
-                if let Some(i) = parser.columns.received_at {
-                    let line = start.line();
-                    let text = parser.field(&record, i, line, RECEIVED_AT)?;
-                    let at = parse_timestamp(text).ok_or_else(|| {
-                        parser.bad(
-                            line,
-                            RECEIVED_AT,
-                            text,
-                            "an ISO 8601 local time, e.g. 2024-03-01T14:05:09",
-                        )
-                    })?;
-                    let day0 = match parser.columns.received_minutes {
-                        Some(_) => {
-                            let minutes = parser.parse(&record, 0)?.received_minutes;
-                            (at - chrono::Duration::milliseconds(
-                                (minutes * 60_000.0).round() as i64
-                            ) + chrono::Duration::hours(12))
-                            .date()
-                        }
-                        None => at.date(),
-                    };
-                    parser.origin = Some(day0.and_hms_opt(0, 0, 0).unwrap_or(at));
-                    start_date = civil_date(day0);
-                }
+            if calls == 0
+                && let Some(day0) = parser.set_origin(&record, start.line())?
+            {
+                start_date = day0;
             }
             let index_in_block = match (&previous, blocks.last()) {
                 (Some(p), Some(b)) if p.replication == b.replication => b.calls,
@@ -562,50 +621,13 @@ impl StreamFile {
                     same_as_previous += 1;
                     first_same_as_previous.get_or_insert(row.line);
                 }
-                if row.received_minutes < p.received_minutes {
-                    return Err(StreamError::Row {
-                        path: path.to_path_buf(),
-                        line: row.line,
-                        message: format!(
-                            "calls are out of order: received at minute {} after a call at minute {} (line {}); sort the file by received time",
-                            row.received_minutes, p.received_minutes, p.line
-                        ),
-                    });
-                }
-                if row.call_id <= p.call_id {
-                    return Err(StreamError::Row {
-                        path: path.to_path_buf(),
-                        line: row.line,
-                        message: format!(
-                            "call_id {} {} call_id {} on line {}: ids must rise through a replication",
-                            row.call_id,
-                            if row.call_id == p.call_id {
-                                "repeats"
-                            } else {
-                                "comes after"
-                            },
-                            p.call_id,
-                            p.line
-                        ),
-                    });
-                }
+                check_order(path, &row, p)?;
             }
             if let Some(block) = blocks.last_mut() {
                 block.calls += 1;
             }
             last_minutes = last_minutes.max(row.received_minutes);
-            fingerprint = [
-                row.replication,
-                row.call_id,
-                row.received_minutes.to_bits(),
-                u64::from(row.call_type.0),
-                row.zone.map_or(u64::MAX, |z| u64::from(z.0)),
-                row.draw_key.unwrap_or(u64::MAX),
-            ]
-            .into_iter()
-            .fold(fingerprint, |h, v| {
-                rng::mix64(h ^ v).wrapping_add(0x9e37_79b9_7f4a_7c15)
-            });
+            fingerprint = fold_fingerprint(fingerprint, &row);
             calls += 1;
             previous = Some(row);
         }
