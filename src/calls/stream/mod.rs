@@ -321,7 +321,28 @@ impl RowParser {
                     .map_err(|_| self.bad(line, CALL_ID, text, "a whole number >= 0"))?
             }
         };
-        let received_minutes = match (c.received_minutes, self.origin) {
+        let received_minutes = self.received_minutes(record, line)?;
+        let call_type = self.call_type(record, line)?;
+        let zone = self.zone(record, line)?;
+        let draw_key = self.draw_key(record, line)?;
+        let on_scene_minutes = self.on_scene_minutes(record, line)?;
+        Ok(StreamRow {
+            line,
+            replication,
+            call_id,
+            received_minutes,
+            call_type,
+            zone,
+            draw_key,
+            on_scene_minutes,
+        })
+    }
+
+    /// Minutes since the stream's start: the column, or the time stamp less day 0's midnight.
+    #[inline]
+    fn received_minutes(&self, record: &ByteRecord, line: u64) -> Result<f64, StreamError> {
+        let c = &self.columns;
+        Ok(match (c.received_minutes, self.origin) {
             (Some(i), _) => {
                 let text = self.field(record, i, line, RECEIVED_MINUTES)?;
                 match text.parse::<f64>() {
@@ -361,28 +382,42 @@ impl RowParser {
                 }
                 minutes
             }
-        };
+        })
+    }
+
+    /// The row's call type, by name among the scenario's.
+    #[inline]
+    fn call_type(&self, record: &ByteRecord, line: u64) -> Result<CallTypeId, StreamError> {
+        let c = &self.columns;
         let type_bytes = record.get(c.call_type).unwrap_or_default();
-        let call_type = match self
-            .call_types
-            .iter()
-            .position(|n| n.as_bytes() == type_bytes.trim_ascii())
-        {
-            Some(t) => CallTypeId(t as u16),
-            None => {
-                let text = self.field(record, c.call_type, line, CALL_TYPE)?;
-                return Err(self.bad(
-                    line,
-                    CALL_TYPE,
-                    text,
-                    format!(
-                        "one of the scenario's call types: {}",
-                        self.call_types.join(", ")
-                    ),
-                ));
-            }
-        };
-        let zone = match c.zone {
+        Ok(
+            match self
+                .call_types
+                .iter()
+                .position(|n| n.as_bytes() == type_bytes.trim_ascii())
+            {
+                Some(t) => CallTypeId(t as u16),
+                None => {
+                    let text = self.field(record, c.call_type, line, CALL_TYPE)?;
+                    return Err(self.bad(
+                        line,
+                        CALL_TYPE,
+                        text,
+                        format!(
+                            "one of the scenario's call types: {}",
+                            self.call_types.join(", ")
+                        ),
+                    ));
+                }
+            },
+        )
+    }
+
+    /// The row's zone, or none (drawn from the zone shares) when the column is absent or empty.
+    #[inline]
+    fn zone(&self, record: &ByteRecord, line: u64) -> Result<Option<ZoneId>, StreamError> {
+        let c = &self.columns;
+        Ok(match c.zone {
             None => None,
             Some(i) => {
                 let bytes = record.get(i).unwrap_or_default().trim_ascii();
@@ -394,17 +429,23 @@ impl RowParser {
                         None => {
                             let text = self.field(record, i, line, ZONE)?;
                             return Err(self.bad(
-                                line,
-                                ZONE,
-                                text,
-                                format!("empty (drawn from the zone shares) or one of the scenario's zones: {}", self.zones.join(", ")),
-                            ));
+                            line,
+                            ZONE,
+                            text,
+                            format!("empty (drawn from the zone shares) or one of the scenario's zones: {}", self.zones.join(", ")),
+                        ));
                         }
                     }
                 }
             }
-        };
-        let draw_key = match c.draw_key {
+        })
+    }
+
+    /// The row's draw key, if the file has one for it.
+    #[inline]
+    fn draw_key(&self, record: &ByteRecord, line: u64) -> Result<Option<u64>, StreamError> {
+        let c = &self.columns;
+        Ok(match c.draw_key {
             None => None,
             Some(i) => {
                 let text = self.field(record, i, line, DRAW_KEY)?;
@@ -421,8 +462,14 @@ impl RowParser {
                     })?)
                 }
             }
-        };
-        let on_scene_minutes = match c.on_scene_minutes {
+        })
+    }
+
+    /// The row's observed on-scene minutes, if the file has them.
+    #[inline]
+    fn on_scene_minutes(&self, record: &ByteRecord, line: u64) -> Result<Option<f64>, StreamError> {
+        let c = &self.columns;
+        Ok(match c.on_scene_minutes {
             None => None,
             Some(i) => {
                 let text = self.field(record, i, line, ON_SCENE_MINUTES)?;
@@ -442,16 +489,6 @@ impl RowParser {
                     }
                 }
             }
-        };
-        Ok(StreamRow {
-            line,
-            replication,
-            call_id,
-            received_minutes,
-            call_type,
-            zone,
-            draw_key,
-            on_scene_minutes,
         })
     }
 }
