@@ -183,6 +183,99 @@ pub fn fit(
 
     let (on_scene_fits, on_scene_too_few) = on_scene_fits(base, &mut on_scene);
 
+    let found = Found {
+        calls,
+        days,
+        calls_per_day,
+        hour_of_day,
+        day_of_week,
+        weekdays_missing,
+        shares,
+        by_type,
+        zone_shares,
+        zoned,
+        by_zone,
+        on_scene_fits,
+    };
+    let text = fitted_text(
+        path,
+        base,
+        base_text,
+        &stream.start_date.to_string(),
+        &found,
+    )?;
+    let fitted = Scenario::from_toml_str(&text, &output.display().to_string())
+        .map_err(|e| FitError::Invalid(Box::new(e)))?;
+
+    let arrivals = arrivals_fit(&fitted, first_weekday, &mut times, seconds_resolution);
+
+    crate::output::write_atomic(output, text.as_bytes()).map_err(|source| FitError::Write {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    Ok(FitReport {
+        calls: found.calls,
+        days: found.days,
+        start_date: stream.start_date.to_string(),
+        calls_per_day: found.calls_per_day,
+        hour_of_day: found.hour_of_day,
+        day_of_week: found.day_of_week,
+        weekdays_missing: found.weekdays_missing,
+        call_types: base
+            .call_types
+            .iter()
+            .zip(&found.shares)
+            .zip(&found.by_type)
+            .map(|((t, &s), &c)| (t.name.clone(), s, c))
+            .collect(),
+        zones: found.zone_shares.map(|shares| {
+            base.zones
+                .iter()
+                .zip(shares)
+                .map(|(z, s)| (z.name.clone(), s))
+                .collect()
+        }),
+        on_scene: found.on_scene_fits,
+        on_scene_too_few,
+        arrivals,
+        seconds_resolution,
+        output: output.to_path_buf(),
+    })
+}
+
+/// What the fit found, before it is written.
+struct Found {
+    calls: u64,
+    days: f64,
+    calls_per_day: f64,
+    hour_of_day: [f64; 24],
+    day_of_week: [f64; 7],
+    weekdays_missing: usize,
+    /// Call-type shares, and the counts behind them.
+    shares: Vec<f64>,
+    by_type: Vec<u64>,
+    /// Zone shares (when most calls have a zone), the calls with one, and the counts.
+    zone_shares: Option<Vec<f64>>,
+    zoned: u64,
+    by_zone: Vec<u64>,
+    on_scene_fits: Vec<OnSceneFit>,
+}
+
+/// The base scenario's text with the fitted values written in, each with a comment saying
+/// where it came from (comments and unfitted settings stay).
+fn fitted_text(
+    path: &Path,
+    base: &Scenario,
+    base_text: &str,
+    start_date: &str,
+    found: &Found,
+) -> Result<String, FitError> {
+    let (calls, days, calls_per_day) = (found.calls, found.days, found.calls_per_day);
+    let (hour_of_day, day_of_week) = (found.hour_of_day, found.day_of_week);
+    let (weekdays_missing, zoned) = (found.weekdays_missing, found.zoned);
+    let (shares, by_type) = (&found.shares, &found.by_type);
+    let (zone_shares, by_zone) = (&found.zone_shares, &found.by_zone);
+    let on_scene_fits = &found.on_scene_fits;
     // Edit the base scenario's text: comments and unfitted settings stay.
     let mut doc: DocumentMut = base_text
         .parse()
@@ -280,7 +373,7 @@ pub fn fit(
          # marked below are fitted; fleet, shifts, costs, travel and outcomes are the base's:\n\
          # review them for your city.\n\n",
         path.display(),
-        stream.start_date,
+        start_date,
         base.name,
         if zone_shares.is_some() {
             ", zone shares"
@@ -288,44 +381,7 @@ pub fn fit(
             ""
         },
     );
-    let text = format!("{header}{doc}");
-    let fitted = Scenario::from_toml_str(&text, &output.display().to_string())
-        .map_err(|e| FitError::Invalid(Box::new(e)))?;
-
-    let arrivals = arrivals_fit(&fitted, first_weekday, &mut times, seconds_resolution);
-
-    crate::output::write_atomic(output, text.as_bytes()).map_err(|source| FitError::Write {
-        path: output.to_path_buf(),
-        source,
-    })?;
-    Ok(FitReport {
-        calls,
-        days,
-        start_date: stream.start_date.to_string(),
-        calls_per_day,
-        hour_of_day,
-        day_of_week,
-        weekdays_missing,
-        call_types: base
-            .call_types
-            .iter()
-            .zip(&shares)
-            .zip(&by_type)
-            .map(|((t, &s), &c)| (t.name.clone(), s, c))
-            .collect(),
-        zones: zone_shares.map(|shares| {
-            base.zones
-                .iter()
-                .zip(shares)
-                .map(|(z, s)| (z.name.clone(), s))
-                .collect()
-        }),
-        on_scene: on_scene_fits,
-        on_scene_too_few,
-        arrivals,
-        seconds_resolution,
-        output: output.to_path_buf(),
-    })
+    Ok(format!("{header}{doc}"))
 }
 
 /// What the fit reads from the stream: counts by hour, weekday, type and zone, on-scene times
