@@ -827,6 +827,45 @@ struct Tallies {
     priority_index: HashMap<String, u32>,
 }
 
+impl Tallies {
+    /// The index of a priority text among those seen (a new one is added).
+    fn priority_id(&mut self, value: String) -> u32 {
+        match self.priority_index.get(&value) {
+            Some(&i) => i,
+            None => {
+                let i = self.priorities.len() as u32;
+                self.priorities.push(value.clone());
+                self.priority_index.insert(value, i);
+                i
+            }
+        }
+    }
+}
+
+/// Minutes from arrival to clear, when the mapping names both stamps and the row has them in
+/// order (counted in the report either way).
+fn on_scene_minutes(
+    mapping: &Mapping,
+    record: &ByteRecord,
+    at: NaiveDateTime,
+    report: &mut ImportReport,
+) -> Option<f64> {
+    let (Some(arrived), Some(cleared)) = (&mapping.arrived, &mapping.cleared) else {
+        return None;
+    };
+    match (arrived.read(record), cleared.read(record)) {
+        // Placeholder stamps (e.g. 1900-01-01) and clears before arrival are missing data.
+        (Ok(Some(a)), Ok(Some(c))) if a >= at && c >= a => {
+            report.with_on_scene += 1;
+            Some((c - a).num_milliseconds() as f64 / 60_000.0)
+        }
+        _ => {
+            report.without_on_scene += 1;
+            None
+        }
+    }
+}
+
 /// One row of the export mapped to a call, or `None` with the reason counted in the report
 /// (malformed, excluded, a duplicate id, a bad time, an unknown code).
 fn import_row(
@@ -920,37 +959,10 @@ fn import_row(
         }
         zone
     });
-    let priority = match mapping.priority {
-        None => 0,
-        Some(column) => {
-            let value = text(column);
-            match tallies.priority_index.get(&value) {
-                Some(&i) => i,
-                None => {
-                    let i = tallies.priorities.len() as u32;
-                    tallies.priorities.push(value.clone());
-                    tallies.priority_index.insert(value, i);
-                    i
-                }
-            }
-        }
-    };
-    let on_scene_minutes = match (&mapping.arrived, &mapping.cleared) {
-        (Some(arrived), Some(cleared)) => {
-            match (arrived.read(record), cleared.read(record)) {
-                // Placeholder stamps (e.g. 1900-01-01) and clears before arrival are missing data.
-                (Ok(Some(a)), Ok(Some(c))) if a >= at && c >= a => {
-                    report.with_on_scene += 1;
-                    Some((c - a).num_milliseconds() as f64 / 60_000.0)
-                }
-                _ => {
-                    report.without_on_scene += 1;
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
+    let priority = mapping
+        .priority
+        .map_or(0, |column| tallies.priority_id(text(column)));
+    let on_scene_minutes = on_scene_minutes(mapping, record, at, report);
     let source_id = mapping.id.map(|i| text(i).into_boxed_str());
     Some(Imported {
         at,

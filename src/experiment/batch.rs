@@ -251,15 +251,7 @@ pub fn run_batch(
         .count();
     let logs = match log_plan {
         None => Vec::new(),
-        Some(plan) => {
-            let jobs: Vec<(u64, usize)> = results
-                .replications
-                .iter()
-                .filter(|&&r| plan.logs(r))
-                .flat_map(|&r| (0..policies).map(move |p| (r, p)))
-                .collect();
-            log::assemble(plan, &jobs).map_err(log_error)?
-        }
+        Some(plan) => assemble_logs(plan, &results, policies).map_err(log_error)?,
     };
     Ok(BatchOutcome {
         results,
@@ -267,6 +259,22 @@ pub fn run_batch(
         resumed_jobs,
         target,
     })
+}
+
+/// Joins the logged jobs' per-job log files into `calls.csv` and `units.csv`, in replication
+/// and policy order.
+fn assemble_logs(
+    plan: &LogPlan,
+    results: &Results,
+    policies: usize,
+) -> std::io::Result<Vec<WrittenLog>> {
+    let jobs: Vec<(u64, usize)> = results
+        .replications
+        .iter()
+        .filter(|&&r| plan.logs(r))
+        .flat_map(|&r| (0..policies).map(move |p| (r, p)))
+        .collect();
+    log::assemble(plan, &jobs)
 }
 
 /// Adds replications (`run` runs the missing ones of a set and assembles the results) until
