@@ -288,63 +288,16 @@ impl Mapping {
         mapping_path: &Path,
         raw_path: &Path,
     ) -> Result<Self, ImportError> {
-        let mapping_error = |message: String| ImportError::Mapping {
-            path: mapping_path.to_path_buf(),
-            message,
+        let resolver = Resolver {
+            scenario,
+            header,
+            mapping_path,
+            missing: std::cell::RefCell::new(Vec::new()),
         };
-        // Every missing column is listed at once, so one edit of the mapping fixes them all.
-        let missing = std::cell::RefCell::new(Vec::<String>::new());
-        let column = |field: &str, names: &OneOrMany| -> Result<usize, ImportError> {
-            let wanted = names.to_vec();
-            // Several names: the export renamed the column between years; take what is there.
-            Ok(wanted
-                .iter()
-                .find_map(|name| header.iter().position(|h| h == name))
-                .unwrap_or_else(|| {
-                    missing
-                        .borrow_mut()
-                        .push(format!("`{}` (field `{field}`)", wanted.join("` or `")));
-                    0
-                }))
-        };
-        let type_id = |field: &str, name: &str| -> Result<u16, ImportError> {
-            scenario
-                .call_types
-                .iter()
-                .position(|t| t.name == name)
-                .map(|t| t as u16)
-                .ok_or_else(|| {
-                    mapping_error(format!(
-                        "{field}: `{name}` is not a call type of scenario \"{}\"; expected one of: {}",
-                        scenario.name,
-                        scenario.call_types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-                    ))
-                })
-        };
-        let time = |field: &str, raw: &RawTime| -> Result<TimeSource, ImportError> {
-            let formats = |f: &Option<OneOrMany>| {
-                f.as_ref()
-                    .map_or_else(|| vec!["iso".to_string()], OneOrMany::to_vec)
-            };
-            match (&raw.column, &raw.date_column, &raw.time_column) {
-                (Some(c), None, None) => Ok(TimeSource::One {
-                    column: column(&format!("{field}.column"), c)?,
-                    formats: formats(&raw.format),
-                }),
-                (None, Some(d), Some(t)) => Ok(TimeSource::Split {
-                    date: column(&format!("{field}.date_column"), d)?,
-                    date_formats: formats(&raw.date_format),
-                    time: column(&format!("{field}.time_column"), t)?,
-                    time_formats: raw.time_format.as_ref().map_or_else(
-                        || vec!["%H:%M:%S".to_string(), "%H:%M".to_string()],
-                        OneOrMany::to_vec,
-                    ),
-                }),
-                _ => Err(mapping_error(format!(
-                    "{field}: expected either `column` (with `format`), or `date_column` and `time_column` (with `date_format`, `time_format`)"
-                ))),
-            }
-        };
+        let mapping_error = |message: String| resolver.error(message);
+        let column = |field: &str, names: &OneOrMany| resolver.column(field, names);
+        let type_id = |field: &str, name: &str| resolver.type_id(field, name);
+        let time = |field: &str, raw: &RawTime| resolver.time(field, raw);
         let rules = raw
             .call_type
             .rule
@@ -437,7 +390,7 @@ impl Mapping {
                 })
                 .collect::<Result<Vec<_>, ImportError>>()?,
         };
-        let missing = missing.into_inner();
+        let missing = resolver.missing.into_inner();
         if missing.is_empty() {
             return Ok(mapping);
         }
@@ -776,6 +729,88 @@ pub fn import(
         &tallies.priorities,
     )?);
     Ok(report)
+}
+
+/// What resolving a mapping against an export's header needs. Every missing column is listed
+/// at once (collected in `missing`), so one edit of the mapping fixes them all.
+struct Resolver<'a> {
+    scenario: &'a Scenario,
+    header: &'a [String],
+    mapping_path: &'a Path,
+    missing: std::cell::RefCell<Vec<String>>,
+}
+
+impl Resolver<'_> {
+    fn error(&self, message: String) -> ImportError {
+        ImportError::Mapping {
+            path: self.mapping_path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// The column a field names (the first of several names that is there), or 0 with the
+    /// field noted as missing.
+    fn column(&self, field: &str, names: &OneOrMany) -> Result<usize, ImportError> {
+        let wanted = names.to_vec();
+        // Several names: the export renamed the column between years; take what is there.
+        Ok(wanted
+            .iter()
+            .find_map(|name| self.header.iter().position(|h| h == name))
+            .unwrap_or_else(|| {
+                self.missing
+                    .borrow_mut()
+                    .push(format!("`{}` (field `{field}`)", wanted.join("` or `")));
+                0
+            }))
+    }
+
+    /// The scenario's call type called `name`.
+    fn type_id(&self, field: &str, name: &str) -> Result<u16, ImportError> {
+        let scenario = self.scenario;
+        scenario
+            .call_types
+            .iter()
+            .position(|t| t.name == name)
+            .map(|t| t as u16)
+            .ok_or_else(|| {
+                self.error(format!(
+                    "{field}: `{name}` is not a call type of scenario \"{}\"; expected one of: {}",
+                    scenario.name,
+                    scenario
+                        .call_types
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// Where a time comes from: one column with formats, or a date column and a time column.
+    fn time(&self, field: &str, raw: &RawTime) -> Result<TimeSource, ImportError> {
+        let formats = |f: &Option<OneOrMany>| {
+            f.as_ref()
+                .map_or_else(|| vec!["iso".to_string()], OneOrMany::to_vec)
+        };
+        match (&raw.column, &raw.date_column, &raw.time_column) {
+            (Some(c), None, None) => Ok(TimeSource::One {
+                column: self.column(&format!("{field}.column"), c)?,
+                formats: formats(&raw.format),
+            }),
+            (None, Some(d), Some(t)) => Ok(TimeSource::Split {
+                date: self.column(&format!("{field}.date_column"), d)?,
+                date_formats: formats(&raw.date_format),
+                time: self.column(&format!("{field}.time_column"), t)?,
+                time_formats: raw.time_format.as_ref().map_or_else(
+                    || vec!["%H:%M:%S".to_string(), "%H:%M".to_string()],
+                    OneOrMany::to_vec,
+                ),
+            }),
+            _ => Err(self.error(format!(
+                "{field}: expected either `column` (with `format`), or `date_column` and `time_column` (with `date_format`, `time_format`)"
+            ))),
+        }
+    }
 }
 
 /// Opens a city's export and reads its header (a byte-order mark and padding trimmed).
