@@ -170,3 +170,106 @@ fn every_subcommand_has_help_with_an_example() {
         );
     }
 }
+
+/// Issue #14, item 1: times far out of range in a stream were a panic (date arithmetic
+/// overflow) or a run that never ended (a horizon of billions of days). Now each is a clear
+/// error naming the file, line and column, exit 2, for replay and fit alike.
+#[test]
+fn far_out_times_in_a_stream_are_refused_not_panicked() {
+    let dir = scratch("far-times");
+    let header = "replication,call_id,received_at,received_minutes,call_type,priority,zone,care_eligible,draw_key";
+    let cases = [
+        (
+            "minutes-1e12.csv",
+            format!("{header}\n0,0,2024-01-01T00:00:00.000,1e12,welfare_check,3,,true,\n"),
+            "received_minutes",
+        ),
+        (
+            "minutes-1e15.csv",
+            format!("{header}\n0,0,2024-01-01T00:00:00.000,1e15,welfare_check,3,,true,\n"),
+            "received_minutes",
+        ),
+        (
+            "year-2400.csv",
+            "replication,call_id,received_at,call_type,priority,zone,care_eligible\n\
+             0,0,2024-01-01T00:00:00,welfare_check,3,,true\n\
+             0,1,2400-01-01T00:00:00,welfare_check,3,,true\n"
+                .to_string(),
+            "longest horizon",
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let path = dir.join(name);
+        fs::write(&path, body).unwrap();
+        let out_dir = dir.join("out");
+        let out = path_str(&out_dir);
+        let fitted = dir.join("fitted.toml");
+        for args in [
+            vec!["replay", path_str(&path), "-q", "--force", "-o", out],
+            vec![
+                "fit",
+                path_str(&path),
+                "-q",
+                "--force",
+                "-o",
+                path_str(&fitted),
+            ],
+        ] {
+            let output = crisis_sim(&args);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(name) && stderr.contains(expected),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue #14, item 1: a scenario error past column 65535 panicked in the caret formatting.
+/// Now the line is cut around the column and the caret still points at it.
+#[test]
+fn an_error_far_along_a_line_is_shown_without_a_panic() {
+    let dir = scratch("long-line");
+    let path = dir.join("long.toml");
+    // The default scenario with its [city] table on one line, a 70,000-character name first.
+    let default = text(&crisis_sim(&["default-scenario"]).stdout);
+    let city_start = default.find("[city]").unwrap();
+    let city_end = city_start + default[city_start..].find("\n[").unwrap();
+    let long_name = "x".repeat(70_000);
+    let text_in = format!(
+        "{}city = {{ name = \"{long_name}\", population = -5, horizon_days = 10 }}\n{}",
+        &default[..city_start],
+        &default[city_end + 1..]
+    );
+    fs::write(&path, text_in).unwrap();
+    let output = crisis_sim(&["validate", path_str(&path)]);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        &stderr[..stderr.len().min(400)]
+    );
+    assert!(
+        stderr.contains("population"),
+        "{}",
+        &stderr[..stderr.len().min(400)]
+    );
+    assert!(
+        stderr.len() < 2_000,
+        "the message shows a window, not the whole line: {} bytes",
+        stderr.len()
+    );
+    // The caret sits under the `population` key's value in the window shown.
+    let lines: Vec<&str> = stderr.lines().collect();
+    let caret_line = lines
+        .iter()
+        .position(|l| l.trim_end().ends_with('^'))
+        .expect("a caret");
+    let shown = lines[caret_line - 1];
+    let caret_at = lines[caret_line].len() - 1;
+    assert!(shown.len() > caret_at, "{shown}\n{}", lines[caret_line]);
+    fs::remove_dir_all(dir).unwrap();
+}

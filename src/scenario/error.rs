@@ -105,20 +105,34 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The longest stretch of a source line shown under an error; longer lines are cut around the
+/// column, so a megabyte-long line neither floods the terminal nor breaks the formatting.
+const SHOWN_CHARS: usize = 120;
+
 /// The source line with a caret under the column, rustc style.
 fn caret(location: &Location) -> String {
     if location.source_line.is_empty() {
         return String::new();
     }
     let gutter = location.line.to_string().len();
+    let chars: Vec<char> = location.source_line.chars().collect();
+    // 0-based position of the column within the line.
+    let at = location.column.saturating_sub(1);
+    let start = if chars.len() > SHOWN_CHARS {
+        at.saturating_sub(SHOWN_CHARS / 2)
+            .min(chars.len() - SHOWN_CHARS)
+    } else {
+        0
+    };
+    let end = (start + SHOWN_CHARS).min(chars.len());
+    let before = if start > 0 { "..." } else { "" };
+    let after = if end < chars.len() { "..." } else { "" };
+    let shown: String = chars[start..end].iter().collect();
+    // Spaces built by hand: a width over 65535 in a format string panics.
+    let pad = " ".repeat(before.len() + at.saturating_sub(start));
     format!(
-        "\n {:gutter$} |\n {} | {}\n {:gutter$} | {:>col$}",
-        "",
-        location.line,
-        location.source_line,
-        "",
-        "^",
-        col = location.column,
+        "\n {:gutter$} |\n {} | {before}{shown}{after}\n {:gutter$} | {pad}^",
+        "", location.line, "",
     )
 }
 

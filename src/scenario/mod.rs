@@ -22,6 +22,9 @@ use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
 /// How the built-in default is named in messages and results.
+/// The longest horizon a scenario (or a call stream) may span: about 274 years.
+pub const MAX_HORIZON_DAYS: f64 = 1.0e5;
+
 pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default scenario>";
 
 const MINUTES_PER_DAY: f64 = 1440.0;
@@ -661,7 +664,7 @@ impl Checker {
             raw_city.horizon_days,
             0.0,
             true,
-            1.0e5,
+            MAX_HORIZON_DAYS,
         );
         let warmup_days = self.number(
             city.key("warmup_days"),

@@ -18,7 +18,10 @@ use csv::{ByteRecord, Position};
 
 use crate::calls::rng::{self, Purpose};
 use crate::calls::{Call, Categorical};
-use crate::scenario::{CallTypeId, CivilDate, Scenario, ZoneId};
+use crate::scenario::{CallTypeId, CivilDate, MAX_HORIZON_DAYS, Scenario, ZoneId};
+
+/// The latest a call may be received, in minutes from day 0: the longest horizon.
+const MAX_STREAM_MINUTES: f64 = MAX_HORIZON_DAYS * 1440.0;
 
 pub use generate::{GenerateSummary, StreamWriter, generate};
 
@@ -346,13 +349,15 @@ impl RowParser {
             (Some(i), _) => {
                 let text = self.field(record, i, line, RECEIVED_MINUTES)?;
                 match text.parse::<f64>() {
-                    Ok(m) if m.is_finite() && m >= 0.0 => m,
+                    Ok(m) if m.is_finite() && (0.0..=MAX_STREAM_MINUTES).contains(&m) => m,
                     _ => {
                         return Err(self.bad(
                             line,
                             RECEIVED_MINUTES,
                             text,
-                            "minutes since the stream's start, a number >= 0",
+                            format!(
+                                "minutes since the stream's start, a number from 0 to {MAX_STREAM_MINUTES} ({MAX_HORIZON_DAYS} days, the longest horizon)"
+                            ),
                         ));
                     }
                 }
@@ -370,6 +375,16 @@ impl RowParser {
                 })?;
                 let origin = origin.unwrap_or(at);
                 let minutes = (at - origin).num_milliseconds() as f64 / 60_000.0;
+                if minutes > MAX_STREAM_MINUTES {
+                    return Err(StreamError::Row {
+                        path: self.path.clone(),
+                        line,
+                        message: format!(
+                            "`{RECEIVED_AT}` {text} is more than {MAX_HORIZON_DAYS} days (the longest horizon) after the stream's first day ({})",
+                            origin.date()
+                        ),
+                    });
+                }
                 if minutes < 0.0 {
                     return Err(StreamError::Row {
                         path: self.path.clone(),
