@@ -130,6 +130,28 @@ fn shards_merge_into_exactly_the_unsharded_results() {
         &["merge", &parts[0], &p(&other_count), "-o", &out],
         "in shard count",
     );
+    // A shard whose figure list differs (here: one label edited) is refused with a short
+    // message naming the first difference (it used to print ~30 KB of Rust Debug).
+    let edited = dir.join("edited");
+    fs::create_dir_all(&edited).unwrap();
+    let shard_text = fs::read_to_string(Path::new(&parts[1]).join("results.json")).unwrap();
+    let mut shard_json: serde_json::Value = serde_json::from_str(&shard_text).unwrap();
+    shard_json["figures"][3]["label"] = "Edited by hand".into();
+    fs::write(
+        edited.join("results.json"),
+        serde_json::to_string_pretty(&shard_json).unwrap(),
+    )
+    .unwrap();
+    let output = crisis_sim(&["merge", &parts[0], &p(&edited), &parts[2], "-o", &out]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("in figures")
+            && message.contains("figure 4")
+            && message.contains("Edited by hand"),
+        "{message}"
+    );
+    assert!(message.len() < 1_000, "{} bytes: {message}", message.len());
     assert!(!dir.join("refused/results.json").exists());
     refused(
         &["run", &scenario, "-r", "3", "--shard", "4/4", "-o", &out],

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::experiment::{Results, Shard};
 use crate::output::{ParsedResults, RESULTS_FILE, parse_results};
+use crate::stats::FigureDef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -65,8 +66,8 @@ pub fn read(input: &Path) -> Result<(PathBuf, ParsedResults), MergeError> {
 }
 
 /// What must be the same in every shard of one run, described for a message that names what
-/// differs: version, scenario, seed, shard count, policies and figures.
-fn identity(parsed: &ParsedResults, shard: Shard) -> [(&'static str, String); 6] {
+/// differs: version, scenario, seed, shard count and policies (figures are compared apart).
+fn identity(parsed: &ParsedResults, shard: Shard) -> [(&'static str, String); 5] {
     let results = &parsed.results;
     [
         ("version", parsed.version.clone()),
@@ -87,13 +88,29 @@ fn identity(parsed: &ParsedResults, shard: Shard) -> [(&'static str, String); 6]
         ),
         (
             "policies",
-            format!(
-                "{:?}",
-                results.policies.iter().map(|p| &p.info).collect::<Vec<_>>()
-            ),
+            results
+                .policies
+                .iter()
+                .map(|p| format!("{} ({} {})", p.info.label, p.info.rule, p.info.params))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
-        ("figures", format!("{:?}", results.figures)),
     ]
+}
+
+/// Where two figure lists first differ, for a message (not the whole lists: with hourly
+/// figures they run to hundreds of entries).
+fn first_difference(found: &[FigureDef], expected: &[FigureDef]) -> (String, String) {
+    let describe = |figures: &[FigureDef], i: usize| match figures.get(i) {
+        Some(f) => format!("figure {} is `{}` ({}, {})", i + 1, f.key, f.label, f.unit),
+        None => format!("{} figures", figures.len()),
+    };
+    let i = found
+        .iter()
+        .zip(expected)
+        .position(|(a, b)| a != b)
+        .unwrap_or(found.len().min(expected.len()));
+    (describe(found, i), describe(expected, i))
 }
 
 /// Merges shards (already read) into whole-run results.
@@ -125,6 +142,10 @@ pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError>
             if found != expected {
                 return Err(mismatch(what, found, expected));
             }
+        }
+        if results.figures != first.results.figures {
+            let (found, expected) = first_difference(&results.figures, &first.results.figures);
+            return Err(mismatch("figures", found, expected));
         }
         if let Some(earlier) = by_index.insert(shard.index, path) {
             return Err(MergeError::Overlap {

@@ -22,6 +22,9 @@ use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
 /// How the built-in default is named in messages and results.
+/// The most units one pool may have.
+pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
+
 /// The longest horizon a scenario (or a call stream) may span: about 274 years.
 pub const MAX_HORIZON_DAYS: f64 = 1.0e5;
 
@@ -855,13 +858,15 @@ impl Checker {
                 .position(|z| z.name == name)
                 .map(|i| ZoneId(i as u16))
         };
-        let count = if raw_pool.count < 1 || raw_pool.count > i64::from(u32::MAX >> 8) {
+        let count = if raw_pool.count < 1 || raw_pool.count > i64::from(MAX_POOL_UNITS) {
+            let expected = if raw_pool.count < 1 {
+                "at least one unit (remove the pool to model none)".to_string()
+            } else {
+                format!("at most {MAX_POOL_UNITS} units in a pool")
+            };
             self.fail(
                 path.key("count"),
-                format!(
-                    "at least one unit (remove the pool to model none), found {}",
-                    raw_pool.count
-                ),
+                format!("{expected}, found {}", raw_pool.count),
             );
             1
         } else {

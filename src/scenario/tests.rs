@@ -318,3 +318,11 @@ fn dates_round_trip_and_timestamps_count_from_midnight() {
     );
     assert_eq!(start.timestamp(2.0 * 1440.0), "2024-03-01T00:00:00");
 }
+
+/// Issue #14: a pool too large was refused as "expected at least one unit".
+#[test]
+fn a_pool_too_large_is_refused_as_too_large() {
+    let error = error_of(&default_with("count = 50", "count = 100000000"));
+    assert!(error.contains("at most 16777215 units"), "{error}");
+    assert!(!error.contains("at least one unit"), "{error}");
+}

@@ -467,7 +467,11 @@ impl RowParser {
                 if text.is_empty() {
                     None
                 } else {
-                    Some(u64::from_str_radix(text, 16).map_err(|_| {
+                    // Exactly 16 digits: from_str_radix alone takes `a` and `+abc` too.
+                    let key = (text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .then(|| u64::from_str_radix(text, 16).ok())
+                        .flatten();
+                    Some(key.ok_or_else(|| {
                         self.bad(
                             line,
                             DRAW_KEY,

@@ -110,7 +110,7 @@ fn timestamps_alone_set_the_start_date_and_minutes() {
 
 #[test]
 fn bad_streams_name_the_file_line_column_and_what_was_expected() {
-    let cases: [(&[u8], &[&str]); 11] = [
+    let cases: [(&[u8], &[&str]); 14] = [
         (b"", &["empty"]),
         (b"received_minutes,call_type\n", &["no calls"]),
         (
@@ -148,6 +148,20 @@ fn bad_streams_name_the_file_line_column_and_what_was_expected() {
         (
             b"replication,received_minutes,call_type\n1,1,disturbance\n",
             &[":2:", "replication 1 where 0"],
+        ),
+        // Issue #14: a draw key is exactly 16 hex digits (`a` and `+abc` were accepted).
+        (
+            b"received_minutes,call_type,draw_key\n1,disturbance,a\n",
+            &[":2:", "`draw_key`", "16 hexadecimal digits"],
+        ),
+        (
+            b"received_minutes,call_type,draw_key\n1,disturbance,+abc\n",
+            &[":2:", "`draw_key`", "`+abc`"],
+        ),
+        // Issue #14: past the longest horizon.
+        (
+            b"received_minutes,call_type\n1e12,disturbance\n",
+            &[":2:", "`received_minutes`", "longest horizon"],
         ),
     ];
     for (text, expected) in cases {
