@@ -10,12 +10,22 @@ use super::{Drawable, SweepChart, results_charts};
 use crate::experiment::Results;
 use crate::stats::{CONFIDENCE_LEVEL, Estimate};
 
-/// Escapes text for HTML.
+/// Escapes text for HTML. Control characters other than line breaks and tabs (a NUL from a
+/// hand-edited results.json, say) become U+FFFD: HTML has no place for them.
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Whether an interval excludes zero (a difference the replications support).
@@ -272,4 +282,16 @@ pub fn report_html(
     }
     html.push_str("</body>\n</html>\n");
     Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn html_escaping_keeps_line_breaks_and_drops_other_control_characters() {
+        assert_eq!(esc("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+        assert_eq!(esc("line\nnext\tcell"), "line\nnext\tcell");
+        assert_eq!(esc("nul\u{0}vt\u{b}"), "nul\u{FFFD}vt\u{FFFD}");
+    }
 }

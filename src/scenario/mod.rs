@@ -22,6 +22,15 @@ use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
 /// How the built-in default is named in messages and results.
+/// The first control character in a name, described (`U+000B at character 4`): names go into
+/// charts (SVG, where XML forbids them), the report and CSV files.
+fn control_character(name: &str) -> Option<String> {
+    name.chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control())
+        .map(|(i, c)| format!("U+{:04X} at character {}", u32::from(c), i + 1))
+}
+
 /// The most units one pool may have.
 pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
 
@@ -600,6 +609,11 @@ impl Checker {
                     path.index(i).key("name"),
                     format!("a non-empty {what} name"),
                 );
+            } else if let Some(problem) = control_character(name) {
+                self.fail(
+                    path.index(i).key("name"),
+                    format!("a {what} name without control characters, found {problem}"),
+                );
             } else if !seen.insert(name) {
                 self.fail(
                     path.index(i).key("name"),
@@ -654,6 +668,11 @@ impl Checker {
         let city = root.key("city");
         if raw_city.name.trim().is_empty() {
             self.fail(city.key("name"), "a non-empty city name");
+        } else if let Some(problem) = control_character(&raw_city.name) {
+            self.fail(
+                city.key("name"),
+                format!("a city name without control characters, found {problem}"),
+            );
         }
         let population = self.number(
             city.key("population"),
@@ -976,6 +995,12 @@ impl Checker {
                 .label
                 .clone()
                 .unwrap_or_else(|| raw_policy.policy.clone());
+            if let Some(problem) = control_character(&label) {
+                self.fail(
+                    path.key("label"),
+                    format!("a label without control characters, found {problem}"),
+                );
+            }
             if !labels.insert(label.clone()) {
                 self.fail(
                     path.key("label"),

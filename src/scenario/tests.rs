@@ -326,3 +326,26 @@ fn a_pool_too_large_is_refused_as_too_large() {
     assert!(error.contains("at most 16777215 units"), "{error}");
     assert!(!error.contains("at least one unit"), "{error}");
 }
+
+/// Issue #14: a control character in a name made the SVG charts ill-formed XML and put raw
+/// NULs into the report. Names with them are refused where they are written.
+#[test]
+fn names_with_control_characters_are_refused() {
+    let error = error_of(&default_with(
+        "name = \"downtown\"",
+        "name = \"down\\u000Btown\"",
+    ));
+    assert!(error.contains("zones[0].name"), "{error}");
+    assert!(
+        error.contains("control characters") && error.contains("U+000B at character 5"),
+        "{error}"
+    );
+    let error = error_of(&default_with(
+        "name = \"Mid-size US city (default)\"",
+        "name = \"Mid\\u0000size\"",
+    ));
+    assert!(
+        error.contains("city.name") && error.contains("U+0000"),
+        "{error}"
+    );
+}
