@@ -273,3 +273,23 @@ fn an_error_far_along_a_line_is_shown_without_a_panic() {
     assert!(shown.len() > caret_at, "{shown}\n{}", lines[caret_line]);
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #14, item 4: `--resume` into an `--out` holding finished results and no checkpoint
+/// reran and replaced them, even for another seed. Now it is refused, and the results stay.
+#[test]
+fn resume_with_nothing_to_resume_does_not_replace_finished_results() {
+    let dir = scratch("resume-nothing");
+    let scenario = short_scenario(&dir, 9);
+    let out = dir.join("out");
+    assert!(run_into(&scenario, &out, &["--seed", "1"]).status.success());
+    let before = fs::read(out.join("results.json")).unwrap();
+    let output = run_into(&scenario, &out, &["--seed", "2", "--resume"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("no checkpoint") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(out.join("results.json")).unwrap(), before);
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -79,6 +79,18 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
                 checkpoint.display()
             )));
         }
+    } else if !checkpoint.exists() {
+        // Nothing to resume: a finished run's results there are not to be replaced quietly
+        // (they may be of another scenario or seed).
+        let results = options.out_dir.join(RESULTS_FILE);
+        if !options.force && results.exists() {
+            return Err(AppError::BadInput(format!(
+                "{} holds a finished run's results and {} has no checkpoint to resume: \
+                 pass --force (without --resume) to run again and replace them",
+                results.display(),
+                options.out_dir.display()
+            )));
+        }
     }
     let stream = match &options.stream {
         None => None,
