@@ -184,6 +184,16 @@ fn bad_arguments_exit_2() {
         ),
         (&["sweep", "--vary", "care.kount=1,2"][..], "--vary"),
         (&["generate", "-r", "0"][..], "--replications"),
+        // Issue #14: ceilings checked before any work starts.
+        (&["run", "-r", "1000000000"][..], "at most 10000000"),
+        (
+            &["sweep", "--vary", "care.count=1", "-r", "1000000000"][..],
+            "at most 10000000",
+        ),
+        (
+            &["run", "--threads", "18446744073709551615"][..],
+            "at most 1024",
+        ),
     ] {
         let output = crisis_sim(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");

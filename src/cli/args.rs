@@ -187,7 +187,7 @@ pub struct GeneratePlan {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Replications to write, one block each (column `replication`).
-    #[arg(short, long, default_value_t = 1, value_parser = at_least_one::<u64>)]
+    #[arg(short, long, default_value_t = 1, value_parser = replications::<u64>)]
     pub replications: u64,
     /// The call-stream CSV to write.
     #[arg(short, long, default_value = "calls.csv")]
@@ -241,13 +241,13 @@ pub struct SweepPlan {
     #[arg(long = "target", value_name = "EXPR")]
     pub targets: Vec<String>,
     /// Replications per point (overrides the scenario's [run] replications).
-    #[arg(short, long, value_parser = at_least_one::<u32>)]
+    #[arg(short, long, value_parser = replications::<u32>)]
     pub replications: Option<u32>,
     /// Base random seed (overrides the scenario's [run] seed).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores). Results are identical for any count.
-    #[arg(long, value_parser = at_least_one::<usize>)]
+    #[arg(long, value_parser = threads)]
     pub threads: Option<usize>,
     /// Directory to write sweep.json and sweep.csv into.
     #[arg(short, long = "out", value_name = "OUT", default_value = "sweep")]
@@ -271,7 +271,7 @@ pub struct RunArgs {
     #[arg(long = "policy", value_name = "NAME")]
     policies: Vec<String>,
     /// Replications per policy (overrides the scenario's [run] replications).
-    #[arg(short, long, value_parser = at_least_one::<u32>)]
+    #[arg(short, long, value_parser = replications::<u32>)]
     replications: Option<u32>,
     /// Base random seed (overrides the scenario's [run] seed).
     #[arg(long)]
@@ -280,7 +280,7 @@ pub struct RunArgs {
     #[arg(short, long, default_value = "out")]
     out: PathBuf,
     /// Worker threads (default: all cores). Results are identical for any count.
-    #[arg(long, value_parser = at_least_one::<usize>)]
+    #[arg(long, value_parser = threads)]
     threads: Option<usize>,
     /// Run only shard I of N (I from 1), e.g. 3/8 for Slurm's SLURM_ARRAY_TASK_ID=3 of --array=1-8.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -335,13 +335,29 @@ impl RunArgs {
     }
 }
 
-/// A count that must be at least 1 (replications, threads).
-fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
-    match text.trim().parse::<T>() {
-        Ok(value) if value >= T::from(1) => Ok(value),
-        Ok(_) => Err("must be at least 1".to_string()),
+/// The most replications a command may ask for: the same ceiling as a scenario's `[run]`.
+pub const MAX_REPLICATIONS: u64 = 10_000_000;
+/// The most worker threads a command may ask for.
+pub const MAX_THREADS: u64 = 1024;
+
+/// A count from 1 to `max`.
+fn count_up_to<T: std::str::FromStr + TryFrom<u64>>(text: &str, max: u64) -> Result<T, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(value) if value > max => Err(format!("must be at most {max}, found {value}")),
+        Ok(value) => T::try_from(value).map_err(|_| format!("must be at most {max}")),
         Err(_) => Err(format!("expected a whole number >= 1, found `{text}`")),
     }
+}
+
+/// `--replications`: 1 to [`MAX_REPLICATIONS`].
+fn replications<T: std::str::FromStr + TryFrom<u64>>(text: &str) -> Result<T, String> {
+    count_up_to(text, MAX_REPLICATIONS)
+}
+
+/// `--threads`: 1 to [`MAX_THREADS`].
+fn threads(text: &str) -> Result<usize, String> {
+    count_up_to(text, MAX_THREADS)
 }
 
 /// `--target-ci`: a relative half-width in (0, 1).
@@ -382,9 +398,20 @@ mod tests {
 
     #[test]
     fn counts_and_targets_are_checked_before_any_command_runs() {
-        assert_eq!(at_least_one::<u32>("3"), Ok(3));
-        assert!(at_least_one::<u32>("0").unwrap_err().contains("at least 1"));
-        assert!(at_least_one::<usize>("-2").is_err());
+        assert_eq!(replications::<u32>("3"), Ok(3));
+        assert!(replications::<u32>("0").unwrap_err().contains("at least 1"));
+        assert!(
+            replications::<u32>("1000000000")
+                .unwrap_err()
+                .contains("at most 10000000")
+        );
+        assert!(threads("-2").is_err());
+        assert!(
+            threads("18446744073709551615")
+                .unwrap_err()
+                .contains("at most 1024")
+        );
+        assert_eq!(threads("2"), Ok(2));
         assert_eq!(relative_half_width("0.02"), Ok(0.02));
         for bad in ["0", "1", "-0.1", "nan", "x"] {
             assert!(relative_half_width(bad).is_err(), "{bad}");

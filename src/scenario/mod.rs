@@ -31,6 +31,12 @@ fn control_character(name: &str) -> Option<String> {
         .map(|(i, c)| format!("U+{:04X} at character {}", u32::from(c), i + 1))
 }
 
+/// The highest cost of a unit-hour, in dollars: far above any real fleet, low enough that every
+/// annual cost stays a finite number (2e302 made the annual cost null and the charts hang).
+pub const MAX_COST_PER_UNIT_HOUR: f64 = 1.0e6;
+/// The highest cost of a unit-year, in dollars (see [`MAX_COST_PER_UNIT_HOUR`]).
+pub const MAX_COST_PER_UNIT_YEAR: f64 = 1.0e10;
+
 /// The most units one pool may have.
 pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
 
@@ -927,14 +933,14 @@ impl Checker {
                 hourly,
                 0.0,
                 false,
-                f64::INFINITY,
+                MAX_COST_PER_UNIT_HOUR,
             )),
             (None, Some(yearly)) => Cost::PerUnitYear(self.number(
                 path.key("cost_per_unit_year"),
                 yearly,
                 0.0,
                 false,
-                f64::INFINITY,
+                MAX_COST_PER_UNIT_YEAR,
             )),
             _ => {
                 self.fail(

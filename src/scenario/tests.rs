@@ -349,3 +349,19 @@ fn names_with_control_characters_are_refused() {
         "{error}"
     );
 }
+
+/// Issue #14: a cost of 2e302 passed, made the annual cost null and hung the charts.
+#[test]
+fn costs_have_a_ceiling() {
+    let text = DEFAULT_SCENARIO_TOML;
+    let at = text
+        .find("cost_per_unit_hour = ")
+        .expect("an hourly cost in the default");
+    let end = at + text[at..].find('\n').unwrap();
+    let changed = format!("{}cost_per_unit_hour = 2e302{}", &text[..at], &text[end..]);
+    let error = error_of(&changed);
+    assert!(
+        error.contains("cost_per_unit_hour") && error.contains("<= 1000000"),
+        "{error}"
+    );
+}
