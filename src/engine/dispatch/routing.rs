@@ -70,92 +70,51 @@ impl<'a> FleetView<'a> {
         }
         None
     }
-
-    /// The lowest free unit of `kind` that is in `zone` now (lower pool first).
-    pub fn free_in_zone(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId> {
-        self.fleet
-            .pools_of(kind)
-            .iter()
-            .find_map(|&pool| self.fleet.first_free(pool, usize::from(zone.0)))
-    }
-
-    /// Free units of `kind`.
-    pub fn free_count(&self, kind: ResponderKind) -> u32 {
-        self.fleet.free_count(kind)
-    }
-
-    /// Units of `kind` on duty by schedule.
-    pub fn on_duty_count(&self, kind: ResponderKind) -> u32 {
-        self.fleet.scheduled_count(kind)
-    }
-
-    /// The zones units may come from for a call in `zone`, nearest first.
-    pub fn zones_nearest(&self, zone: ZoneId) -> &'a [usize] {
-        self.zones.from(zone)
-    }
-
-    /// Where a unit is (on a call: where it will be when it clears).
-    pub fn zone_of(&self, unit: UnitId) -> ZoneId {
-        self.fleet.unit(unit.0).zone
-    }
-
-    /// A unit's home zone.
-    pub fn home_of(&self, unit: UnitId) -> ZoneId {
-        self.fleet.unit(unit.0).home
-    }
-
-    pub fn pool_of(&self, unit: UnitId) -> PoolId {
-        self.fleet.pool_id(unit.0)
-    }
-
-    pub fn kind_of(&self, unit: UnitId) -> ResponderKind {
-        self.fleet.unit(unit.0).kind
-    }
-
-    /// Whether a unit is free now.
-    pub fn is_free(&self, unit: UnitId) -> bool {
-        self.fleet.is_free(unit.0)
-    }
 }
 
+/// The engine's answer to a policy's questions. `nearest_free` is also an inherent method: the
+/// default pick calls it directly, with no dynamic dispatch.
 impl FleetQuery for FleetView<'_> {
     fn nearest_free(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId> {
         FleetView::nearest_free(self, kind, zone)
     }
 
     fn free_in_zone(&self, kind: ResponderKind, zone: ZoneId) -> Option<UnitId> {
-        FleetView::free_in_zone(self, kind, zone)
+        self.fleet
+            .pools_of(kind)
+            .iter()
+            .find_map(|&pool| self.fleet.first_free(pool, usize::from(zone.0)))
     }
 
     fn free_count(&self, kind: ResponderKind) -> u32 {
-        FleetView::free_count(self, kind)
+        self.fleet.free_count(kind)
     }
 
     fn on_duty_count(&self, kind: ResponderKind) -> u32 {
-        FleetView::on_duty_count(self, kind)
+        self.fleet.scheduled_count(kind)
     }
 
     fn zones_nearest(&self, zone: ZoneId) -> &[usize] {
-        FleetView::zones_nearest(self, zone)
+        self.zones.from(zone)
     }
 
     fn zone_of(&self, unit: UnitId) -> ZoneId {
-        FleetView::zone_of(self, unit)
+        self.fleet.unit(unit.0).zone
     }
 
     fn home_of(&self, unit: UnitId) -> ZoneId {
-        FleetView::home_of(self, unit)
+        self.fleet.unit(unit.0).home
     }
 
     fn pool_of(&self, unit: UnitId) -> PoolId {
-        FleetView::pool_of(self, unit)
+        self.fleet.pool_id(unit.0)
     }
 
     fn kind_of(&self, unit: UnitId) -> ResponderKind {
-        FleetView::kind_of(self, unit)
+        self.fleet.unit(unit.0).kind
     }
 
     fn is_free(&self, unit: UnitId) -> bool {
-        FleetView::is_free(self, unit)
+        self.fleet.is_free(unit.0)
     }
 }
