@@ -35,5 +35,6 @@ $B -q report "$D/default" "$D/sweep" -o "$D/report.html"
 $B -q plot "$D/sweep/sweep.json" --out "$D/plot-sweep"
 $B -q plot "$D/variants" --out "$D/plot-variants"
 grep -rlF "$D" "$D" | xargs -r sed -i "s#$D#FREEZE#g"
-(cd "$D" && find . -type f | sort | xargs sha256sum) > "$D.sums"
+# The lock and manifest of an output directory are bookkeeping, not results.
+(cd "$D" && find . -type f ! -name '.crisis-sim.*' | sort | xargs sha256sum) > "$D.sums"
 echo "$(wc -l < "$D.sums") files: $D.sums"

@@ -293,3 +293,240 @@ fn resume_with_nothing_to_resume_does_not_replace_finished_results() {
     assert_eq!(fs::read(out.join("results.json")).unwrap(), before);
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every file in `dir` (hidden ones too) with its bytes, in name order.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs the binary with a ceiling on the size of any file it writes (`ulimit -f`, in 512-byte
+/// blocks), its signal ignored, so a write past it fails with EFBIG as on a disk that fills up.
+#[cfg(unix)]
+fn with_file_limit(blocks: u32, args: &[&str]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            r#"ulimit -f {blocks} && trap "" XFSZ && exec "$0" "$@""#
+        ))
+        .arg(env!("CARGO_BIN_EXE_crisis-sim"))
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+/// Issue #14, items 4 and 5: a second writer into the same `--out` is refused, naming the
+/// holder, whatever the command; and a `--force` run that fails part-way (the disk filled)
+/// leaves the earlier set exactly as it was, names the file, and keeps its own work resumable.
+#[cfg(unix)]
+#[test]
+fn one_writer_at_a_time_and_a_failed_set_leaves_the_earlier_one_whole() {
+    let dir = scratch("output-sets");
+    let scenario = short_scenario(&dir, 9);
+    let out = dir.join("out");
+    assert!(
+        run_into(&scenario, &out, &["--seed", "1", "--csv"])
+            .status
+            .success()
+    );
+    let earlier = snapshot(&out);
+
+    {
+        let _held = crisis_sim::output::OutputDir::lock(&out, "run (the test's)").unwrap();
+        let sweep = crisis_sim(&[
+            "sweep",
+            "--vary",
+            "care.count=1,2",
+            "-r",
+            "2",
+            "-q",
+            "-o",
+            path_str(&out),
+        ]);
+        let plot = crisis_sim(&["plot", path_str(&out), "-q"]);
+        let merge = crisis_sim(&[
+            "merge",
+            path_str(&out),
+            "-o",
+            path_str(&out),
+            "--force",
+            "-q",
+        ]);
+        for second in [run_into(&scenario, &out, &["--force"]), sweep, plot, merge] {
+            assert_eq!(second.status.code(), Some(2), "{}", text(&second.stderr));
+            let stderr = text(&second.stderr);
+            assert!(
+                stderr
+                    .contains("in use by another crisis-sim (crisis-sim run (the test's), process")
+                    && stderr.contains(path_str(&out)),
+                "{stderr}"
+            );
+        }
+    }
+    assert_eq!(snapshot(&out), earlier);
+
+    // 40 blocks (20 KB): the checkpoint fits, results.json (about 86 KB) does not.
+    let failed = with_file_limit(
+        40,
+        &[
+            "run",
+            path_str(&scenario),
+            "-r",
+            "2",
+            "-q",
+            "--seed",
+            "5",
+            "--force",
+            "--csv",
+            "-o",
+            path_str(&out),
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot write {}",
+            out.join("results.json").display()
+        )) && !stderr.contains("staging")
+            && !stderr.contains("Os {"),
+        "{stderr}"
+    );
+    let after: Vec<(String, Vec<u8>)> = snapshot(&out)
+        .into_iter()
+        .filter(|(name, _)| name != "checkpoint.jsonl")
+        .collect();
+    assert_eq!(after, earlier, "the earlier set is untouched");
+    assert_eq!(
+        fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_dir())
+            .count(),
+        0,
+        "no staging directory remains"
+    );
+
+    // The failed run's replications are in its checkpoint: --resume finishes it, and the
+    // result is that of an uninterrupted run.
+    let resumed = run_into(&scenario, &out, &["--seed", "5", "--csv", "--resume"]);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(text(&resumed.stdout).is_empty());
+    let fresh = dir.join("fresh");
+    assert!(
+        run_into(&scenario, &fresh, &["--seed", "5", "--csv"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        fs::read(out.join("results.json")).unwrap(),
+        fs::read(fresh.join("results.json")).unwrap()
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// A `--force` run replaces the earlier set whole: files of the earlier run that the new one
+/// does not write (its CSVs, its logs) go with it; files of the user's own stay.
+#[test]
+fn a_new_set_replaces_the_old_one_whole() {
+    let dir = scratch("whole-set");
+    let scenario = short_scenario(&dir, 9);
+    let out = dir.join("out");
+    assert!(
+        run_into(&scenario, &out, &["--csv", "--log", "calls"])
+            .status
+            .success()
+    );
+    assert!(out.join("calls.csv").exists() && out.join("summary.csv").exists());
+    fs::write(out.join("notes.md"), "mine").unwrap();
+    assert!(run_into(&scenario, &out, &["--force"]).status.success());
+    for gone in ["calls.csv", "summary.csv", "replications.csv"] {
+        assert!(!out.join(gone).exists(), "{gone} is from the earlier set");
+    }
+    assert!(out.join("results.json").exists() && out.join("key_figures.png").exists());
+    assert_eq!(fs::read_to_string(out.join("notes.md")).unwrap(), "mine");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue #14, items 9 and 11: a checkpoint append that fails (the disk is full) is said at
+/// once, not silently dropped; and a checkpoint line changed after it was written is refused,
+/// naming the line, instead of quietly changing the results.
+#[cfg(unix)]
+#[test]
+fn checkpoint_failures_and_damage_are_reported() {
+    let dir = scratch("checkpoint-damage");
+    let scenario = short_scenario(&dir, 9);
+    let out = dir.join("out");
+    // One block: the header fits, no line does.
+    let failed = with_file_limit(
+        1,
+        &[
+            "run",
+            path_str(&scenario),
+            "-r",
+            "2",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains("Warning: cannot save progress to")
+            && stderr.contains("checkpoint.jsonl")
+            && stderr.contains("cannot be resumed"),
+        "{stderr}"
+    );
+
+    // A whole checkpoint, from a run that could not write its results.
+    let _ = fs::remove_dir_all(&out);
+    let failed = with_file_limit(
+        40,
+        &[
+            "run",
+            path_str(&scenario),
+            "-r",
+            "2",
+            "-q",
+            "-o",
+            path_str(&out),
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let checkpoint = out.join("checkpoint.jsonl");
+    let original = fs::read_to_string(&checkpoint).unwrap();
+    let line = original.lines().nth(2).unwrap();
+    // Change one figure's digits, keeping the line valid JSON.
+    let at = line.find("\"values\":[").unwrap() + 10;
+    let digit = line[at..].find(|c: char| c.is_ascii_digit()).unwrap() + at;
+    let changed = line[digit..=digit].replace(
+        |c: char| c.is_ascii_digit(),
+        if &line[digit..=digit] == "7" {
+            "8"
+        } else {
+            "7"
+        },
+    );
+    let edited_line = format!("{}{changed}{}", &line[..digit], &line[digit + 1..]);
+    fs::write(&checkpoint, original.replacen(line, &edited_line, 1)).unwrap();
+    let resumed = run_into(&scenario, &out, &["--resume"]);
+    assert_eq!(resumed.status.code(), Some(2));
+    let stderr = text(&resumed.stderr);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("checksum") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    // Put back as written, it resumes.
+    fs::write(&checkpoint, &original).unwrap();
+    assert!(run_into(&scenario, &out, &["--resume"]).status.success());
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -13,6 +13,15 @@ use super::error::AppError;
 /// Refuses to replace an earlier run's output unless `force`: finished work is never lost to a
 /// repeated command.
 pub fn refuse_overwrite(path: &Path, what: &'static str, force: bool) -> Result<(), AppError> {
+    // A device, a FIFO or a directory is not replaced even with --force (before any work).
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(AppError::BadInput(format!(
+            "{} exists and is not a regular file; crisis-sim writes only regular files, so choose another output",
+            path.display()
+        )));
+    }
     if !force && path.exists() {
         return Err(AppError::WouldOverwrite {
             path: path.to_path_buf(),
@@ -55,6 +64,11 @@ impl Progress for Bar {
 
     fn advance(&self) {
         self.0.inc(1);
+    }
+
+    fn warn(&self, message: &str) {
+        // Above the bar, which goes on drawing below it.
+        self.0.suspend(|| eprintln!("Warning: {message}"));
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crisis_sim::calls::stream::StreamError;
 use crisis_sim::experiment::ExperimentError;
 use crisis_sim::experiment::batch::BatchError;
+use crisis_sim::experiment::checkpoint::CheckpointError;
 use crisis_sim::experiment::merge::MergeError;
 use crisis_sim::experiment::sweep::SweepError;
 use crisis_sim::output;
@@ -36,6 +37,8 @@ pub enum AppError {
     Import(#[from] crisis_sim::calls::import::ImportError),
     #[error(transparent)]
     Fit(#[from] crisis_sim::calls::fit::FitError),
+    #[error(transparent)]
+    OutputDir(#[from] output::OutputDirError),
     #[error("{0}")]
     BadInput(String),
     #[error(
@@ -66,12 +69,39 @@ impl AppError {
             | Self::WouldOverwrite { .. } => EXIT_BAD_INPUT,
             // The disk or the machine failed us, not the user's input.
             Self::Batch(
-                BatchError::CheckpointIo { .. }
+                BatchError::Checkpoint(CheckpointError::Io { .. })
                 | BatchError::Log { .. }
                 | BatchError::Experiment(ExperimentError::Threads { .. }),
             ) => EXIT_INTERNAL,
             Self::Batch(_) => EXIT_BAD_INPUT,
+            Self::OutputDir(output::OutputDirError::Io { .. }) => EXIT_INTERNAL,
+            // Another writer holds it, or it is a file: the command as given cannot proceed.
+            Self::OutputDir(_) => EXIT_BAD_INPUT,
             Self::Write { .. } | Self::Chart(_) => EXIT_INTERNAL,
+        }
+    }
+}
+
+impl AppError {
+    /// An error about a file written into `out`'s staging directory names the file it was to
+    /// become: that is the file the user knows of.
+    pub fn in_output_dir(self, out: &output::OutputDir) -> Self {
+        match self {
+            Self::Write { path, source } => Self::Write {
+                path: out.final_path(&path),
+                source,
+            },
+            Self::Chart(output::ChartError::Write { path, source }) => {
+                Self::Chart(output::ChartError::Write {
+                    path: out.final_path(&path),
+                    source,
+                })
+            }
+            Self::Batch(BatchError::Log { source, .. }) => Self::Batch(BatchError::Log {
+                dir: out.dir().to_path_buf(),
+                source,
+            }),
+            other => other,
         }
     }
 }
@@ -91,7 +121,9 @@ impl From<BatchError> for AppError {
             BatchError::TargetWithShard => {
                 Self::BadInput(format!("--target-ci with --shard: {err}"))
             }
-            BatchError::CheckpointMismatch { .. } => Self::BadInput(format!(
+            BatchError::Checkpoint(
+                CheckpointError::Mismatch { .. } | CheckpointError::Damaged { .. },
+            ) => Self::BadInput(format!(
                 "{err}; run without --resume (and with --force) to start afresh"
             )),
             other => Self::Batch(other),

@@ -26,12 +26,18 @@ pub fn merge(
         "a finished run's results",
         force,
     )?;
+    let out = output::OutputDir::lock(out_dir, "merge")?;
     let shards = inputs
         .iter()
         .map(|input| merge::read(input))
         .collect::<Result<Vec<_>, _>>()?;
     let results = merge::merge(&shards)?;
-    let written = write_results(&results, out_dir, csv)?;
+    let written: Vec<PathBuf> = write_results(&results, out.staging(), csv)
+        .map_err(|e| e.in_output_dir(&out))?
+        .iter()
+        .map(|p| out.final_path(p))
+        .collect();
+    out.commit(output::Replace::WholeSet)?;
     if !quiet {
         let _ = write!(stdout, "{}", output::comparison_table(&results));
         let _ = writeln!(stdout, "\nMerged {} shards.", shards.len());
@@ -81,8 +87,11 @@ pub fn plot(
         .file_name()
         .is_some_and(|name| name == output::SWEEP_JSON)
         || (file.file_name().is_none_or(|name| name != RESULTS_FILE) && read_sweep(&file).is_ok());
-    let written = if is_sweep {
-        sweep_chart(&read_sweep(&file)?, &file)?.write(&dir)?
+    let out = output::OutputDir::lock(&dir, "plot")?;
+    let staged = if is_sweep {
+        sweep_chart(&read_sweep(&file)?, &file)?
+            .write(out.staging())
+            .map_err(|e| AppError::from(e).in_output_dir(&out))?
     } else {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
@@ -92,8 +101,12 @@ pub fn plot(
                 file.display()
             ))
         })?;
-        output::write_results_charts(&parsed.results, &dir)?
+        output::write_results_charts(&parsed.results, out.staging())
+            .map_err(|e| AppError::from(e).in_output_dir(&out))?
     };
+    let written: Vec<PathBuf> = staged.iter().map(|p| out.final_path(p)).collect();
+    // The charts join the set already there (the results they were drawn from).
+    out.commit(output::Replace::Files)?;
     if !quiet {
         for path in &written {
             let _ = writeln!(stdout, "Wrote {}", path.display());

@@ -66,6 +66,8 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
             .select_policies(&options.policies)
             .map_err(|e| AppError::BadInput(format!("--policy {e}")))?;
     }
+    // Held until the new set is in place: a second writer is refused, not mixed in.
+    let out = output::OutputDir::lock(&options.out_dir, "run")?;
     let checkpoint = options.out_dir.join(CHECKPOINT_FILE);
     if !options.resume {
         refuse_overwrite(
@@ -114,7 +116,7 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
         }
     }
     let log = (options.log_calls || options.log_units).then(|| LogPlan {
-        dir: options.out_dir.clone(),
+        dir: out.staging().to_path_buf(),
         calls: options.log_calls,
         units: options.log_units,
         replications: options.log_replications.clone().unwrap_or_else(|| {
@@ -143,13 +145,20 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
         warn_if_long(options, &scenario, &settings, replications);
     }
     let bar = Bar::new(options.quiet);
-    let outcome = batch::run_batch(&scenario, &settings, &bar)?;
+    let named = |e: AppError| e.in_output_dir(&out);
+    let mut outcome = batch::run_batch(&scenario, &settings, &bar).map_err(|e| named(e.into()))?;
     bar.0.finish_and_clear();
-    let mut written = write_results(&outcome.results, &options.out_dir, options.csv)?;
-    written.extend(output::write_results_charts(
-        &outcome.results,
-        &options.out_dir,
-    )?);
+    // The whole set is written beside the old one, then replaces it.
+    let mut written = write_results(&outcome.results, out.staging(), options.csv).map_err(named)?;
+    written.extend(
+        output::write_results_charts(&outcome.results, out.staging())
+            .map_err(|e| named(e.into()))?,
+    );
+    let written: Vec<PathBuf> = written.iter().map(|p| out.final_path(p)).collect();
+    for log in &mut outcome.logs {
+        log.path = out.final_path(&log.path);
+    }
+    out.commit(output::Replace::WholeSet)?;
     // Everything is in results.json now; the checkpoint has served its purpose.
     let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {

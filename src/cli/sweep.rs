@@ -17,6 +17,7 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
         "a finished sweep's results",
         options.force,
     )?;
+    let out = output::OutputDir::lock(&options.out_dir, "sweep")?;
     let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
     let varies = options
@@ -35,19 +36,25 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
     bar.0.finish_and_clear();
     let document = output::SweepDocument::of(&results);
+    let named = |e: AppError| e.in_output_dir(&out);
     let json = write_file(
-        options.out_dir.join(output::SWEEP_JSON),
+        out.staging().join(output::SWEEP_JSON),
         output::sweep_json(&results).as_bytes(),
-    )?;
+    )
+    .map_err(named)?;
     let charts = output::SweepChart::of(&document)
-        .map_err(|e| AppError::BadInput(format!("{}: {e}", json.display())))?
-        .write(&options.out_dir)?;
-    let csv_path = options.out_dir.join(output::SWEEP_CSV);
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", out.final_path(&json).display())))?
+        .write(out.staging())
+        .map_err(|e| named(e.into()))?;
+    let csv_path = out.staging().join(output::SWEEP_CSV);
     let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
-        path: csv_path.clone(),
+        path: out.final_path(&csv_path),
         source: std::io::Error::other(e),
     })?;
-    let csv = write_file(csv_path, &csv_bytes)?;
+    let csv = out.final_path(&write_file(csv_path, &csv_bytes).map_err(named)?);
+    let json = out.final_path(&json);
+    let charts: Vec<std::path::PathBuf> = charts.iter().map(|p| out.final_path(p)).collect();
+    out.commit(output::Replace::WholeSet)?;
     if !options.quiet {
         let _ = write!(stdout, "{}", output::sweep_table(&results));
         if options.hourly {

@@ -5,13 +5,10 @@
 //! because every replication's figures depend only on (scenario, seed, replication index).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
+use crate::experiment::checkpoint::{self, CheckpointError};
 use crate::experiment::{
     self, ExperimentError, PolicyInfo, ReplicationSummary, Results, ScenarioInfo, Shard,
 };
@@ -62,6 +59,11 @@ pub trait Progress: Sync {
     fn set(&self, total: u64, done: u64);
     /// One more job finished.
     fn advance(&self);
+    /// Something the user should know at once, while the batch goes on (the checkpoint could
+    /// not be saved, say). Also kept in [`BatchOutcome::warnings`].
+    fn warn(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// Ignores progress.
@@ -90,6 +92,9 @@ pub struct BatchOutcome {
     /// Jobs taken from the checkpoint rather than run.
     pub resumed_jobs: usize,
     pub target: Option<TargetReport>,
+    /// What went wrong along the way without stopping the batch (each also given to
+    /// [`Progress::warn`] as it happened).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,14 +115,8 @@ pub enum BatchError {
     TargetWithShard,
     #[error("precision target {0}: expected a relative half-width in (0, 1), e.g. 0.02")]
     BadTarget(f64),
-    #[error("cannot use checkpoint {}: {source}", path.display())]
-    CheckpointIo {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot resume from {}: it was written for {what}", path.display())]
-    CheckpointMismatch { path: PathBuf, what: String },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Stream(#[from] crate::calls::stream::StreamError),
     #[error("cannot write the logs in {}: {source}", dir.display())]
@@ -140,18 +139,24 @@ pub fn run_batch(
     }
     let shard = checked_shard_and_target(settings)?;
     let figures = experiment::figure_defs(scenario);
-    let header = CheckpointHeader::of(scenario, settings.seed, shard, figures.len());
+    let header = checkpoint::Header::of(scenario, settings.seed, shard, figures.len());
+    // The replications this run may hold: a checkpoint line outside them is damage.
+    let possible = match (shard, settings.target) {
+        (Some(shard), _) => shard.replications(),
+        (None, Some(target)) => 0..u64::from(target.max_replications.max(settings.replications)),
+        (None, None) => 0..u64::from(settings.replications),
+    };
     let (mut done, checkpoint) = match &settings.checkpoint {
         None => (BTreeMap::new(), None),
         Some(path) => {
             let done = if settings.resume {
-                read_checkpoint(path, &header)?
+                checkpoint::read(path, &header, possible)?
             } else {
                 BTreeMap::new()
             };
             (
                 done.clone(),
-                Some(CheckpointWriter::open(path, &header, &done)?),
+                Some(checkpoint::Writer::open(path, &header, &done)?),
             )
         }
     };
@@ -181,8 +186,11 @@ pub fn run_batch(
             .collect();
         progress.set(total, total - missing.len() as u64);
         let on_done = |summary: &ReplicationSummary| {
-            if let Some(writer) = &checkpoint {
-                writer.append(summary);
+            if let Some(writer) = &checkpoint
+                && let Some(message) =
+                    writer.append(summary.replication, summary.policy, &summary.values)
+            {
+                progress.warn(&message);
             }
             progress.advance();
         };
@@ -208,9 +216,6 @@ pub fn run_batch(
                 logged.insert(job);
             }
             done.insert(job, summary.values);
-        }
-        if let Some(writer) = &checkpoint {
-            writer.check()?;
         }
         Ok::<(), BatchError>(())
     };
@@ -258,6 +263,7 @@ pub fn run_batch(
         logs,
         resumed_jobs,
         target,
+        warnings: checkpoint.and_then(|w| w.failure()).into_iter().collect(),
     })
 }
 
@@ -367,176 +373,11 @@ pub(crate) fn widest_relative_half_width(results: &Results) -> Option<(String, S
     widest
 }
 
-/// The first line of a checkpoint: what run its replications belong to. A resume must match it
-/// exactly. (Fields in key order, so the line's bytes are those of earlier versions.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct CheckpointHeader {
-    crisis_sim_checkpoint: u32,
-    crisis_sim_version: String,
-    /// How many figures each line holds.
-    figures: usize,
-    policies: Vec<String>,
-    scenario_fingerprint: String,
-    seed: u64,
-    shard: Option<Shard>,
-}
-
-impl CheckpointHeader {
-    fn of(scenario: &Scenario, seed: u64, shard: Option<Shard>, figures: usize) -> Self {
-        Self {
-            crisis_sim_checkpoint: 1,
-            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
-            figures,
-            policies: scenario.policies.iter().map(|p| p.label.clone()).collect(),
-            scenario_fingerprint: scenario.fingerprint.clone(),
-            seed,
-            shard,
-        }
-    }
-
-    fn describe(&self) -> String {
-        let shard = self
-            .shard
-            .map_or("none".to_string(), |s| format!("{}/{}", s.index, s.count));
-        format!(
-            "version {}, scenario {}, seed {}, shard {shard}",
-            self.crisis_sim_version, self.scenario_fingerprint, self.seed
-        )
-    }
-}
-
-/// One finished replication of one policy: a line of the checkpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct CheckpointLine {
-    policy: usize,
-    replication: u64,
-    /// In figure order; `null` for an undefined figure (NaN).
-    values: Vec<Option<f64>>,
-}
-
-/// Reads a checkpoint written for `header`. A missing file resumes nothing; a torn last line
-/// (the process was killed mid-write) is ignored, since that replication simply runs again.
-fn read_checkpoint(
-    path: &Path,
-    header: &CheckpointHeader,
-) -> Result<BTreeMap<(u64, usize), Vec<f64>>, BatchError> {
-    let io = |source| BatchError::CheckpointIo {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(err) => return Err(io(err)),
-    };
-    let mut lines = BufReader::new(file).lines();
-    let first = match lines.next() {
-        Some(line) => line.map_err(io)?,
-        None => return Ok(BTreeMap::new()),
-    };
-    let found = serde_json::from_str::<CheckpointHeader>(&first).ok();
-    if found.as_ref() != Some(header) {
-        let found = found.map_or("an unreadable header".to_string(), |f| f.describe());
-        return Err(BatchError::CheckpointMismatch {
-            path: path.to_path_buf(),
-            what: format!("{found} (this run: {})", header.describe()),
-        });
-    }
-    let mut done = BTreeMap::new();
-    for line in lines {
-        let Ok(line) = line else { break };
-        let Ok(entry) = serde_json::from_str::<CheckpointLine>(&line) else {
-            continue;
-        };
-        if entry.values.len() != header.figures {
-            continue;
-        }
-        let values = entry.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-        done.insert((entry.replication, entry.policy), values);
-    }
-    Ok(done)
-}
-
-/// Appends finished replications to the checkpoint, one JSON line each, flushed at once.
-struct CheckpointWriter {
-    path: PathBuf,
-    file: Mutex<File>,
-    error: Mutex<Option<std::io::Error>>,
-}
-
-impl CheckpointWriter {
-    /// Starts the file afresh with the header and what is already done (compacting out any
-    /// torn line), then keeps it open for appending.
-    fn open(
-        path: &Path,
-        header: &CheckpointHeader,
-        done: &BTreeMap<(u64, usize), Vec<f64>>,
-    ) -> Result<Self, BatchError> {
-        let io = |source| BatchError::CheckpointIo {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io)?;
-        }
-        // Through a `Value`, whose keys are sorted, as earlier versions wrote it.
-        let mut text = serde_json::to_value(header)
-            .and_then(|value| serde_json::to_string(&value))
-            .map_err(|e| io(e.into()))?;
-        text.push('\n');
-        for ((replication, policy), values) in done {
-            text.push_str(&line(*replication, *policy, values));
-        }
-        crate::output::write_atomic(path, text.as_bytes()).map_err(io)?;
-        let file = OpenOptions::new().append(true).open(path).map_err(io)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-            error: Mutex::new(None),
-        })
-    }
-
-    fn append(&self, summary: &ReplicationSummary) {
-        let text = line(summary.replication, summary.policy, &summary.values);
-        // One write per line: a kill leaves at most one torn last line.
-        let result = match self.file.lock() {
-            Ok(mut file) => file.write_all(text.as_bytes()),
-            Err(_) => Ok(()),
-        };
-        if let Err(err) = result
-            && let Ok(mut slot) = self.error.lock()
-        {
-            slot.get_or_insert(err);
-        }
-    }
-
-    /// The first write error, if any.
-    fn check(&self) -> Result<(), BatchError> {
-        match self.error.lock().ok().and_then(|mut e| e.take()) {
-            Some(source) => Err(BatchError::CheckpointIo {
-                path: self.path.clone(),
-                source,
-            }),
-            None => Ok(()),
-        }
-    }
-}
-
-fn line(replication: u64, policy: usize, values: &[f64]) -> String {
-    let entry = CheckpointLine {
-        policy,
-        replication,
-        values: values.iter().map(|v| v.is_finite().then_some(*v)).collect(),
-    };
-    let mut text = serde_json::to_string(&entry).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::output::results_json;
+    use std::fs;
 
     fn small() -> Scenario {
         let mut scenario = Scenario::default_scenario();

@@ -5,6 +5,7 @@
 //! paired.
 
 pub mod batch;
+pub mod checkpoint;
 pub mod merge;
 pub mod sweep;
 

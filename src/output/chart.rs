@@ -104,21 +104,34 @@ pub trait Drawable {
             source,
         })?;
         let png_path = dir.join(format!("{name}.png"));
-        // The bitmap backend picks the format from the extension, so the temporary keeps it.
-        let temp = dir.join(format!(".{name}.tmp-{}.png", std::process::id()));
-        let drawn = (|| {
-            let root = BitMapBackend::new(&temp, SIZE).into_drawing_area();
-            self.render(&root)?;
-            root.present().map_err(|e| e.to_string())
-        })();
-        if let Err(message) = drawn {
-            let _ = std::fs::remove_file(&temp);
-            return Err(draw_error(name, message));
+        let (width, height) = SIZE;
+        let mut rgb = vec![0u8; width as usize * height as usize * 3];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+            self.render(&root)
+                .map_err(|message| draw_error(name, message))?;
+            root.present()
+                .map_err(|e| draw_error(name, e.to_string()))?;
         }
-        std::fs::rename(&temp, &png_path).map_err(|source| ChartError::Write {
+        // The encoder plotters itself saves with, so the bytes are those it would write; but
+        // into an atomic file, so a failed write names the file and leaves nothing behind.
+        let write_error = |source| ChartError::Write {
             path: png_path.clone(),
             source,
+        };
+        let mut file = super::AtomicFile::create(&png_path).map_err(write_error)?;
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut file),
+            &rgb,
+            width,
+            height,
+            image::ColorType::Rgb8,
+        )
+        .map_err(|e| match e {
+            image::ImageError::IoError(source) => write_error(source),
+            other => write_error(std::io::Error::other(other)),
         })?;
+        file.commit().map_err(write_error)?;
         Ok(vec![png_path, svg_path])
     }
 }

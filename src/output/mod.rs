@@ -6,6 +6,7 @@ mod chart;
 mod csv;
 mod json;
 pub mod log;
+pub mod outdir;
 mod report;
 mod sweep;
 mod table;
@@ -20,6 +21,7 @@ pub use json::{
     ParsedResults, PolicyDocument, RESULTS_FILE, ReplicationDocument, ResultsDocument,
     parse_results, results_json,
 };
+pub use outdir::{OutputDir, OutputDirError, Replace};
 pub use report::report_html;
 pub use sweep::{
     RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,
