@@ -28,7 +28,8 @@ fn main() {
     let started = std::time::Instant::now();
     let mut calls = 0.0;
     for replication in 0..replications {
-        let figures = run_replication(&scenario, policy, scenario.seed, replication);
+        let figures = run_replication(&scenario, policy, scenario.seed, replication)
+            .expect("the fleet keeps up");
         calls += figures
             .iter()
             .find(|(def, _)| def.key == crisis_sim::stats::figures::CALLS)

@@ -530,3 +530,72 @@ fn checkpoint_failures_and_damage_are_reported() {
     assert!(run_into(&scenario, &out, &["--resume"]).status.success());
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #14, item 3: an overloaded city grew the waiting queue, and memory, without limit and
+/// without a word; `calls_per_day = 1e9` passed the checker and then aborted at 2 GB. Now the
+/// offered load is warned about before the run, a replication whose open calls pass a million
+/// stops with exit 2 and a finding about the fleet, and calls_per_day has a ceiling.
+#[test]
+fn an_overloaded_city_is_reported_not_run_out_of_memory() {
+    let dir = scratch("overload");
+    let flood = |calls_per_day: &str, horizon: &str| {
+        let text = common::DEFAULT
+            .replacen(
+                "horizon_days = 372",
+                &format!("horizon_days = {horizon}"),
+                1,
+            )
+            .replacen("warmup_days = 7", "warmup_days = 0", 1);
+        let at = text.find("calls_per_day = ").unwrap();
+        let end = at + text[at..].find('\n').unwrap();
+        let text = format!(
+            "{}calls_per_day = {calls_per_day}{}",
+            &text[..at],
+            &text[end..]
+        );
+        let path = dir.join(format!("flood-{calls_per_day}.toml"));
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let too_many = flood("1e9", "10");
+    let out = crisis_sim(&["validate", path_str(&too_many)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("calls_per_day: expected a number > 0 and <= 1000000"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Twice the default's calls on its fleet, for 3 days: warned, and run.
+    let busy = flood("2200", "3");
+    let out = run_into(&busy, &dir.join("busy"), &["--policy", "police_only"]);
+    assert!(out.status.success());
+    let busy_run = crisis_sim(&[
+        "run",
+        path_str(&busy),
+        "-r",
+        "1",
+        "--policy",
+        "police_only",
+        "-o",
+        path_str(&dir.join("busy2")),
+    ]);
+    assert!(
+        text(&busy_run.stderr).contains("Warning: under police_only, pool `police` is overloaded"),
+        "{}",
+        text(&busy_run.stderr)
+    );
+
+    // A million calls a day: the queue passes a million open calls on day 1 and the run stops.
+    let flooded = flood("1000000", "10");
+    let out = run_into(&flooded, &dir.join("flooded"), &["--policy", "police_only"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("the fleet cannot keep up with the calls under policy `police_only`")
+            && stderr.contains("more than 1,000,000 calls were open at once"),
+        "{stderr}"
+    );
+    assert!(!dir.join("flooded").join("results.json").exists());
+    fs::remove_dir_all(dir).unwrap();
+}

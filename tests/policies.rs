@@ -37,6 +37,7 @@ fn simulate_policy(scenario: &Scenario, label: &str) -> (Vec<CallRecord>, Vec<Un
 fn figure(scenario: &Scenario, label: &str, key: &str) -> f64 {
     let spec = scenario.policy(label).unwrap();
     run_replication(scenario, spec, SEED, 0)
+        .expect("not overloaded")
         .into_iter()
         .find(|(def, _)| def.key == key)
         .unwrap_or_else(|| panic!("no figure {key}"))

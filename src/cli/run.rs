@@ -143,6 +143,12 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
     };
     if !options.quiet {
         warn_if_long(options, &scenario, &settings, replications);
+        if settings.stream.is_none() {
+            // An overloaded fleet is a finding the user should have before the numbers.
+            for warning in crisis_sim::stats::load::analyse(&scenario).warnings {
+                eprintln!("Warning: {warning}.");
+            }
+        }
     }
     let bar = Bar::new(options.quiet);
     let named = |e: AppError| e.in_output_dir(&out);

@@ -41,7 +41,7 @@ pub mod core;
 pub(crate) mod dispatch;
 pub mod record;
 
-pub use record::{CallRecord, FleetTotals, Observer};
+pub use record::{CallRecord, FleetTotals, Observer, Overload};
 
 use self::core::{Key, Sequence, Stop, Time};
 use crate::calls::Call;
@@ -70,6 +70,14 @@ where
     simulation.finish()
 }
 
+/// The most calls open at once (waiting for a unit or being served) before a replication is
+/// stopped as overloaded. A fleet that clears calls more slowly than they arrive has a waiting
+/// queue that grows without bound: its response times measure only how long the horizon is, and
+/// its memory grows with the calls. A real city has tens to hundreds open at a time; a million
+/// is far past any fleet's steady state, and holds about 100 MB.
+/// ([`crate::experiment::Overloaded`]'s message says "1,000,000": keep the two together.)
+pub const MAX_OPEN_CALLS: usize = 1_000_000;
+
 /// A replication fed one call at a time: several simulations can then share one generated call
 /// stream (a sweep runs every point of a replication from one stream). Gives exactly what
 /// [`simulate`] gives for the same calls.
@@ -78,8 +86,9 @@ pub struct Simulation<'a, O: ?Sized> {
     /// The sequence number the next arrival takes: reserved when the previous one arrived, as
     /// if the arrival stream were one more scheduled event.
     next_call: Sequence,
-    /// The horizon was reached: later calls are ignored.
+    /// The horizon was reached, or the city is overloaded: later calls are ignored.
     stopped: bool,
+    overload: Option<Overload>,
 }
 
 impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
@@ -90,11 +99,13 @@ impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
             model,
             next_call,
             stopped: false,
+            overload: None,
         }
     }
 
     /// Runs every event before `call`, then the call's arrival. Returns false once the horizon
-    /// is reached (the call and any later ones are not simulated).
+    /// is reached, or more than [`MAX_OPEN_CALLS`] calls are open (the call and any later ones
+    /// are not simulated).
     pub fn push(&mut self, call: Call) -> bool {
         if self.stopped {
             return false;
@@ -113,16 +124,28 @@ impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
         self.model.events.advance_to(arrival.time);
         self.model.arrive(call);
         self.next_call = self.model.events.reserve();
+        let open_calls = self.model.open_calls();
+        if open_calls > MAX_OPEN_CALLS {
+            self.stopped = true;
+            self.overload = Some(Overload {
+                minutes: call.received_minutes,
+                open_calls,
+            });
+            return false;
+        }
         true
     }
 
-    /// Runs the remaining events up to the horizon and closes the books.
+    /// Runs the remaining events up to the horizon and closes the books. An overloaded
+    /// replication is closed where it stopped, with [`FleetTotals::overload`] set.
     pub fn finish(mut self) -> FleetTotals {
         if !self.stopped {
             let horizon = Time::new(self.model.horizon);
             core::run(&mut self.model, None, horizon);
         }
-        self.model.finish()
+        let mut totals = self.model.finish();
+        totals.overload = self.overload;
+        totals
     }
 }
 

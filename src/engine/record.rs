@@ -196,6 +196,18 @@ pub struct FleetTotals {
     pub pools: Vec<PoolTotals>,
     /// Police unit-minutes spent on truly care-eligible calls: the time a care program frees.
     pub police_minutes_on_eligible: f64,
+    /// Set when the replication was stopped because calls arrived faster than the fleet could
+    /// clear them (see [`crate::engine::MAX_OPEN_CALLS`]); the other totals then cover only
+    /// the time before it stopped and must not be reported.
+    pub overload: Option<Overload>,
+}
+
+/// A replication stopped as overloaded: when, and how many calls were open then.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Overload {
+    /// Simulation minutes from the start.
+    pub minutes: f64,
+    pub open_calls: usize,
 }
 
 /// A unit's change of state.

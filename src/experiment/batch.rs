@@ -207,6 +207,7 @@ pub fn run_batch(
         .map_err(|e| match e {
             experiment::JobError::Log(source) => log_error(source),
             experiment::JobError::Stream(e) => BatchError::Stream(e),
+            experiment::JobError::Overloaded(e) => BatchError::Experiment(e.into()),
         })?;
         for summary in summaries {
             let job = (summary.replication, summary.policy);

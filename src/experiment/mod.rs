@@ -54,6 +54,37 @@ pub enum ExperimentError {
     ZeroThreads,
     #[error("at least one replication is needed")]
     ZeroReplications,
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
+}
+
+/// A replication stopped because calls arrived faster than the fleet cleared them: a finding
+/// about the city (its fleet is too small for its calls), not a failure of the run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "the fleet cannot keep up with the calls under policy `{policy}`{at}: by day {day:.1} of replication {replication}, more than {max} calls were open at once, so the waiting queue grows without bound and response times would measure only the length of the horizon. Add units or shift hours, or lower calls_per_day; `crisis-sim validate` shows each pool's expected utilization",
+    at = if point.is_empty() { String::new() } else { format!(" at {point}") },
+    max = "1,000,000"
+)]
+pub struct Overloaded {
+    pub policy: String,
+    /// The sweep point (`care.count=3`), or empty.
+    pub point: String,
+    pub replication: u64,
+    pub day: f64,
+    pub open_calls: usize,
+}
+
+impl Overloaded {
+    fn of(overload: engine::Overload, policy: &PolicySpec, replication: u64) -> Self {
+        Self {
+            policy: policy.label.clone(),
+            point: String::new(),
+            replication,
+            day: overload.minutes / 1440.0,
+            open_calls: overload.open_calls,
+        }
+    }
 }
 
 /// One finished replication of one policy: its figures in [`figure_defs`] order.
@@ -249,6 +280,7 @@ pub fn figure_defs(scenario: &Scenario) -> Vec<FigureDef> {
     let totals = FleetTotals {
         pools: vec![PoolTotals::default(); scenario.pools.len()],
         police_minutes_on_eligible: 0.0,
+        overload: None,
     };
     ReplicationStats::new(scenario)
         .figures(scenario, &totals, |_| true)
@@ -257,17 +289,21 @@ pub fn figure_defs(scenario: &Scenario) -> Vec<FigureDef> {
         .collect()
 }
 
-/// One replication of one policy: the figures, in [`figure_defs`] order.
+/// One replication of one policy: the figures, in [`figure_defs`] order, or why there are
+/// none (the fleet could not keep up).
 pub fn run_replication(
     scenario: &Scenario,
     policy: &PolicySpec,
     seed: u64,
     replication: u64,
-) -> Vec<(FigureDef, f64)> {
+) -> Result<Vec<(FigureDef, f64)>, Overloaded> {
     let mut stats = ReplicationStats::new(scenario);
     let calls = CallGenerator::new(scenario, seed, replication);
     let totals = engine::simulate(scenario, policy.policy.as_ref(), calls, &mut stats);
-    stats.figures(scenario, &totals, |kind| policy.policy.uses(kind))
+    if let Some(overload) = totals.overload {
+        return Err(Overloaded::of(overload, policy, replication));
+    }
+    Ok(stats.figures(scenario, &totals, |kind| policy.policy.uses(kind)))
 }
 
 /// Why a (replication, policy) job failed.
@@ -277,6 +313,8 @@ pub enum JobError {
     Log(#[source] std::io::Error),
     #[error(transparent)]
     Stream(#[from] StreamError),
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
 }
 
 /// Simulates one replication of one policy on its calls: the scenario's synthetic stream, or
@@ -337,6 +375,9 @@ pub fn run_job(
             totals
         }
     };
+    if let Some(overload) = totals.overload {
+        return Err(Overloaded::of(overload, spec, replication).into());
+    }
     Ok(stats.figures(scenario, &totals, |kind| spec.policy.uses(kind)))
 }
 
@@ -393,10 +434,13 @@ pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, Exper
         .iter()
         .flat_map(|&r| (0..scenario.policies.len()).map(move |p| (r, p)))
         .collect();
-    let summaries = with_threads(settings.threads, || {
+    let summaries = match with_threads(settings.threads, || {
         run_jobs(scenario, None, settings.seed, &jobs, None, &|_| {})
-    })?
-    .expect("no log and no stream file, so no I/O to fail");
+    })? {
+        Ok(summaries) => summaries,
+        Err(JobError::Overloaded(overloaded)) => return Err(overloaded.into()),
+        Err(other) => unreachable!("no log and no stream file, so no I/O to fail: {other}"),
+    };
     let summaries = summaries
         .into_iter()
         .map(|s| ((s.replication, s.policy), s.values))

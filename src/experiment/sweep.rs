@@ -399,14 +399,27 @@ pub fn run_sweep(
     let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
         jobs.par_iter()
             .map(|&(_, x, p, r)| {
-                let scenario = &points[x].scenario;
-                let figures =
-                    experiment::run_replication(scenario, &scenario.policies[p], settings.seed, r);
+                let point = &points[x];
+                let figures = experiment::run_replication(
+                    &point.scenario,
+                    &point.scenario.policies[p],
+                    settings.seed,
+                    r,
+                )
+                .map_err(|mut overloaded| {
+                    overloaded.point = point
+                        .settings
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    ExperimentError::from(overloaded)
+                })?;
                 progress.advance();
-                figures.into_iter().map(|(_, v)| v).collect()
+                Ok(figures.into_iter().map(|(_, v)| v).collect())
             })
-            .collect()
-    })?;
+            .collect::<Result<_, ExperimentError>>()
+    })??;
     let by_job: BTreeMap<(&String, u64), &Vec<f64>> = jobs
         .iter()
         .zip(&values)

@@ -40,6 +40,10 @@ pub const MAX_COST_PER_UNIT_YEAR: f64 = 1.0e10;
 /// The most units one pool may have.
 pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
 
+/// The most calls a day a scenario may ask for: 40 times New York City's 911 volume (about
+/// 25,000 a day); more is a typo, and would only run for days.
+pub const MAX_CALLS_PER_DAY: f64 = 1.0e6;
+
 /// The longest horizon a scenario (or a call stream) may span: about 274 years.
 pub const MAX_HORIZON_DAYS: f64 = 1.0e5;
 
@@ -1067,7 +1071,7 @@ impl Checker {
             raw.calls_per_day,
             0.0,
             true,
-            1.0e9,
+            MAX_CALLS_PER_DAY,
         );
         let mut hour_of_day: [f64; 24] = self.weights(
             path.key("hour_of_day"),

@@ -45,6 +45,7 @@ impl Accounting {
             totals: FleetTotals {
                 pools: vec![PoolTotals::default(); scenario.pools.len()],
                 police_minutes_on_eligible: 0.0,
+                overload: None,
             },
         }
     }

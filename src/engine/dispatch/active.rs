@@ -43,6 +43,12 @@ impl ActiveCalls {
         }
     }
 
+    /// How many calls are open (waiting or being served).
+    #[inline]
+    pub fn open(&self) -> usize {
+        self.slots.len() - self.free_slots.len()
+    }
+
     pub fn insert(&mut self, active: ActiveCall) -> u32 {
         match self.free_slots.pop() {
             Some(slot) => {

@@ -732,6 +732,12 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     /// Closes the books at the horizon: work under way counts up to it; open calls are
     /// reported (unserved if no unit reached them).
+    /// Calls open now (waiting for a unit or being served).
+    #[inline]
+    pub fn open_calls(&self) -> usize {
+        self.calls.open()
+    }
+
     pub fn finish(mut self) -> FleetTotals {
         self.events.advance_to(Time::new(self.horizon));
         let open: Vec<OpenSpells> = self

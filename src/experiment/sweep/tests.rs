@@ -229,6 +229,7 @@ fn sweep_values_equal_separate_runs_of_each_point() {
         for (slot, spec) in point.scenario.policies.iter().enumerate() {
             for r in 0..2u64 {
                 let alone: Vec<u64> = experiment::run_replication(&point.scenario, spec, 11, r)
+                    .unwrap()
                     .into_iter()
                     .map(|(_, v)| v.to_bits())
                     .collect();
