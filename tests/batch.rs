@@ -153,6 +153,18 @@ fn shards_merge_into_exactly_the_unsharded_results() {
     );
     assert!(message.len() < 1_000, "{} bytes: {message}", message.len());
     assert!(!dir.join("refused/results.json").exists());
+    // A shard claiming a run of four billion replications does not size the merge.
+    shard_json = serde_json::from_str(&shard_text).unwrap();
+    shard_json["shard"]["total_replications"] = 4_000_000_000u32.into();
+    fs::write(
+        edited.join("results.json"),
+        serde_json::to_string_pretty(&shard_json).unwrap(),
+    )
+    .unwrap();
+    refused(
+        &["merge", &p(&edited), &parts[0], "-o", &out],
+        "replications <= 100000",
+    );
     refused(
         &["run", &scenario, "-r", "3", "--shard", "4/4", "-o", &out],
         "--shard 4/4",

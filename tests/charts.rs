@@ -152,3 +152,116 @@ fn a_sweep_leaves_its_chart() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs the binary, failing the test (not hanging it) if it takes longer than `limit`.
+fn within(limit: std::time::Duration, args: &[&str]) -> std::process::Output {
+    let mut child = common::binary()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Issue #14, items 2, 8 and 11: a hand-edited `results.json` holding 1e308 (or a range
+/// plotters cannot tick) made `plot` and `report` spin forever; one with a megabyte name or a
+/// control character made slow or ill-formed charts. Extreme values are now drawn within a
+/// bounded axis, and names past the checker's limits are refused.
+#[test]
+fn extreme_hand_edited_results_neither_hang_nor_corrupt_the_charts() {
+    let dir = scratch("extreme-results");
+    let scenario = short_scenario(&dir, 9);
+    let out = dir.join("out");
+    let run = crisis_sim(&[
+        "run",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let original: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    // One replication's figures made extreme, under the last policy: the estimates and the
+    // paired differences are recomputed from the replications, and a mean of about -2.5e307
+    // against a baseline of 8 gave plotters an axis it could not tick.
+    let cases = [-1e308, 1e308, f64::MAX, 5e-324, 1e16];
+    for (case, extreme) in cases.into_iter().enumerate() {
+        let mut edited = original.clone();
+        let policy = edited["policies"]
+            .as_array_mut()
+            .unwrap()
+            .last_mut()
+            .unwrap();
+        let replication = &mut policy["replications"][1]["values"];
+        for (_, value) in replication.as_object_mut().unwrap() {
+            if !value.is_null() {
+                *value = extreme.into();
+            }
+        }
+        let case_dir = dir.join(format!("case-{case}"));
+        fs::create_dir_all(&case_dir).unwrap();
+        fs::write(case_dir.join("results.json"), edited.to_string()).unwrap();
+        let limit = std::time::Duration::from_secs(60);
+        let plot = within(limit, &["plot", path_str(&case_dir), "-q"]);
+        assert!(plot.status.success(), "case {case}: {}", text(&plot.stderr));
+        let svg = fs::read_to_string(case_dir.join("key_figures.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        let report = case_dir.join("report.html");
+        let out = within(
+            limit,
+            &["report", path_str(&case_dir), "-o", path_str(&report), "-q"],
+        );
+        assert!(out.status.success(), "case {case}: {}", text(&out.stderr));
+    }
+
+    // Names past the limits, or with control characters, are refused before any drawing.
+    for (field, value, expected) in [
+        (
+            "name",
+            "x".repeat(1_000_000),
+            "1000000 characters (at most 200)",
+        ),
+        (
+            "name",
+            "Mid\u{b}size".to_string(),
+            "control character U+000B",
+        ),
+    ] {
+        let mut edited = original.clone();
+        edited["scenario"][field] = value.into();
+        let case_dir = dir.join("named");
+        fs::create_dir_all(&case_dir).unwrap();
+        fs::write(case_dir.join("results.json"), edited.to_string()).unwrap();
+        for args in [
+            vec!["plot", path_str(&case_dir), "-q"],
+            vec![
+                "report",
+                path_str(&case_dir),
+                "-o",
+                "/tmp/unused-report.html",
+                "-q",
+            ],
+        ] {
+            let out = within(std::time::Duration::from_secs(20), &args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                text(&out.stderr).contains(expected),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

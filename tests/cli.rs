@@ -185,14 +185,56 @@ fn bad_arguments_exit_2() {
         (&["sweep", "--vary", "care.kount=1,2"][..], "--vary"),
         (&["generate", "-r", "0"][..], "--replications"),
         // Issue #14: ceilings checked before any work starts.
-        (&["run", "-r", "1000000000"][..], "at most 10000000"),
+        (&["run", "-r", "1000000000"][..], "at most 100000,"),
         (
             &["sweep", "--vary", "care.count=1", "-r", "1000000000"][..],
-            "at most 10000000",
+            "at most 100000,",
         ),
         (
             &["run", "--threads", "18446744073709551615"][..],
             "at most 1024",
+        ),
+        (
+            &[
+                "run",
+                "--log",
+                "calls",
+                "--log-replications",
+                "0..100000000",
+            ][..],
+            "--log-replications",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "care.count=0..=100000000",
+                "-o",
+                "/tmp/unused-vary",
+            ][..],
+            "at most 16777215 units in a pool",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "care.count=0..=999",
+                "--vary",
+                "police.count=1..=20",
+            ][..],
+            "the grid has 20000 points",
+        ),
+        (
+            &[
+                "sweep",
+                "--vary",
+                "care.count=0..=20",
+                "-r",
+                "100000",
+                "-o",
+                "/tmp/unused-runs",
+            ][..],
+            "make 4200000 replication runs",
         ),
     ] {
         let output = crisis_sim(args);

@@ -336,7 +336,7 @@ impl RunArgs {
 }
 
 /// The most replications a command may ask for: the same ceiling as a scenario's `[run]`.
-pub const MAX_REPLICATIONS: u64 = 10_000_000;
+pub const MAX_REPLICATIONS: u64 = crisis_sim::scenario::MAX_REPLICATIONS as u64;
 /// The most worker threads a command may ask for.
 pub const MAX_THREADS: u64 = 1024;
 
@@ -403,7 +403,7 @@ mod tests {
         assert!(
             replications::<u32>("1000000000")
                 .unwrap_err()
-                .contains("at most 10000000")
+                .contains("at most 100000")
         );
         assert!(threads("-2").is_err());
         assert!(

@@ -137,6 +137,7 @@ impl From<SweepError> for AppError {
             SweepError::BadVary { .. } => Self::BadInput(format!("--vary {err}")),
             SweepError::BadTarget { .. } => Self::BadInput(format!("--target {err}")),
             SweepError::UnknownPolicy { .. } => Self::BadInput(format!("--policy {err}")),
+            SweepError::TooManyPoints { .. } => Self::BadInput(format!("--vary: {err}")),
             SweepError::Experiment(err) => Self::Settings(err),
         }
     }

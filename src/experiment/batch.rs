@@ -138,6 +138,31 @@ pub fn run_batch(
         return Err(ExperimentError::ZeroReplications.into());
     }
     let shard = checked_shard_and_target(settings)?;
+    let policy_count = scenario.policies.len() as u64;
+    // A target may grow the run up to its maximum; a shard runs its share.
+    let (most, asked) = match (shard, settings.target) {
+        (Some(shard), _) => (
+            shard.replications().end - shard.replications().start,
+            format!(
+                "shard {}/{} of {} replications",
+                shard.index, shard.count, settings.replications
+            ),
+        ),
+        (None, Some(target)) => {
+            let most = target.max_replications.max(settings.replications);
+            (
+                u64::from(most),
+                format!("up to {most} replications (--max-replications)"),
+            )
+        }
+        (None, None) => (
+            u64::from(settings.replications),
+            format!("{} replications", settings.replications),
+        ),
+    };
+    experiment::check_runs(most * policy_count, || {
+        format!("{asked} x {policy_count} policies")
+    })?;
     let figures = experiment::figure_defs(scenario);
     let header = checkpoint::Header::of(scenario, settings.seed, shard, figures.len());
     // The replications this run may hold: a checkpoint line outside them is damage.
@@ -495,6 +520,36 @@ mod tests {
         .unwrap();
         assert!(!capped.reached);
         assert_eq!(capped.replications, 6);
+    }
+
+    #[test]
+    fn work_past_the_ceiling_is_refused_before_it_starts() {
+        let mut scenario = small();
+        // Six policies: a precision target may grow to 200,000 replications x 6.
+        let more = scenario.policies.clone();
+        for _ in 0..2 {
+            scenario.policies.extend(more.iter().cloned());
+        }
+        let target = BatchSettings {
+            target: Some(TargetCi {
+                relative: 0.01,
+                max_replications: 200_000,
+            }),
+            ..settings(3)
+        };
+        let err = run_batch(&scenario, &target, &NoProgress).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "up to 200000 replications (--max-replications) x 6 policies make 1200000 replication runs"
+            ),
+            "{err}"
+        );
+        // A shard holds only its share: 1/2 of 400,000 x 6 is still too many, 1/4 is not.
+        let sharded = |index, count| BatchSettings {
+            shard: Some((index, count)),
+            ..settings(400_000)
+        };
+        assert!(run_batch(&scenario, &sharded(1, 2), &NoProgress).is_err());
     }
 
     #[test]

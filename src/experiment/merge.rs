@@ -128,6 +128,22 @@ pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError>
         let shard = results
             .shard
             .ok_or_else(|| MergeError::NotAShard { path: path.clone() })?;
+        // A hand-edited total would otherwise size the merged run (and its memory).
+        let most = crate::scenario::MAX_REPLICATIONS;
+        if shard.total_replications > most
+            || shard.count == 0
+            || shard.index == 0
+            || shard.index > shard.count
+            || shard.count > shard.total_replications
+        {
+            return Err(MergeError::NotResults {
+                path: path.clone(),
+                reason: format!(
+                    "shard {}/{} of {} replications: expected 1 <= shard <= shards <= replications <= {most}",
+                    shard.index, shard.count, shard.total_replications
+                ),
+            });
+        }
         let mismatch = |what: &'static str, found: String, expected: String| MergeError::Mismatch {
             path: path.clone(),
             first: first_path.clone(),

@@ -56,6 +56,23 @@ pub enum ExperimentError {
     ZeroReplications,
     #[error(transparent)]
     Overloaded(#[from] Overloaded),
+    #[error(
+        "{what} make {runs} replication runs; at most {max} may run in one command, since each run's figures are held in memory (about 1.4 KB each). Ask for fewer (a run, not yet a sweep, can also be split with --shard and merged)",
+        max = MAX_REPLICATION_RUNS
+    )]
+    TooManyRuns { what: String, runs: u64 },
+}
+
+/// The most (replication, policy) runs one command may hold: about 1.4 GB of figures.
+pub const MAX_REPLICATION_RUNS: u64 = 1_000_000;
+
+/// Refuses work past [`MAX_REPLICATION_RUNS`] before any of it starts. `what` says what was
+/// multiplied ("10 replications x 2 policies").
+pub fn check_runs(runs: u64, what: impl FnOnce() -> String) -> Result<(), ExperimentError> {
+    if runs > MAX_REPLICATION_RUNS {
+        return Err(ExperimentError::TooManyRuns { what: what(), runs });
+    }
+    Ok(())
 }
 
 /// A replication stopped because calls arrived faster than the fleet cleared them: a finding
@@ -429,6 +446,13 @@ pub fn run(scenario: &Scenario, settings: &RunSettings) -> Result<Results, Exper
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications);
     }
+    let policies = scenario.policies.len() as u64;
+    check_runs(u64::from(settings.replications) * policies, || {
+        format!(
+            "{} replications x {policies} policies",
+            settings.replications
+        )
+    })?;
     let replications: Vec<u64> = (0..u64::from(settings.replications)).collect();
     let jobs: Vec<(u64, usize)> = replications
         .iter()

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::experiment::batch::Progress;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
-use crate::scenario::{KINDS, ResponderKind, Scenario, ShiftBlock};
+use crate::scenario::{KINDS, MAX_POOL_UNITS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};
 
 /// Figures a sweep adds to every point.
@@ -29,9 +29,17 @@ pub enum SweepError {
     BadTarget { text: String, reason: String },
     #[error("policy `{label}`: no such policy in the scenario; expected one of {valid}")]
     UnknownPolicy { label: String, valid: String },
+    #[error(
+        "the grid has {points} points; a sweep may have at most {max} (narrow a range, or step it: care.count=0..=100:5)",
+        max = MAX_SWEEP_POINTS
+    )]
+    TooManyPoints { points: u64 },
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
 }
+
+/// The most points a sweep's grid may have (the product of its `--vary` lists).
+pub const MAX_SWEEP_POINTS: u64 = 10_000;
 
 /// A named daily on-duty pattern for `--vary POOL.shifts=...`.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,17 +187,39 @@ fn parse_counts(text: &str) -> Result<Vec<Setting>, String> {
             "expected counts like 0..=20, 40..=60:5 (step 5), 0..20 (to 19) or 2,4,8; found `{text}`"
         )
     };
-    let number = |s: &str| s.trim().parse::<u32>().map_err(|_| expected());
+    let number = |s: &str| match s.trim().parse::<u32>() {
+        Ok(n) if n > MAX_POOL_UNITS => Err(format!(
+            "{n} units: at most {MAX_POOL_UNITS} units in a pool"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(expected()),
+    };
     let (range, step) = match text.split_once(':') {
         Some((range, step)) => (range, number(step)?),
         None => (text, 1),
     };
+    // How many values a range gives, checked before any is made.
+    let span = |from: u32, last: Option<u32>| -> Result<std::ops::RangeInclusive<u32>, String> {
+        let Some(last) = last.filter(|&last| last >= from) else {
+            return Err(expected());
+        };
+        let values = u64::from(last - from) / u64::from(step.max(1)) + 1;
+        if values > MAX_SWEEP_POINTS {
+            return Err(format!(
+                "{values} values; a sweep may have at most {MAX_SWEEP_POINTS} points (step it: {from}..={last}:{})",
+                (u64::from(last - from) / MAX_SWEEP_POINTS + 1).max(2)
+            ));
+        }
+        Ok(from..=last)
+    };
     let counts: Vec<u32> = if let Some((from, to)) = range.split_once("..=") {
-        (number(from)?..=number(to)?)
+        let from = number(from)?;
+        span(from, Some(number(to)?))?
             .step_by(step.max(1) as usize)
             .collect()
     } else if let Some((from, to)) = range.split_once("..") {
-        (number(from)?..number(to)?)
+        let from = number(from)?;
+        span(from, number(to)?.checked_sub(1))?
             .step_by(step.max(1) as usize)
             .collect()
     } else {
@@ -392,6 +422,25 @@ pub fn run_sweep(
         .iter()
         .map(|t| Target::parse(t, &figures))
         .collect::<Result<Vec<_>, _>>()?;
+    let size = varies
+        .iter()
+        .try_fold(1u64, |points, vary| {
+            points.checked_mul(vary.values.len() as u64)
+        })
+        .unwrap_or(u64::MAX);
+    if size > MAX_SWEEP_POINTS {
+        return Err(SweepError::TooManyPoints { points: size });
+    }
+    experiment::check_runs(
+        size * run_policies.len() as u64 * u64::from(settings.replications),
+        || {
+            format!(
+                "{size} points x {} policies x {} replications",
+                run_policies.len(),
+                settings.replications
+            )
+        },
+    )?;
     let points = grid(base, varies);
 
     let (key_of, jobs) = distinct_jobs(&points, &run_policies, settings.replications);

@@ -227,8 +227,43 @@ fn frame<DB: DrawingBackend>(
     Ok(body)
 }
 
+/// The largest magnitude a chart plots: far past any figure of a real city (a fleet cost of a
+/// billion billion dollars), and small enough that plotters can tick the axis. A hand-edited
+/// `results.json` holding 1e308 made plotters' tick computation spin forever.
+pub const MAX_PLOTTED: f64 = 1e15;
+
+/// The value, if a chart can plot it (finite, within [`MAX_PLOTTED`]); otherwise it is left
+/// out, as an undefined figure is.
 fn finite(value: f64) -> Option<f64> {
-    value.is_finite().then_some(value)
+    plottable(value).then_some(value)
+}
+
+fn plottable(value: f64) -> bool {
+    value.is_finite() && value.abs() <= MAX_PLOTTED
+}
+
+/// An axis range plotters can tick: finite, within ±[`MAX_PLOTTED`], in order, and wider than
+/// rounding at its magnitude (a zero or near-zero width also made its ticks spin).
+fn axis(low: f64, high: f64) -> std::ops::Range<f64> {
+    let clamp = |v: f64| {
+        if v.is_finite() {
+            v.clamp(-MAX_PLOTTED, MAX_PLOTTED)
+        } else {
+            0.0
+        }
+    };
+    let (low, high) = (clamp(low), clamp(high));
+    let (low, high) = if low <= high {
+        (low, high)
+    } else {
+        (high, low)
+    };
+    let min_width = (low.abs().max(high.abs()) * 1e-6).max(1e-9);
+    if high - low < min_width {
+        let mid = low / 2.0 + high / 2.0;
+        return (mid - min_width / 2.0)..(mid + min_width / 2.0);
+    }
+    low..high
 }
 
 /// The charts of a run's results, in report order.
@@ -283,7 +318,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..max_x, 0.0..1.0)
+            .build_cartesian_2d(axis(0.0, max_x), 0.0..1.0)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -364,14 +399,14 @@ fn draw_key_figures<DB: DrawingBackend>(
             bars.iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, e)| {
                     let (a, b) = (scaled(key, e.ci_low), scaled(key, e.ci_high));
-                    let (a, b) = if a.is_finite() {
+                    let (a, b) = if plottable(a) {
                         (a, b)
                     } else {
                         (scaled(key, e.mean), scaled(key, e.mean))
                     };
                     (lo.min(a), hi.max(b))
                 });
-        let (low, high) = if low.is_finite() {
+        let (low, high) = if plottable(low) {
             (low, high)
         } else {
             (0.0, 1.0)
@@ -387,7 +422,7 @@ fn draw_key_figures<DB: DrawingBackend>(
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(78)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_low..(high + pad))
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), axis(y_low, high + pad))
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -417,10 +452,10 @@ fn draw_key_figures<DB: DrawingBackend>(
                 scaled(key, e.ci_low),
                 scaled(key, e.ci_high),
             );
-            if !mean.is_finite() {
+            if !plottable(mean) {
                 continue;
             }
-            let (low, high) = if low.is_finite() {
+            let (low, high) = if plottable(low) {
                 (low, high)
             } else {
                 (mean, mean)
@@ -478,11 +513,11 @@ fn draw_differences<DB: DrawingBackend>(
             let Some(d) = policy.differences.as_ref().map(|d| d[f]) else {
                 continue;
             };
-            if !(base.is_finite() && base != 0.0 && d.mean.is_finite()) {
+            if !(plottable(base) && base != 0.0 && plottable(d.mean)) {
                 continue;
             }
             let pct = |v: f64| {
-                if v.is_finite() {
+                if plottable(v) {
                     v / base.abs() * 100.0
                 } else {
                     d.mean / base.abs() * 100.0
@@ -507,7 +542,7 @@ fn draw_differences<DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(330)
-        .build_cartesian_2d(-extent..extent, -0.5..(count as f64 - 0.5))
+        .build_cartesian_2d(axis(-extent, extent), -0.5..(count as f64 - 0.5))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -635,7 +670,7 @@ fn draw_queue_by_hour<DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..24.0, 0.0..top)
+        .build_cartesian_2d(0.0..24.0, axis(0.0, top))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -694,6 +729,14 @@ pub struct SweepChart {
 impl SweepChart {
     /// The chart of a sweep, from its document (as written to, or read from, `sweep.json`).
     pub fn of(sweep: &SweepDocument) -> Result<Self, String> {
+        let max = crate::scenario::MAX_NAME_CHARS;
+        super::json::check_name("the scenario name", &sweep.scenario.name, max)?;
+        for text in sweep.varies.iter().chain(&sweep.targets) {
+            super::json::check_name("a setting or target", text, 3 * max)?;
+        }
+        for label in &sweep.swept_policies {
+            super::json::check_name("a policy label", label, max)?;
+        }
         let x_name = sweep
             .varies
             .first()
@@ -786,13 +829,13 @@ fn sweep_series<DB: DrawingBackend>(
     let band: Vec<(f64, f64)> = xs
         .iter()
         .zip(data)
-        .filter(|(_, t)| t.1.is_finite())
+        .filter(|(_, t)| plottable(t.1))
         .map(|(&x, t)| (x, t.2))
         .chain(
             xs.iter()
                 .zip(data)
                 .rev()
-                .filter(|(_, t)| t.1.is_finite())
+                .filter(|(_, t)| plottable(t.1))
                 .map(|(&x, t)| (x, t.1)),
         )
         .collect();
@@ -804,7 +847,7 @@ fn sweep_series<DB: DrawingBackend>(
     let line: Vec<(f64, f64)> = xs
         .iter()
         .zip(data)
-        .filter(|(_, t)| t.0.is_finite())
+        .filter(|(_, t)| plottable(t.0))
         .map(|(&x, t)| (x, t.0))
         .collect();
     chart
@@ -822,7 +865,7 @@ fn sweep_series<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     if let Some(x) = series.recommended
         && let (Some(&px), Some(t)) = (xs.get(x), data.get(x))
-        && t.0.is_finite()
+        && plottable(t.0)
     {
         // The recommended point: a ring around it.
         chart
@@ -866,7 +909,7 @@ impl Drawable for SweepChart {
                 .series
                 .iter()
                 .flat_map(|s| pick(s).iter().flat_map(|t| [t.0, t.1, t.2]))
-                .filter(|v| v.is_finite())
+                .filter(|v| plottable(*v))
                 .chain(if unit == "minutes" {
                     self.p90_targets.iter().map(|t| t.1).collect::<Vec<_>>()
                 } else {
@@ -875,7 +918,7 @@ impl Drawable for SweepChart {
                 .collect();
             let low = values.iter().copied().fold(f64::INFINITY, f64::min);
             let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let (low, high) = if low.is_finite() {
+            let (low, high) = if plottable(low) {
                 (low, high)
             } else {
                 (0.0, 1.0)
@@ -887,8 +930,8 @@ impl Drawable for SweepChart {
                 .x_label_area_size(48)
                 .y_label_area_size(70)
                 .build_cartesian_2d(
-                    (x_min - pad)..(x_max + pad),
-                    (low - y_pad).max(0.0)..(high + y_pad),
+                    axis(x_min - pad, x_max + pad),
+                    axis((low - y_pad).max(0.0), high + y_pad),
                 )
                 .map_err(|e| e.to_string())?;
             chart

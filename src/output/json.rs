@@ -110,6 +110,7 @@ impl ResultsDocument {
         let Some(first) = self.policies.first() else {
             return Err("no policies".to_string());
         };
+        self.check_names()?;
         let replications: Vec<u64> = first.replications.iter().map(|r| r.replication).collect();
         let mut summaries = BTreeMap::new();
         for (p, policy) in self.policies.iter().enumerate() {
@@ -181,6 +182,43 @@ pub struct ParsedResults {
 }
 
 /// Reads `results.json` text back into [`Results`].
+/// A name read back from a results or sweep file holds the scenario checker's limits: at most
+/// `limit` characters, no control characters.
+pub(crate) fn check_name(what: &str, name: &str, limit: usize) -> Result<(), String> {
+    let length = name.chars().count();
+    if length > limit {
+        return Err(format!("{what} has {length} characters (at most {limit})"));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{what} holds the control character U+{:04X}",
+            u32::from(c)
+        ));
+    }
+    Ok(())
+}
+
+use check_name as check;
+
+impl ResultsDocument {
+    /// The names a chart or the report will draw hold the scenario checker's limits (a
+    /// hand-edited file could put a megabyte, or control characters, into every chart).
+    fn check_names(&self) -> Result<(), String> {
+        let max = crate::scenario::MAX_NAME_CHARS;
+        check("the scenario name", &self.scenario.name, max)?;
+        for policy in &self.policies {
+            check("a policy label", &policy.label, max)?;
+        }
+        // Keys and labels join a few names (`care.utilization_by_hour.07`).
+        for figure in &self.figures {
+            check("a figure key", &figure.key, 3 * max)?;
+            check("a figure label", &figure.label, 3 * max)?;
+            check("a figure unit", &figure.unit, max)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn parse_results(text: &str) -> Result<ParsedResults, String> {
     let document: ResultsDocument = serde_json::from_str(text).map_err(|e| e.to_string())?;
     Ok(ParsedResults {

@@ -90,22 +90,55 @@ impl LogPlan {
     }
 }
 
-/// Parses a replication set: `3`, `0..3` (0, 1, 2), `0..=3`, or a comma list of these.
+/// The most replications one run may log.
+pub const MAX_LOGGED_REPLICATIONS: usize = 1000;
+
+/// Parses a replication set: `3`, `0..3` (0, 1, 2), `0..=3`, or a comma list of these, of at
+/// most [`MAX_LOGGED_REPLICATIONS`] indices below [`crate::scenario::MAX_REPLICATIONS`].
 pub fn parse_replications(text: &str) -> Result<BTreeSet<u64>, String> {
     let bad = || {
         format!(
             "expected replication indices like 0, 0..3 (0 to 2), 0..=3 or 0,5,9; found `{text}`"
         )
     };
+    let too_many = || {
+        format!(
+            "at most {MAX_LOGGED_REPLICATIONS} replications may be logged (each writes a row per call), found `{text}`"
+        )
+    };
     let mut set = BTreeSet::new();
     for part in text.split(',').map(str::trim) {
-        let number = |s: &str| s.trim().parse::<u64>().map_err(|_| bad());
-        if let Some((from, to)) = part.split_once("..=") {
-            set.extend(number(from)?..=number(to)?);
+        let number = |s: &str| match s.trim().parse::<u64>() {
+            Ok(n) if n >= u64::from(crate::scenario::MAX_REPLICATIONS) => Err(format!(
+                "replication {n} cannot exist: a run has at most {} replications (0 to {})",
+                crate::scenario::MAX_REPLICATIONS,
+                crate::scenario::MAX_REPLICATIONS - 1
+            )),
+            Ok(n) => Ok(n),
+            Err(_) => Err(bad()),
+        };
+        let range = if let Some((from, to)) = part.split_once("..=") {
+            number(from)?..number(to)?.saturating_add(1)
         } else if let Some((from, to)) = part.split_once("..") {
-            set.extend(number(from)?..number(to)?);
+            // An end past the last replication is only a bound.
+            let end = match to.trim() {
+                end if end == crate::scenario::MAX_REPLICATIONS.to_string() => {
+                    u64::from(crate::scenario::MAX_REPLICATIONS)
+                }
+                end => number(end)?,
+            };
+            number(from)?..end
         } else {
-            set.insert(number(part)?);
+            let one = number(part)?;
+            one..one + 1
+        };
+        // Counted before a single index is stored.
+        if range.end.saturating_sub(range.start) > MAX_LOGGED_REPLICATIONS as u64 {
+            return Err(too_many());
+        }
+        set.extend(range);
+        if set.len() > MAX_LOGGED_REPLICATIONS {
+            return Err(too_many());
         }
     }
     if set.is_empty() {
@@ -426,5 +459,17 @@ mod tests {
         for bad in ["", "a", "3..1", "1..x", "-1"] {
             assert!(parse_replications(bad).is_err(), "{bad}");
         }
+        // Ceilings, checked before anything is stored (0..100000000 took minutes and GBs).
+        assert_eq!(set("99998..100000"), vec![99_998, 99_999]);
+        let too_far = parse_replications("0..100000000").unwrap_err();
+        assert!(too_far.contains("at most 100000 replications"), "{too_far}");
+        for too_many in ["0..=1000", "0..600,1000..1500"] {
+            let err = parse_replications(too_many).unwrap_err();
+            assert!(
+                err.contains("at most 1000 replications may be logged"),
+                "{err}"
+            );
+        }
+        assert_eq!(set("0..1000").len(), 1000);
     }
 }

@@ -21,10 +21,18 @@ use crate::scenario::distribution::{DurationSpec, Sampler, TravelVariation};
 
 /// The built-in default scenario (`scenarios/default.toml`), used when no file is given.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/default.toml");
-/// How the built-in default is named in messages and results.
-/// The first control character in a name, described (`U+000B at character 4`): names go into
-/// charts (SVG, where XML forbids them), the report and CSV files.
+/// The longest name (of the city, a zone, a call type, a pool) or policy label, in characters:
+/// names go into every chart's text, the report and CSV files, and a megabyte name took a
+/// minute to draw.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What is wrong with a name, described: the first control character (`U+000B at character
+/// 4`; names go into SVG, where XML forbids them), or its length past [`MAX_NAME_CHARS`].
 fn control_character(name: &str) -> Option<String> {
+    let length = name.chars().count();
+    if length > MAX_NAME_CHARS {
+        return Some(format!("{length} characters (at most {MAX_NAME_CHARS})"));
+    }
     name.chars()
         .enumerate()
         .find(|(_, c)| c.is_control())
@@ -37,6 +45,11 @@ pub const MAX_COST_PER_UNIT_HOUR: f64 = 1.0e6;
 /// The highest cost of a unit-year, in dollars (see [`MAX_COST_PER_UNIT_HOUR`]).
 pub const MAX_COST_PER_UNIT_YEAR: f64 = 1.0e10;
 
+/// The most replications a run may ask for (in `[run]` or on the command line). Every
+/// replication's figures are held in memory (about 1.4 KB per policy), and 100,000 replications
+/// already pin a figure's mean to a small fraction of its spread.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+
 /// The most units one pool may have.
 pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
 
@@ -47,6 +60,7 @@ pub const MAX_CALLS_PER_DAY: f64 = 1.0e6;
 /// The longest horizon a scenario (or a call stream) may span: about 274 years.
 pub const MAX_HORIZON_DAYS: f64 = 1.0e5;
 
+/// How the built-in default is named in messages and results.
 pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default scenario>";
 
 const MINUTES_PER_DAY: f64 = 1440.0;
@@ -622,7 +636,9 @@ impl Checker {
             } else if let Some(problem) = control_character(name) {
                 self.fail(
                     path.index(i).key("name"),
-                    format!("a {what} name without control characters, found {problem}"),
+                    format!(
+                        "a {what} name of at most {MAX_NAME_CHARS} characters, without control characters; found {problem}"
+                    ),
                 );
             } else if !seen.insert(name) {
                 self.fail(
@@ -681,7 +697,9 @@ impl Checker {
         } else if let Some(problem) = control_character(&raw_city.name) {
             self.fail(
                 city.key("name"),
-                format!("a city name without control characters, found {problem}"),
+                format!(
+                    "a city name of at most {MAX_NAME_CHARS} characters, without control characters; found {problem}"
+                ),
             );
         }
         let population = self.number(
@@ -745,11 +763,11 @@ impl Checker {
     /// `[run]`: replications (the seed needs no check).
     fn run(&mut self, root: &FieldPath, raw_run: &raw::RawRun) {
         let run = root.key("run");
-        if !(1..=10_000_000).contains(&raw_run.replications) {
+        if !(1..=i64::from(MAX_REPLICATIONS)).contains(&raw_run.replications) {
             self.fail(
                 run.key("replications"),
                 format!(
-                    "a whole number from 1 to 10000000, found {}",
+                    "a whole number from 1 to {MAX_REPLICATIONS}, found {}",
                     raw_run.replications
                 ),
             );
@@ -1008,7 +1026,9 @@ impl Checker {
             if let Some(problem) = control_character(&label) {
                 self.fail(
                     path.key("label"),
-                    format!("a label without control characters, found {problem}"),
+                    format!(
+                        "a label of at most {MAX_NAME_CHARS} characters, without control characters; found {problem}"
+                    ),
                 );
             }
             if !labels.insert(label.clone()) {

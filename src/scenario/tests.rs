@@ -365,3 +365,53 @@ fn costs_have_a_ceiling() {
         "{error}"
     );
 }
+
+/// Issue #14, item 11: a 1 MB city name made `run` take a minute drawing chart text. Names
+/// and labels have a ceiling, checked with the rest of the scenario.
+#[test]
+fn names_past_the_ceiling_are_refused() {
+    let long = "x".repeat(MAX_NAME_CHARS + 1);
+    let error = error_of(&default_with(
+        "name = \"Mid-size US city (default)\"",
+        &format!("name = \"{long}\""),
+    ));
+    assert!(
+        error.contains("city.name") && error.contains("201 characters (at most 200)"),
+        "{error}"
+    );
+    let error = error_of(&default_with(
+        "name = \"downtown\"",
+        &format!("name = \"{long}\""),
+    ));
+    assert!(error.contains("zones[0].name"), "{error}");
+    let fits = "y".repeat(MAX_NAME_CHARS);
+    Scenario::from_toml_str(
+        &default_with(
+            "name = \"Mid-size US city (default)\"",
+            &format!("name = \"{fits}\""),
+        ),
+        "city.toml",
+    )
+    .expect("200 characters fit");
+}
+
+/// Every ceiling the checker enforces, at its edge: the limit itself passes, one past it fails.
+#[test]
+fn ceilings_are_checked_at_their_edges() {
+    let calls = |n: &str| {
+        let at = DEFAULT_SCENARIO_TOML.find("calls_per_day = ").unwrap();
+        let end = at + DEFAULT_SCENARIO_TOML[at..].find('\n').unwrap();
+        format!(
+            "{}calls_per_day = {n}{}",
+            &DEFAULT_SCENARIO_TOML[..at],
+            &DEFAULT_SCENARIO_TOML[end..]
+        )
+    };
+    Scenario::from_toml_str(&calls("1000000"), "city.toml").expect("a million a day");
+    assert!(error_of(&calls("1000001")).contains("<= 1000000"));
+    let replications = |n: u32| default_with("replications = 10", &format!("replications = {n}"));
+    Scenario::from_toml_str(&replications(MAX_REPLICATIONS), "city.toml").unwrap();
+    assert!(
+        error_of(&replications(MAX_REPLICATIONS + 1)).contains("a whole number from 1 to 100000,")
+    );
+}

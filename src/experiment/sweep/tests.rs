@@ -243,3 +243,41 @@ fn sweep_values_equal_separate_runs_of_each_point() {
         }
     }
 }
+
+#[test]
+fn grids_past_the_ceilings_are_refused_before_anything_is_made() {
+    let scenario = Scenario::default_scenario();
+    let err = parse_vary("care.count=0..=100000000", &scenario).unwrap_err();
+    assert!(err.to_string().contains("at most 16777215 units"), "{err}");
+    let err = parse_vary("care.count=0..=20000", &scenario).unwrap_err();
+    assert!(err.to_string().contains("at most 10000 points"), "{err}");
+    let stepped = parse_vary("care.count=0..=19998:2", &scenario).unwrap();
+    assert_eq!(stepped.values.len(), 10_000);
+    // The grid is the product of the lists: 10,000 x 2 points is refused before it is built.
+    let police = parse_vary("police.count=40,50", &scenario).unwrap();
+    let settings = SweepSettings {
+        replications: 1,
+        seed: 1,
+        threads: Some(1),
+        policies: Vec::new(),
+        targets: Vec::new(),
+    };
+    let err = run_sweep(&scenario, &[stepped, police], &settings, &NoProgress).unwrap_err();
+    assert!(
+        matches!(err, SweepError::TooManyPoints { points: 20_000 }),
+        "{err}"
+    );
+    // And the work: 6 points x 2 policies x 100,000 replications.
+    let small = parse_vary("care.count=1..=6", &scenario).unwrap();
+    let many = SweepSettings {
+        replications: 100_000,
+        ..settings
+    };
+    let err = run_sweep(&scenario, &[small], &many, &NoProgress).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "6 points x 2 policies x 100000 replications make 1200000 replication runs"
+        ),
+        "{err}"
+    );
+}
