@@ -599,3 +599,91 @@ fn an_overloaded_city_is_reported_not_run_out_of_memory() {
     assert!(!dir.join("flooded").join("results.json").exists());
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #14, item 7: a name beginning with `=`, `+`, `-` or `@` went verbatim into every CSV
+/// output, where spreadsheets execute it. Every CSV cell that could start a formula now starts
+/// with `'` (OWASP), and a generated stream with such names still replays exactly.
+#[test]
+fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
+    let dir = scratch("formula");
+    let text = common::DEFAULT
+        .replacen("horizon_days = 372", "horizon_days = 9", 1)
+        .replacen(
+            "name = \"north\"",
+            "name = \"=HYPERLINK(\\\"http://x\\\")\"",
+            1,
+        )
+        .replace("\"north\"", "\"=HYPERLINK(\\\"http://x\\\")\"")
+        .replacen("name = \"disturbance\"", "name = \"@disturbance\"", 1)
+        .replacen(
+            "policy = \"care_first\"",
+            "policy = \"care_first\"\nlabel = \"-care\"",
+            1,
+        );
+    let scenario = dir.join("formula.toml");
+    fs::write(&scenario, text).unwrap();
+    let out = dir.join("out");
+    let run = run_into(&scenario, &out, &["--csv", "--log", "calls,units"]);
+    assert!(run.status.success(), "{}", text_of(&run.stderr));
+    let stream = dir.join("calls.csv");
+    let generate = crisis_sim(&[
+        "generate",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&stream),
+    ]);
+    assert!(generate.status.success(), "{}", text_of(&generate.stderr));
+    let mut guarded = 0;
+    for file in [
+        out.join("replications.csv"),
+        out.join("summary.csv"),
+        out.join("calls.csv"),
+        out.join("units.csv"),
+        stream.clone(),
+    ] {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(&file)
+            .unwrap();
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                let number = cell.parse::<f64>().is_ok();
+                assert!(
+                    number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{}: `{cell}`",
+                    file.display()
+                );
+                guarded += usize::from(cell.starts_with("'=") || cell.starts_with("'@"));
+            }
+        }
+    }
+    assert!(guarded > 100, "the names were written, guarded: {guarded}");
+    // The stream replays to exactly the direct run's results.
+    let replayed = dir.join("replayed");
+    let replay = crisis_sim(&[
+        "replay",
+        path_str(&stream),
+        "--scenario",
+        path_str(&scenario),
+        "-q",
+        "-o",
+        path_str(&replayed),
+    ]);
+    assert!(replay.status.success(), "{}", text_of(&replay.stderr));
+    let direct = dir.join("direct");
+    assert!(run_into(&scenario, &direct, &[]).status.success());
+    let figures = |dir: &Path| -> serde_json::Value {
+        let v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+        v["policies"].clone()
+    };
+    assert_eq!(figures(&replayed), figures(&direct));
+    fs::remove_dir_all(dir).unwrap();
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    text(bytes)
+}

@@ -12,6 +12,7 @@ use csv::ByteRecord;
 use serde::Deserialize;
 
 use crate::calls::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
+use crate::output::spreadsheet_safe;
 use crate::scenario::Scenario;
 
 /// How many example rows each kind of problem lists.
@@ -1043,13 +1044,14 @@ fn write_stream(
             id.to_string(),
             call.at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
             ((call.at - origin).num_milliseconds() as f64 / 60_000.0).to_string(),
-            call_type.name.clone(),
+            spreadsheet_safe(&call_type.name).into_owned(),
             priorities
                 .get(call.priority as usize)
                 .cloned()
                 .unwrap_or_default(),
-            call.zone
-                .map_or_else(String::new, |z| scenario.zones[z as usize].name.clone()),
+            call.zone.map_or_else(String::new, |z| {
+                spreadsheet_safe(&scenario.zones[z as usize].name).into_owned()
+            }),
             call_type.care_eligible.to_string(),
         ];
         if on_scene {
@@ -1059,7 +1061,7 @@ fn write_stream(
             );
         }
         if let Some(source_id) = &call.source_id {
-            row.push(source_id.to_string());
+            row.push(spreadsheet_safe(source_id.as_ref()).into_owned());
         }
         writer.write_row(&row).map_err(write_error)?;
     }

@@ -27,6 +27,37 @@ use run::RunPlan;
 use streams::{GeneratePlan, ImportPlan};
 use sweep::SweepPlan;
 
+/// Parses `args` (the program name first) and checks, without running anything or touching a
+/// file, what each command checks before it starts: the flags' values, and a sweep's
+/// `--vary` settings and `--target`s against the built-in scenario. Returns the error message a
+/// user would see. The CLI fuzz target (`fuzz/fuzz_targets/cli.rs`) drives this.
+#[cfg_attr(not(fuzzing), allow(dead_code))]
+pub fn check_arguments<I, T>(args: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    let (quiet, force) = (cli.quiet, cli.force);
+    match cli.command {
+        Command::Run { scenario, args } | Command::Replay { scenario, args, .. } => {
+            let plan = args.plan(scenario, quiet, force);
+            if let Some(set) = &plan.log_replications {
+                assert!(set.len() <= crisis_sim::output::log::MAX_LOGGED_REPLICATIONS);
+            }
+        }
+        Command::Sweep(plan) if plan.scenario.is_none() => {
+            let scenario = crisis_sim::Scenario::default_scenario();
+            for text in &plan.varies {
+                crisis_sim::experiment::sweep::parse_vary(text, &scenario)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Parses the arguments, runs the command, and turns its error into a message and an exit
 /// code.
 pub fn main() -> ExitCode {

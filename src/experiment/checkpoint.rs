@@ -128,6 +128,16 @@ pub fn read(
             });
         }
     };
+    parse(&text, path, header, replications)
+}
+
+/// [`read`] on a checkpoint's text; `path` only names it in errors.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    header: &Header,
+    replications: Range<u64>,
+) -> Result<Done, CheckpointError> {
     let mut lines = text.split_inclusive('\n').enumerate();
     let Some((_, first)) = lines.next() else {
         return Ok(Done::new());

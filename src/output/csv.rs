@@ -1,13 +1,54 @@
 //! CSV for spreadsheets: `replications.csv` (one row per policy and replication, one column
 //! per figure) and `summary.csv` (one row per policy and figure: the estimate and the paired
 //! difference against the baseline). Numbers are written shortest-exact; an undefined figure
-//! is an empty cell.
+//! is an empty cell. Every name (a policy, figure, pool, zone or call type, a CAD id) that a
+//! spreadsheet would read as a formula is neutralised the way OWASP recommends ("CSV
+//! Injection"): a leading `'`, which spreadsheets show as text; [`from_spreadsheet_safe`]
+//! takes it off again where crisis-sim reads its own files back (a replayed stream).
+
+use std::borrow::Cow;
 
 use crate::experiment::Results;
 use crate::stats::Estimate;
 
 pub const REPLICATIONS_CSV: &str = "replications.csv";
 pub const SUMMARY_CSV: &str = "summary.csv";
+
+/// The first characters that make a spreadsheet evaluate a cell (OWASP: `=`, `+`, `-`, `@`,
+/// tab and carriage return).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell a spreadsheet will not evaluate: one starting with a formula character gets a
+/// leading `'`, and so does one already starting with `'` followed by a formula character or
+/// another `'` (so that [`from_spreadsheet_safe`] gives back exactly the name written).
+/// Numbers are not passed through this: `-1.5` is a number, not a formula.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    let mut chars = cell.chars();
+    let guard = match chars.next() {
+        Some(first) if FORMULA_STARTS.contains(&first) => true,
+        Some('\'') => chars
+            .next()
+            .is_some_and(|second| second == '\'' || FORMULA_STARTS.contains(&second)),
+        _ => false,
+    };
+    if guard {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// The name a cell written by [`spreadsheet_safe`] holds.
+pub fn from_spreadsheet_safe(cell: &[u8]) -> &[u8] {
+    match cell {
+        [b'\'', second, ..]
+            if *second == b'\'' || FORMULA_STARTS.iter().any(|&c| c as u8 == *second) =>
+        {
+            &cell[1..]
+        }
+        _ => cell,
+    }
+}
 
 fn number(value: f64) -> String {
     if value.is_finite() {
@@ -21,11 +62,19 @@ fn number(value: f64) -> String {
 pub fn replications_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["policy".to_string(), "replication".to_string()];
-    header.extend(results.figures.iter().map(|f| f.key.clone()));
+    header.extend(
+        results
+            .figures
+            .iter()
+            .map(|f| spreadsheet_safe(&f.key).into_owned()),
+    );
     writer.write_record(&header)?;
     for policy in &results.policies {
         for (replication, values) in results.replications.iter().zip(&policy.values) {
-            let mut row = vec![policy.label().to_string(), replication.to_string()];
+            let mut row = vec![
+                spreadsheet_safe(policy.label()).into_owned(),
+                replication.to_string(),
+            ];
             row.extend(values.iter().map(|v| number(*v)));
             writer.write_record(&row)?;
         }
@@ -59,10 +108,10 @@ pub fn summary_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
             let e = policy.estimates[f];
             let d: Option<Estimate> = policy.differences.as_ref().map(|d| d[f]);
             let mut row = vec![
-                policy.label().to_string(),
-                def.key.clone(),
-                def.label.clone(),
-                def.unit.clone(),
+                spreadsheet_safe(policy.label()).into_owned(),
+                spreadsheet_safe(&def.key).into_owned(),
+                spreadsheet_safe(&def.label).into_owned(),
+                spreadsheet_safe(&def.unit).into_owned(),
                 e.n.to_string(),
                 number(e.mean),
                 number(e.half_width),
@@ -72,7 +121,7 @@ pub fn summary_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
             ];
             match d {
                 Some(d) => row.extend([
-                    baseline.to_string(),
+                    spreadsheet_safe(baseline).into_owned(),
                     number(d.mean),
                     number(d.half_width),
                     number(d.ci_low),
@@ -84,4 +133,41 @@ pub fn summary_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
         }
     }
     writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_read_back_exactly() {
+        for (name, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-cmd", "'-cmd"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("'=x", "''=x"),
+            ("''", "'''"),
+            ("'quoted'", "'quoted'"),
+            ("north", "north"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(name), written, "{name}");
+            assert_eq!(
+                from_spreadsheet_safe(written.as_bytes()),
+                name.as_bytes(),
+                "{name}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_name_round_trips_and_never_starts_a_formula(name in "['=+@\\t\\r-]{0,3}\\PC{0,8}") {
+            let written = spreadsheet_safe(&name);
+            proptest::prop_assert!(!written.starts_with(FORMULA_STARTS));
+            proptest::prop_assert_eq!(from_spreadsheet_safe(written.as_bytes()), name.as_bytes());
+        }
+    }
 }

@@ -149,6 +149,7 @@ pub fn parse_replications(text: &str) -> Result<BTreeSet<u64>, String> {
 
 /// A name as a CSV field (quoted when it holds a comma, quote or line break).
 fn csv_field(name: &str) -> String {
+    let name = super::csv::spreadsheet_safe(name);
     if name.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", name.replace('"', "\"\""))
     } else {

@@ -16,7 +16,10 @@ pub use chart::{
     Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, results_charts,
     write_results_charts,
 };
-pub use csv::{REPLICATIONS_CSV, SUMMARY_CSV, replications_csv, summary_csv};
+pub use csv::{
+    REPLICATIONS_CSV, SUMMARY_CSV, from_spreadsheet_safe, replications_csv, spreadsheet_safe,
+    summary_csv,
+};
 pub use json::{
     ParsedResults, PolicyDocument, RESULTS_FILE, ReplicationDocument, ResultsDocument,
     parse_results, results_json,

@@ -355,13 +355,14 @@ pub fn sweep_csv(sweep: &SweepResults) -> Result<Vec<u8>, csv::Error> {
         .map(|(i, f)| (i, f.key.as_str()))
         .collect();
     let mut header = vec!["point".to_string()];
-    header.extend(sweep.varies.iter().cloned());
+    let safe = |text: &str| super::csv::spreadsheet_safe(text).into_owned();
+    header.extend(sweep.varies.iter().map(|v| safe(v)));
     header.extend(["policy", "care_teams", "meets_targets"].map(String::from));
     for (_, key) in &figures {
         header.extend([
-            key.to_string(),
-            format!("{key}.ci_low"),
-            format!("{key}.ci_high"),
+            safe(key),
+            safe(&format!("{key}.ci_low")),
+            safe(&format!("{key}.ci_high")),
         ]);
     }
     writer.write_record(&header)?;
@@ -378,8 +379,8 @@ pub fn sweep_csv(sweep: &SweepResults) -> Result<Vec<u8>, csv::Error> {
                 continue;
             };
             let mut row = vec![x.to_string()];
-            row.extend(point.settings.iter().map(|(_, v)| v.clone()));
-            row.push(label.clone());
+            row.extend(point.settings.iter().map(|(_, v)| safe(v)));
+            row.push(safe(label));
             row.push(point.care_teams.to_string());
             row.push(if sweep.targets.is_empty() {
                 String::new()

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::calls::CallGenerator;
-use crate::output::AtomicFile;
+use crate::output::{AtomicFile, spreadsheet_safe};
 use crate::scenario::Scenario;
 
 use super::{CALL_COLUMNS, DRAW_KEY, REPLICATION};
@@ -107,9 +107,9 @@ pub fn generate(
                 id.as_bytes(),
                 &at,
                 minutes.as_bytes(),
-                call_type.name.as_bytes(),
+                spreadsheet_safe(&call_type.name).as_bytes(),
                 priorities[call.call_type.0 as usize].as_bytes(),
-                scenario.zones[call.zone.0 as usize].name.as_bytes(),
+                spreadsheet_safe(&scenario.zones[call.zone.0 as usize].name).as_bytes(),
                 if call_type.care_eligible {
                     b"true".as_slice()
                 } else {

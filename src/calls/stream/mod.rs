@@ -18,6 +18,7 @@ use csv::{ByteRecord, Position};
 
 use crate::calls::rng::{self, Purpose};
 use crate::calls::{Call, Categorical};
+use crate::output::from_spreadsheet_safe;
 use crate::scenario::{CallTypeId, CivilDate, MAX_HORIZON_DAYS, Scenario, ZoneId};
 
 /// The latest a call may be received, in minutes from day 0: the longest horizon.
@@ -405,11 +406,12 @@ impl RowParser {
     fn call_type(&self, record: &ByteRecord, line: u64) -> Result<CallTypeId, StreamError> {
         let c = &self.columns;
         let type_bytes = record.get(c.call_type).unwrap_or_default();
+        let type_bytes = from_spreadsheet_safe(type_bytes.trim_ascii());
         Ok(
             match self
                 .call_types
                 .iter()
-                .position(|n| n.as_bytes() == type_bytes.trim_ascii())
+                .position(|n| n.as_bytes() == type_bytes)
             {
                 Some(t) => CallTypeId(t as u16),
                 None => {
@@ -435,7 +437,7 @@ impl RowParser {
         Ok(match c.zone {
             None => None,
             Some(i) => {
-                let bytes = record.get(i).unwrap_or_default().trim_ascii();
+                let bytes = from_spreadsheet_safe(record.get(i).unwrap_or_default().trim_ascii());
                 if bytes.is_empty() {
                     None
                 } else {
