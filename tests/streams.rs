@@ -317,3 +317,84 @@ fn fit_writes_a_scenario_that_runs() {
     assert!(!refused.exists());
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #14, item 10: one unterminated quote in a CAD export made every following row vanish
+/// from the accounting ("Rows read: 2, Calls imported: 1 (50.0%)" from 56 rows), and a row
+/// truncated inside a quoted field merged with the next while `--strict` still exited 0. Every
+/// line is now accounted for, and `--strict` refuses a row that spans lines.
+#[test]
+fn import_accounts_for_every_line_of_the_export() {
+    let dir = scratch("import-lines");
+    let export = fs::read_to_string(data("st-louis-2021-01.csv")).unwrap();
+    let lines: Vec<&str> = export.lines().collect();
+    assert_eq!(lines.len(), 57, "a header and 56 rows");
+    let import = |name: &str, text: String, strict: bool| {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        let out_path = dir.join(format!("{name}.stream.csv"));
+        let mut args = vec![
+            "import".to_string(),
+            path_str(&path).to_string(),
+            "--mapping".into(),
+            mapping("st-louis.toml"),
+            "-o".into(),
+            path_str(&out_path).to_string(),
+            "--force".into(),
+        ];
+        if strict {
+            args.push("--strict".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crisis_sim(&args)
+    };
+
+    // A quote opened in row 2 and never closed: one row swallows the 54 lines after it.
+    let mut open = lines.clone();
+    let opened = open[2].replacen("44XX LABADIE AVE", "\"44XX LABADIE AVE", 1);
+    open[2] = &opened;
+    let out = import("open.csv", open.join("\n") + "\n", false);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Rows read:                 2 (from 56 lines)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Calls imported:            1 (1.8%)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "line 3: one row over 55 lines, to the end of the file: is a quote left open here?"
+        ),
+        "{stdout}"
+    );
+    let strict = import("open.csv", open.join("\n") + "\n", true);
+    assert_eq!(strict.status.code(), Some(2));
+
+    // A fully quoted export with one row cut inside its first field: it merges with the next
+    // row into one with the right number of fields, which used to pass --strict.
+    let quoted: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.split(',')
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let mut cut = quoted.clone();
+    cut[5] = cut[5][..6].to_string();
+    let out = import("cut.csv", cut.join("\n") + "\n", true);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("Rows read:                 55 (from 56 lines)")
+            && stderr.contains("line 6: one row over 2 lines"),
+        "{stderr}"
+    );
+    // The whole quoted export imports every row, strictly.
+    let whole = import("quoted.csv", quoted.join("\n") + "\n", true);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    assert!(text(&whole.stdout).contains("Rows read:                 56\n"));
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -468,6 +468,11 @@ impl Problem {
 pub struct ImportReport {
     pub source_name: Option<String>,
     pub rows_read: u64,
+    /// Lines of the file after the header (rows plus any line ends inside quoted fields).
+    pub lines_read: u64,
+    /// Rows with a line end inside a quoted field: a multi-line field, or a quote left open
+    /// that swallowed the lines after it (each such row merges several lines into one).
+    pub spanning: Problem,
     pub imported: u64,
     /// `(reason, rows)` per exclude rule.
     pub excluded: Vec<(String, u64)>,
@@ -495,25 +500,36 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    /// Rows that could not be imported (what `--strict` refuses).
+    /// Rows that could not be imported, or not as the file's lines (what `--strict` refuses).
     pub fn rejected(&self) -> u64 {
-        self.bad_time.rows + self.unknown_code.rows + self.malformed.rows
+        self.bad_time.rows + self.unknown_code.rows + self.malformed.rows + self.spanning.rows
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
         let n = |v: u64| crate::output::format_number(v as f64, 0);
+        // Shares of the file's lines: rows merged by a quote left open count against the import.
+        let lines = self.lines_read.max(self.rows_read);
         let pct = |v: u64| {
-            if self.rows_read == 0 {
+            if lines == 0 {
                 String::new()
             } else {
-                format!(" ({:.1}%)", 100.0 * v as f64 / self.rows_read as f64)
+                format!(" ({:.1}%)", 100.0 * v as f64 / lines as f64)
             }
         };
         if let Some(name) = &self.source_name {
             let _ = writeln!(out, "Format: {name}");
         }
-        let _ = writeln!(out, "Rows read:                 {}", n(self.rows_read));
+        if self.lines_read > self.rows_read {
+            let _ = writeln!(
+                out,
+                "Rows read:                 {} (from {} lines)",
+                n(self.rows_read),
+                n(self.lines_read)
+            );
+        } else {
+            let _ = writeln!(out, "Rows read:                 {}", n(self.rows_read));
+        }
         let _ = writeln!(
             out,
             "Calls imported:            {}{}",
@@ -549,6 +565,11 @@ impl ImportReport {
             let _ = writeln!(out, "  most common: {}", codes(&self.top_unknown_codes));
         }
         problem(&mut out, "NOT imported, malformed row", &self.malformed);
+        problem(
+            &mut out,
+            "Rows over several lines (a quoted field holds line ends; a quote left open swallows the lines after it)",
+            &self.spanning,
+        );
         if !self.rule_matches.is_empty() {
             let _ = writeln!(out, "Call-type rules (rows matched):");
             for (label, call_type, rows) in &self.rule_matches {
@@ -660,6 +681,7 @@ pub fn import(
     let mut calls: Vec<Imported> = Vec::new();
     let used = mapping.used_columns();
     let mut record = ByteRecord::new();
+    let header_lines = reader.position().line();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -675,11 +697,35 @@ pub fn import(
             }
         }
         report.rows_read += 1;
+        // Every line is accounted for: a row whose quoted field holds line ends stands for
+        // several lines of the file (an unclosed quote makes one row of all the rest).
+        let breaks: usize = record
+            .iter()
+            .map(|field| field.iter().filter(|&&b| b == b'\n').count())
+            .sum();
+        if breaks > 0 {
+            let line = record.position().map_or(0, |p| p.line());
+            // A quote left open runs to the end of the file, taking its last line end too.
+            let ends_in_field = record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+            let lines = breaks + 1 - usize::from(ends_in_field);
+            report.spanning.add(line, || {
+                format!(
+                    "one row over {lines} lines{}",
+                    if ends_in_field {
+                        ", to the end of the file: is a quote left open here?"
+                    } else {
+                        ""
+                    }
+                )
+            });
+        }
         if let Some(call) = import_row(&mapping, &header, &used, &record, &mut tallies, &mut report)
         {
             calls.push(call);
         }
     }
+    // Lines after the header, blank ones included (the reader skips them).
+    report.lines_read = reader.position().line().saturating_sub(header_lines);
     report.rule_matches = mapping
         .rules
         .iter()
