@@ -687,3 +687,64 @@ fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
 fn text_of(bytes: &[u8]) -> String {
     text(bytes)
 }
+
+/// Issue #14, item 6: `-o SOME_DEVICE --force` replaced a device node. A device, a FIFO or a
+/// directory where an output file should go is refused before any work, with or without
+/// `--force`, and left as it was.
+#[cfg(unix)]
+#[test]
+fn outputs_are_never_written_over_devices_fifos_or_directories() {
+    let dir = scratch("devices");
+    let fifo = dir.join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = dir.join("folder");
+    fs::create_dir_all(&folder).unwrap();
+    for target in [Path::new("/dev/null"), fifo.as_path(), folder.as_path()] {
+        for args in [
+            vec![
+                "generate",
+                "--days",
+                "1",
+                "-q",
+                "--force",
+                "-o",
+                path_str(target),
+            ],
+            vec![
+                "report",
+                "/nonexistent",
+                "-q",
+                "--force",
+                "-o",
+                path_str(target),
+            ],
+        ] {
+            let out = crisis_sim(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                text(&out.stderr).contains("is not a regular file"),
+                "{args:?}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // An output directory that is a file, likewise.
+    let out = crisis_sim(&["run", "-r", "1", "-q", "-o", "/dev/null", "--force"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not a directory"));
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -35,6 +35,12 @@ pub enum ImportError {
     #[error("{}: no calls could be imported\n{report}", path.display())]
     NothingImported { path: PathBuf, report: String },
     #[error(
+        "{}: more than {} rows; an import holds its calls in memory to sort them (about 60 bytes each): split the export (by year, say) and import each part",
+        path.display(),
+        MAX_IMPORT_ROWS
+    )]
+    TooManyRows { path: PathBuf },
+    #[error(
         "{path}: strict import, and some rows could not be imported (nothing was written)\n{report}"
     )]
     Strict { path: PathBuf, report: String },
@@ -463,6 +469,9 @@ impl Problem {
     }
 }
 
+/// The most rows one import reads (its calls are held in memory to be sorted by time).
+pub const MAX_IMPORT_ROWS: u64 = 50_000_000;
+
 /// What an import did with every row.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportReport {
@@ -697,6 +706,11 @@ pub fn import(
             }
         }
         report.rows_read += 1;
+        if report.rows_read > MAX_IMPORT_ROWS {
+            return Err(ImportError::TooManyRows {
+                path: raw_path.to_path_buf(),
+            });
+        }
         // Every line is accounted for: a row whose quoted field holds line ends stands for
         // several lines of the file (an unclosed quote makes one row of all the rest).
         let breaks: usize = record
@@ -706,7 +720,10 @@ pub fn import(
         if breaks > 0 {
             let line = record.position().map_or(0, |p| p.line());
             // A quote left open runs to the end of the file, taking its last line end too.
-            let ends_in_field = record.iter().next_back().is_some_and(|f| f.ends_with(b"\n"));
+            let ends_in_field = record
+                .iter()
+                .next_back()
+                .is_some_and(|f| f.ends_with(b"\n"));
             let lines = breaks + 1 - usize::from(ends_in_field);
             report.spanning.add(line, || {
                 format!(

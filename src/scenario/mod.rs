@@ -53,6 +53,9 @@ pub const MAX_REPLICATIONS: u32 = 100_000;
 /// The most units one pool may have.
 pub const MAX_POOL_UNITS: u32 = u32::MAX >> 8;
 
+/// The largest population a city may have: past the world's, so any real one fits.
+pub const MAX_POPULATION: f64 = 1.0e10;
+
 /// The most calls a day a scenario may ask for: 40 times New York City's 911 volume (about
 /// 25,000 a day); more is a typo, and would only run for days.
 pub const MAX_CALLS_PER_DAY: f64 = 1.0e6;
@@ -707,7 +710,7 @@ impl Checker {
             raw_city.population,
             0.0,
             true,
-            f64::INFINITY,
+            MAX_POPULATION,
         );
         let horizon_days = self.number(
             city.key("horizon_days"),

@@ -408,6 +408,9 @@ fn ceilings_are_checked_at_their_edges() {
         )
     };
     Scenario::from_toml_str(&calls("1000000"), "city.toml").expect("a million a day");
+    let population = |n: &str| default_with("population = 400_000", &format!("population = {n}"));
+    Scenario::from_toml_str(&population("1e10"), "city.toml").expect("ten billion");
+    assert!(error_of(&population("1.1e10")).contains("population"));
     assert!(error_of(&calls("1000001")).contains("<= 1000000"));
     let replications = |n: u32| default_with("replications = 10", &format!("replications = {n}"));
     Scenario::from_toml_str(&replications(MAX_REPLICATIONS), "city.toml").unwrap();
