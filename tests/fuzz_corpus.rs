@@ -102,3 +102,80 @@ fn saved_mappings_and_exports_import_or_fail_cleanly() {
     assert!(imported >= 6, "the shipped mappings import their samples");
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn saved_results_files_draw_or_fail_cleanly() {
+    use crisis_sim::output::{self, Drawable};
+    let files = inputs("results_json");
+    assert!(files.len() >= 3, "the seed corpus is there");
+    let (mut drawn, mut swept) = (0, 0);
+    for path in &files {
+        let bytes = fs::read(path).unwrap();
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if let Ok(parsed) = output::parse_results(text) {
+            for chart in output::results_charts(&parsed.results) {
+                let svg = chart
+                    .svg()
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(svg.starts_with("<svg"), "{}", path.display());
+            }
+            output::report_html(&parsed.results, None, None).unwrap();
+            drawn += 1;
+        }
+        if let Ok(sweep) = serde_json::from_str::<output::SweepDocument>(text)
+            && let Ok(chart) = output::SweepChart::of(&sweep)
+        {
+            chart.svg().unwrap();
+            swept += 1;
+        }
+    }
+    assert!(drawn >= 2 && swept >= 1, "the seed results and sweep draw");
+}
+
+#[test]
+fn saved_checkpoints_are_used_or_refused_cleanly() {
+    use crisis_sim::experiment::{self, checkpoint};
+    let scenario = Scenario::default_scenario();
+    let figures = experiment::figure_defs(&scenario).len();
+    let header = checkpoint::Header::of(&scenario, 1, None, figures);
+    let files = inputs("checkpoint");
+    assert!(files.len() >= 2);
+    let mut used = 0;
+    for path in &files {
+        let text = String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned();
+        if let Ok(done) = checkpoint::parse(&text, path, &header, 0..10) {
+            for ((replication, policy), values) in &done {
+                assert!(*replication < 10 && *policy < scenario.policies.len());
+                assert_eq!(values.len(), figures, "{}", path.display());
+            }
+            used += usize::from(!done.is_empty());
+        }
+    }
+    assert!(
+        used >= 2,
+        "the seed checkpoints (an interrupted run's) are used"
+    );
+}
+
+// The command line lives in the binary; the CLI fuzz target and this test compile its module.
+#[allow(dead_code, unused_imports)]
+#[path = "../src/cli/mod.rs"]
+mod cli;
+
+#[test]
+fn saved_command_lines_are_checked_or_refused_cleanly() {
+    let files = inputs("cli");
+    assert!(files.len() >= 10);
+    let mut accepted = 0;
+    for path in &files {
+        let text = String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned();
+        let args = std::iter::once("crisis-sim").chain(text.split('\0'));
+        match cli::check_arguments(args) {
+            Ok(()) => accepted += 1,
+            Err(message) => assert!(!message.is_empty(), "{}", path.display()),
+        }
+    }
+    assert!(accepted >= 5, "the seed command lines are valid");
+}
