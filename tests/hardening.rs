@@ -606,7 +606,7 @@ fn an_overloaded_city_is_reported_not_run_out_of_memory() {
 #[test]
 fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
     let dir = scratch("formula");
-    let text = common::DEFAULT
+    let toml = common::DEFAULT
         .replacen("horizon_days = 372", "horizon_days = 9", 1)
         .replacen(
             "name = \"north\"",
@@ -621,10 +621,10 @@ fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
             1,
         );
     let scenario = dir.join("formula.toml");
-    fs::write(&scenario, text).unwrap();
+    fs::write(&scenario, toml).unwrap();
     let out = dir.join("out");
     let run = run_into(&scenario, &out, &["--csv", "--log", "calls,units"]);
-    assert!(run.status.success(), "{}", text_of(&run.stderr));
+    assert!(run.status.success(), "{}", text(&run.stderr));
     let stream = dir.join("calls.csv");
     let generate = crisis_sim(&[
         "generate",
@@ -635,7 +635,7 @@ fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
         "-o",
         path_str(&stream),
     ]);
-    assert!(generate.status.success(), "{}", text_of(&generate.stderr));
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
     let mut guarded = 0;
     for file in [
         out.join("replications.csv"),
@@ -672,7 +672,7 @@ fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
         "-o",
         path_str(&replayed),
     ]);
-    assert!(replay.status.success(), "{}", text_of(&replay.stderr));
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
     let direct = dir.join("direct");
     assert!(run_into(&scenario, &direct, &[]).status.success());
     let figures = |dir: &Path| -> serde_json::Value {
@@ -682,10 +682,6 @@ fn csv_outputs_never_start_a_formula_and_streams_still_replay() {
     };
     assert_eq!(figures(&replayed), figures(&direct));
     fs::remove_dir_all(dir).unwrap();
-}
-
-fn text_of(bytes: &[u8]) -> String {
-    text(bytes)
 }
 
 /// Issue #14, item 6: `-o SOME_DEVICE --force` replaced a device node. A device, a FIFO or a
