@@ -29,8 +29,8 @@ use sweep::SweepPlan;
 
 /// Parses `args` (the program name first) and checks, without running anything or touching a
 /// file, what each command checks before it starts: the flags' values, and a sweep's
-/// `--vary` settings and `--target`s against the built-in scenario. Returns the error message a
-/// user would see. The CLI fuzz target (`fuzz/fuzz_targets/cli.rs`) drives this.
+/// `--vary` settings against the built-in scenario (its `--target`s need the figures, which
+/// only a run has). Returns the error message a user would see. The CLI fuzz target (`fuzz/fuzz_targets/cli.rs`) drives this.
 #[cfg_attr(not(fuzzing), allow(dead_code))]
 pub fn check_arguments<I, T>(args: I) -> Result<(), String>
 where

@@ -138,44 +138,33 @@ pub fn run_batch(
         return Err(ExperimentError::ZeroReplications.into());
     }
     let shard = checked_shard_and_target(settings)?;
-    let policy_count = scenario.policies.len() as u64;
-    // A target may grow the run up to its maximum; a shard runs its share.
-    let (most, asked) = match (shard, settings.target) {
-        (Some(shard), _) => (
-            shard.replications().end - shard.replications().start,
-            format!(
-                "shard {}/{} of {} replications",
-                shard.index, shard.count, settings.replications
-            ),
-        ),
-        (None, Some(target)) => {
-            let most = target.max_replications.max(settings.replications);
-            (
-                u64::from(most),
-                format!("up to {most} replications (--max-replications)"),
-            )
-        }
-        (None, None) => (
-            u64::from(settings.replications),
-            format!("{} replications", settings.replications),
-        ),
-    };
-    experiment::check_runs(most * policy_count, || {
-        format!("{asked} x {policy_count} policies")
-    })?;
-    let figures = experiment::figure_defs(scenario);
-    let header = checkpoint::Header::of(scenario, settings.seed, shard, figures.len());
-    // The replications this run may hold: a checkpoint line outside them is damage.
+    // The replications this run may hold: a precision target may grow the run up to its
+    // maximum, a shard runs its share. Work past the ceiling is refused before it starts, and
+    // a checkpoint line outside them is damage.
     let possible = match (shard, settings.target) {
         (Some(shard), _) => shard.replications(),
         (None, Some(target)) => 0..u64::from(target.max_replications.max(settings.replications)),
         (None, None) => 0..u64::from(settings.replications),
     };
+    let policy_count = scenario.policies.len() as u64;
+    experiment::check_runs((possible.end - possible.start) * policy_count, || {
+        let asked = match (shard, settings.target) {
+            (Some(shard), _) => format!(
+                "shard {}/{} of {} replications",
+                shard.index, shard.count, settings.replications
+            ),
+            (None, Some(_)) => format!("up to {} replications (--max-replications)", possible.end),
+            (None, None) => format!("{} replications", settings.replications),
+        };
+        format!("{asked} x {policy_count} policies")
+    })?;
+    let figures = experiment::figure_defs(scenario);
+    let header = checkpoint::Header::of(scenario, settings.seed, shard, figures.len());
     let (mut done, checkpoint) = match &settings.checkpoint {
         None => (BTreeMap::new(), None),
         Some(path) => {
             let done = if settings.resume {
-                checkpoint::read(path, &header, possible)?
+                checkpoint::read(path, &header, possible.clone())?
             } else {
                 BTreeMap::new()
             };

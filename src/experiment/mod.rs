@@ -98,7 +98,7 @@ impl Overloaded {
             policy: policy.label.clone(),
             point: String::new(),
             replication,
-            day: overload.minutes / 1440.0,
+            day: overload.minutes / crate::scenario::MINUTES_PER_DAY,
             open_calls: overload.open_calls,
         }
     }

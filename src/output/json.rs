@@ -198,22 +198,20 @@ pub(crate) fn check_name(what: &str, name: &str, limit: usize) -> Result<(), Str
     Ok(())
 }
 
-use check_name as check;
-
 impl ResultsDocument {
     /// The names a chart or the report will draw hold the scenario checker's limits (a
     /// hand-edited file could put a megabyte, or control characters, into every chart).
     fn check_names(&self) -> Result<(), String> {
         let max = crate::scenario::MAX_NAME_CHARS;
-        check("the scenario name", &self.scenario.name, max)?;
+        check_name("the scenario name", &self.scenario.name, max)?;
         for policy in &self.policies {
-            check("a policy label", &policy.label, max)?;
+            check_name("a policy label", &policy.label, max)?;
         }
         // Keys and labels join a few names (`care.utilization_by_hour.07`).
         for figure in &self.figures {
-            check("a figure key", &figure.key, 3 * max)?;
-            check("a figure label", &figure.label, 3 * max)?;
-            check("a figure unit", &figure.unit, max)?;
+            check_name("a figure key", &figure.key, 3 * max)?;
+            check_name("a figure label", &figure.label, 3 * max)?;
+            check_name("a figure unit", &figure.unit, max)?;
         }
         Ok(())
     }

@@ -28,7 +28,7 @@ pub const MAX_NAME_CHARS: usize = 200;
 
 /// What is wrong with a name, described: the first control character (`U+000B at character
 /// 4`; names go into SVG, where XML forbids them), or its length past [`MAX_NAME_CHARS`].
-fn control_character(name: &str) -> Option<String> {
+fn name_problem(name: &str) -> Option<String> {
     let length = name.chars().count();
     if length > MAX_NAME_CHARS {
         return Some(format!("{length} characters (at most {MAX_NAME_CHARS})"));
@@ -66,7 +66,7 @@ pub const MAX_HORIZON_DAYS: f64 = 1.0e5;
 /// How the built-in default is named in messages and results.
 pub const DEFAULT_SCENARIO_NAME: &str = "<built-in default scenario>";
 
-const MINUTES_PER_DAY: f64 = 1440.0;
+pub(crate) const MINUTES_PER_DAY: f64 = 1440.0;
 /// Shares must sum to 1 within this tolerance (people write 0.333).
 const SHARE_TOLERANCE: f64 = 1e-3;
 
@@ -636,7 +636,7 @@ impl Checker {
                     path.index(i).key("name"),
                     format!("a non-empty {what} name"),
                 );
-            } else if let Some(problem) = control_character(name) {
+            } else if let Some(problem) = name_problem(name) {
                 self.fail(
                     path.index(i).key("name"),
                     format!(
@@ -697,7 +697,7 @@ impl Checker {
         let city = root.key("city");
         if raw_city.name.trim().is_empty() {
             self.fail(city.key("name"), "a non-empty city name");
-        } else if let Some(problem) = control_character(&raw_city.name) {
+        } else if let Some(problem) = name_problem(&raw_city.name) {
             self.fail(
                 city.key("name"),
                 format!(
@@ -1026,7 +1026,7 @@ impl Checker {
                 .label
                 .clone()
                 .unwrap_or_else(|| raw_policy.policy.clone());
-            if let Some(problem) = control_character(&label) {
+            if let Some(problem) = name_problem(&label) {
                 self.fail(
                     path.key("label"),
                     format!(

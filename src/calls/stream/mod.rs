@@ -245,15 +245,7 @@ impl RowParser {
         line: u64,
     ) -> Result<Option<CivilDate>, StreamError> {
         if let Some(i) = self.columns.received_at {
-            let text = self.field(record, i, line, RECEIVED_AT)?;
-            let at = parse_timestamp(text).ok_or_else(|| {
-                self.bad(
-                    line,
-                    RECEIVED_AT,
-                    text,
-                    "an ISO 8601 local time, e.g. 2024-03-01T14:05:09",
-                )
-            })?;
+            let (_, at) = self.received_at(record, i, line)?;
             let day0 = match self.columns.received_minutes {
                 Some(_) => {
                     let minutes = self.parse(record, 0)?.received_minutes;
@@ -267,6 +259,25 @@ impl RowParser {
             return Ok(Some(civil_date(day0)));
         }
         Ok(None)
+    }
+
+    /// The row's `received_at` (column `i`), as written and as a time.
+    fn received_at<'r>(
+        &self,
+        record: &'r ByteRecord,
+        i: usize,
+        line: u64,
+    ) -> Result<(&'r str, NaiveDateTime), StreamError> {
+        let text = self.field(record, i, line, RECEIVED_AT)?;
+        let at = parse_timestamp(text).ok_or_else(|| {
+            self.bad(
+                line,
+                RECEIVED_AT,
+                text,
+                "an ISO 8601 local time, e.g. 2024-03-01T14:05:09",
+            )
+        })?;
+        Ok((text, at))
     }
 
     fn field<'r>(
@@ -364,16 +375,8 @@ impl RowParser {
                 }
             }
             (None, origin) => {
-                let i = c.received_at.unwrap_or_default();
-                let text = self.field(record, i, line, RECEIVED_AT)?;
-                let at = parse_timestamp(text).ok_or_else(|| {
-                    self.bad(
-                        line,
-                        RECEIVED_AT,
-                        text,
-                        "an ISO 8601 local time, e.g. 2024-03-01T14:05:09",
-                    )
-                })?;
+                let (text, at) =
+                    self.received_at(record, c.received_at.unwrap_or_default(), line)?;
                 let origin = origin.unwrap_or(at);
                 let minutes = (at - origin).num_milliseconds() as f64 / 60_000.0;
                 if minutes > MAX_STREAM_MINUTES {
