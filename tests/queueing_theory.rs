@@ -92,3 +92,31 @@ fn care_first_with_no_wait_reproduces_erlang_b() {
     );
     assert_within_ci(&results, "care_first", "care_share", 1.0 - blocked);
 }
+
+/// Issue #15: a fixed booking time b after an arrest with probability p keeps the arresting
+/// police unit busy, so on an M/M/c pool its utilization rises by exactly lambda * p * b / c.
+#[test]
+fn booking_time_raises_police_utilization_by_lambda_p_b_over_c() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/erlang_c.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (p, b) = (0.2, 15.0);
+    let with_booking = text
+        .replacen(
+            "on_scene.police = { dist = \"exponential\", mean = 30 }",
+            &format!(
+                "on_scene.police = {{ dist = \"exponential\", mean = 30 }}\noutcomes.police = {{ arrest = {p} }}"
+            ),
+            1,
+        )
+        + &format!("\n[outcome_time.police]\narrest = {{ dist = \"fixed\", mean = {b} }}\n");
+    let scenario = Scenario::from_toml_str(&with_booking, "erlang_c_booking.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let results = experiment::run(&scenario, &RunSettings::from_scenario(&scenario)).unwrap();
+    let servers = f64::from(scenario.pools[0].count);
+    let arrivals_per_minute = scenario.demand.calls_per_day / 1440.0;
+    let service_minutes = scenario.call_types[0].on_scene[0].mean();
+    let utilization = arrivals_per_minute * (service_minutes + p * b) / servers;
+    assert_within_ci(&results, "police_only", "police.utilization", utilization);
+    // And the arrests it counts are the share asked for.
+    assert_within_ci(&results, "police_only", "arrests_per_1000", p * 1000.0);
+}

@@ -37,6 +37,10 @@ pub enum Purpose {
     TravelFollowUp = 17,
     OnSceneFollowUp = 18,
     PhoneMinutes = 19,
+    /// Transport and booking after an arrest.
+    ArrestMinutes = 20,
+    /// Transport to the emergency department and the handover wait.
+    ErTransportMinutes = 21,
 }
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.

@@ -250,6 +250,9 @@ pub struct Scenario {
     pub travel: Travel,
     pub call_types: Vec<CallType>,
     pub pools: Vec<Pool>,
+    /// Time outcomes add to the responding unit, by kind (indexed like
+    /// [`CallType::on_scene`]: police, care).
+    pub outcome_time: [OutcomeTime; 2],
     /// The first is the baseline every other is compared against.
     pub policies: Vec<PolicySpec>,
     /// Also measure utilization and unmet eligible calls by hour of day (`--hourly`). Not read
@@ -294,6 +297,22 @@ impl Travel {
     #[inline]
     pub fn mean_minutes(&self, from: ZoneId, to: ZoneId) -> f64 {
         self.minutes[usize::from(from.0) * self.zones + usize::from(to.0)]
+    }
+}
+
+/// How long each outcome keeps the responding unit busy after its on-scene time, for one
+/// responder kind; `None` adds no time (as before outcome time existed).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutcomeTime {
+    /// Transport and booking after an arrest.
+    pub arrest: Option<DurationSpec>,
+    /// Transport to the emergency department and the wait for handover.
+    pub er_transport: Option<DurationSpec>,
+}
+
+impl OutcomeTime {
+    pub fn is_empty(&self) -> bool {
+        self.arrest.is_none() && self.er_transport.is_none()
     }
 }
 
@@ -659,6 +678,37 @@ impl Checker {
         spec
     }
 
+    /// `[outcome_time.police]`, `[outcome_time.care]`: durations, checked like on-scene times;
+    /// a care team does not book anyone.
+    fn outcome_time(&mut self, root: &FieldPath, raw: &raw::RawOutcomeTime) -> [OutcomeTime; 2] {
+        let path = root.key("outcome_time");
+        let mut kinds: [OutcomeTime; 2] = Default::default();
+        for (index, (name, durations)) in [("police", &raw.police), ("care", &raw.care)]
+            .into_iter()
+            .enumerate()
+        {
+            let Some(durations) = durations else { continue };
+            let kind = path.key(name);
+            if name == "care" && durations.arrest.is_some() {
+                self.fail(
+                    kind.key("arrest"),
+                    "no arrest time for care teams: a care team does not arrest or book anyone",
+                );
+            }
+            kinds[index] = OutcomeTime {
+                arrest: durations
+                    .arrest
+                    .clone()
+                    .map(|spec| self.duration(kind.key("arrest"), spec)),
+                er_transport: durations
+                    .er_transport
+                    .clone()
+                    .map(|spec| self.duration(kind.key("er_transport"), spec)),
+            };
+        }
+        kinds
+    }
+
     fn scenario(&mut self, raw: RawScenario, file: &str, text: &str) -> Option<Scenario> {
         let root = FieldPath::root();
         let (population, horizon_days, warmup_days, start_date) = self.city(&root, &raw.city);
@@ -669,6 +719,7 @@ impl Checker {
         let call_types = self.call_types(&root, &raw.call_types);
         let pools = self.fleet(&root, &raw.fleet, &zones);
         let policies = self.policies(&root, raw.policies, &pools);
+        let outcome_time = self.outcome_time(&root, &raw.outcome_time);
         if !self.problems.is_empty() {
             return None;
         }
@@ -687,6 +738,7 @@ impl Checker {
             travel,
             call_types,
             pools,
+            outcome_time,
             policies,
             report_hourly: false,
         })

@@ -18,6 +18,27 @@ pub struct RawScenario {
     pub call_types: Vec<RawCallType>,
     pub fleet: Vec<RawPool>,
     pub policies: Vec<RawPolicy>,
+    /// Time an outcome adds to the responding unit after its on-scene time (optional).
+    #[serde(default)]
+    pub outcome_time: RawOutcomeTime,
+}
+
+/// `[outcome_time.police]` and `[outcome_time.care]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcomeTime {
+    pub police: Option<RawOutcomeDurations>,
+    pub care: Option<RawOutcomeDurations>,
+}
+
+/// Per outcome: how long it keeps the unit busy after the scene.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcomeDurations {
+    /// Transport and booking (police only).
+    pub arrest: Option<DurationSpec>,
+    /// Transport to the emergency department and the wait for handover.
+    pub er_transport: Option<DurationSpec>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -418,3 +418,40 @@ fn ceilings_are_checked_at_their_edges() {
         error_of(&replications(MAX_REPLICATIONS + 1)).contains("a whole number from 1 to 100000,")
     );
 }
+
+/// Issue #15: outcome time is checked like on-scene time, and a care team books no one.
+#[test]
+fn outcome_time_is_checked() {
+    let with = |section: &str| format!("{DEFAULT_SCENARIO_TOML}\n{section}\n");
+    let scenario = Scenario::from_toml_str(
+        &with("[outcome_time.police]\narrest = { dist = \"fixed\", mean = 90 }"),
+        "city.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        scenario.outcome_time[0].arrest.as_ref().map(|d| d.mean()),
+        Some(90.0)
+    );
+    assert!(scenario.outcome_time[1].is_empty());
+    let error = error_of(&with(
+        "[outcome_time.care]\narrest = { dist = \"fixed\", mean = 90 }",
+    ));
+    assert!(
+        error.contains("outcome_time.care.arrest") && error.contains("does not arrest"),
+        "{error}"
+    );
+    let error = error_of(&with(
+        "[outcome_time.police]\ner_transport = { dist = \"lognormal\", mean = -5, sd = 1 }",
+    ));
+    assert!(
+        error.contains("outcome_time.police.er_transport.mean"),
+        "{error}"
+    );
+    // Without the section, nothing is added.
+    assert!(
+        Scenario::default_scenario()
+            .outcome_time
+            .iter()
+            .all(OutcomeTime::is_empty)
+    );
+}

@@ -32,6 +32,9 @@ pub struct Unit {
     pub duty_since: f64,
     /// Slot of the call it is on.
     pub call_slot: u32,
+    /// Its on-scene time is over and it is taking the person somewhere (outcome time): its
+    /// next clear is the real one.
+    pub after_scene: bool,
 }
 
 /// Every unit of a scenario, indexed by [`UnitId`], and the free ones by (pool, zone).
@@ -70,6 +73,7 @@ impl Fleet {
                     busy_since: 0.0,
                     duty_since: 0.0,
                     call_slot: u32::MAX,
+                    after_scene: false,
                 });
             }
         }

@@ -556,6 +556,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     // ---- units becoming free -------------------------------------------------------------
 
     fn unit_clears(&mut self, unit: u32) {
+        if self.service.has_outcome_time() && self.stays_for_outcomes(unit) {
+            return;
+        }
         let (slot, pool, zone, home, blocks, since) = {
             let u = self.fleet.unit(unit);
             let (slot, pool) = (u.call_slot, u.pool as usize);
@@ -590,6 +593,48 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         } else {
             self.release(unit);
         }
+    }
+
+    /// When the last unit on a call ends its on-scene time, the call's outcomes are drawn (the
+    /// same per-call draws `end_call` makes) and, if one takes the person somewhere (an arrest's
+    /// transport and booking, an ER transport), that unit stays busy for the outcome time and
+    /// clears after it. Returns true when the unit stays. Only scenarios with
+    /// `[outcome_time]` come here, so others keep today's path exactly.
+    #[inline(never)]
+    fn stays_for_outcomes(&mut self, unit: u32) -> bool {
+        let (slot, kind, after_scene) = {
+            let u = self.fleet.unit(unit);
+            (u.call_slot, u.kind, u.after_scene)
+        };
+        if after_scene {
+            self.fleet.unit_mut(unit).after_scene = false;
+            return false;
+        }
+        let horizon = self.horizon;
+        let active = self.calls.get(slot);
+        // Only the last unit on scene: the scene ends with it.
+        if active.outstanding != 1 {
+            return false;
+        }
+        let record = &active.record;
+        let Some(scene) = outcomes::scene_kind(record, horizon) else {
+            return false;
+        };
+        // The unit of the kind whose outcomes apply takes the person (a clinician or a care
+        // team clearing after police left does not).
+        if kind != scene {
+            return false;
+        }
+        let call_type = &self.scenario.call_types[usize::from(record.call.call_type.0)];
+        let drawn = outcomes::draw(&call_type.outcomes[scene.index()], &record.call);
+        let extra = self.service.outcome_minutes(scene, &drawn, &record.call);
+        if extra <= 0.0 {
+            return false;
+        }
+        self.fleet.unit_mut(unit).after_scene = true;
+        let now = self.now();
+        self.schedule(now + extra, Event::UnitClears { unit });
+        true
     }
 
     /// A unit done with work: off duty if its shift is over, else available.

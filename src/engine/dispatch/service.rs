@@ -5,6 +5,7 @@
 
 use crate::calls::Call;
 use crate::calls::rng::{self, Purpose};
+use crate::engine::record::Outcomes;
 use crate::scenario::distribution::Sampler;
 use crate::scenario::{PoolId, ResponderKind, Scenario, Travel, ZoneId};
 
@@ -28,6 +29,9 @@ pub struct ServiceTimes<'a> {
     on_scene: Vec<[Sampler; 2]>,
     /// Call length of each pool whose units work by phone (counsellors).
     call_minutes: Vec<Option<Sampler>>,
+    /// Outcome time by kind (police, care) and outcome (arrest, ER transport); `None` when the
+    /// scenario declares none, so the engine takes today's path.
+    outcome_time: Option<[[Option<Sampler>; 2]; 2]>,
 }
 
 impl<'a> ServiceTimes<'a> {
@@ -41,7 +45,46 @@ impl<'a> ServiceTimes<'a> {
                 .iter()
                 .map(|p| p.call_minutes.as_ref().map(|d| d.sampler()))
                 .collect(),
+            outcome_time: scenario
+                .outcome_time
+                .iter()
+                .any(|t| !t.is_empty())
+                .then(|| {
+                    scenario.outcome_time.clone().map(|t| {
+                        [
+                            t.arrest.map(|d| d.sampler()),
+                            t.er_transport.map(|d| d.sampler()),
+                        ]
+                    })
+                }),
         }
+    }
+
+    /// Whether any outcome adds time to a unit.
+    #[inline(always)]
+    pub fn has_outcome_time(&self) -> bool {
+        self.outcome_time.is_some()
+    }
+
+    /// Minutes the outcomes of `call` keep a unit of `kind` (police or care) busy after the
+    /// scene: an arrest's transport and booking, then an ER transport's, each when declared.
+    pub fn outcome_minutes(&self, kind: ResponderKind, outcomes: &Outcomes, call: &Call) -> f64 {
+        let Some(times) = &self.outcome_time else {
+            return 0.0;
+        };
+        let [arrest, er] = &times[usize::from(kind == ResponderKind::Care)];
+        let mut minutes = 0.0;
+        if outcomes.arrest
+            && let Some(sampler) = arrest
+        {
+            minutes += draw(sampler, call.draw_key, Purpose::ArrestMinutes);
+        }
+        if outcomes.er_transport
+            && let Some(sampler) = er
+        {
+            minutes += draw(sampler, call.draw_key, Purpose::ErTransportMinutes);
+        }
+        minutes
     }
 
     /// The travel matrix's mean minutes from one zone to another (the drive back to base).
