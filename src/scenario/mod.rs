@@ -698,11 +698,9 @@ impl Checker {
             kinds[index] = OutcomeTime {
                 arrest: durations
                     .arrest
-                    .clone()
                     .map(|spec| self.duration(kind.key("arrest"), spec)),
                 er_transport: durations
                     .er_transport
-                    .clone()
                     .map(|spec| self.duration(kind.key("er_transport"), spec)),
             };
         }
