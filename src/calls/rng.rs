@@ -41,6 +41,18 @@ pub enum Purpose {
     ArrestMinutes = 20,
     /// Transport to the emergency department and the handover wait.
     ErTransportMinutes = 21,
+    /// Report writing after a reportable incident.
+    ReportMinutes = 22,
+    /// Length of stay at the facility a transport for care ends at.
+    TreatmentStay = 23,
+    /// Length of stay at the jail a booking ends at.
+    BookingStay = 24,
+    /// Handover or drop-off at the facility a transport for care ends at.
+    TreatmentHandover = 25,
+    /// Booking at the jail.
+    BookingHandover = 26,
+    /// Days in jail per booking (the cost ledger).
+    JailDays = 27,
 }
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.

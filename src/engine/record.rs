@@ -196,10 +196,43 @@ pub struct FleetTotals {
     pub pools: Vec<PoolTotals>,
     /// Police unit-minutes spent on truly care-eligible calls: the time a care program frees.
     pub police_minutes_on_eligible: f64,
+    /// Unit-minutes after the scene (transport, handover, booking, reports), police and care.
+    pub after_scene_minutes: [f64; 2],
+    /// Per facility of the scenario, in its order (empty without facilities).
+    pub facilities: Vec<FacilityTotals>,
+    /// Transports that found no facility with room on their list: for treatment, for booking.
+    pub no_place: [u64; 2],
     /// Set when the replication was stopped because calls arrived faster than the fleet could
     /// clear them (see [`crate::engine::MAX_OPEN_CALLS`]); the other totals then cover only
     /// the time before it stopped and must not be reported.
     pub overload: Option<Overload>,
+}
+
+impl FleetTotals {
+    /// Nothing done yet, sized for the scenario's pools and facilities.
+    pub fn empty(pools: usize, facilities: usize) -> Self {
+        Self {
+            pools: vec![PoolTotals::default(); pools],
+            police_minutes_on_eligible: 0.0,
+            after_scene_minutes: [0.0; 2],
+            facilities: vec![FacilityTotals::default(); facilities],
+            no_place: [0; 2],
+            overload: None,
+        }
+    }
+}
+
+/// What one facility did within the measurement window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FacilityTotals {
+    /// People admitted.
+    pub admissions: u64,
+    /// Transports that arrived when it was full and went on.
+    pub turned_away: u64,
+    /// Bed-minutes occupied (the time-weighted occupancy times the window).
+    pub bed_minutes: f64,
+    /// Unit-minutes spent there at handover or drop-off.
+    pub handover_minutes: f64,
 }
 
 /// A replication stopped as overloaded: when, and how many calls were open then.

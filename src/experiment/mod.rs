@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use crate::calls::CallGenerator;
 use crate::calls::stream::{StreamError, StreamFile};
 use crate::engine;
-use crate::engine::record::{FleetTotals, Observer, PoolTotals};
+use crate::engine::record::{FleetTotals, Observer};
 use crate::output::log::{JobLog, LogPlan};
 use crate::scenario::{PolicySpec, Scenario};
+use crate::stats::figures as key;
 use crate::stats::{Estimate, FigureDef, ReplicationStats};
 
 /// How to run an experiment.
@@ -234,6 +235,48 @@ impl Results {
         self.policy(label)?.differences.as_ref().map(|d| d[f])
     }
 
+    /// What a policy's program costs per unit of what it avoids, against the baseline (with a
+    /// `[costs]` ledger; empty otherwise, and for the baseline): the net public cost per police
+    /// unit-hour freed, per jail booking avoided and per emergency-department visit avoided.
+    /// Each is a ratio of paired differences with its 95% interval, undefined when the
+    /// avoided quantity does not clearly change.
+    pub fn cost_effectiveness(&self, policy: usize) -> Vec<(&'static str, &'static str, Estimate)> {
+        let (Some(cost), true) = (self.figure_index(key::NET_PUBLIC_COST), policy > 0) else {
+            return Vec::new();
+        };
+        let column = |p: usize, f: usize| -> Vec<f64> {
+            self.policies[p].values.iter().map(|r| r[f]).collect()
+        };
+        let (cost_policy, cost_base) = (column(policy, cost), column(0, cost));
+        [
+            (
+                key::COST_PER_POLICE_HOUR_FREED,
+                "Net cost per police unit-hour freed",
+                key::POLICE_BUSY_HOURS,
+            ),
+            (
+                key::COST_PER_BOOKING_AVOIDED,
+                "Net cost per jail booking avoided",
+                key::BOOKINGS_PER_YEAR,
+            ),
+            (
+                key::COST_PER_ED_VISIT_AVOIDED,
+                "Net cost per emergency-department visit avoided",
+                key::ED_VISITS_PER_YEAR,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, label, avoided)| {
+            let f = self.figure_index(avoided)?;
+            let estimate = Estimate::ratio_of_differences(
+                (&cost_policy, &cost_base),
+                (&column(policy, f), &column(0, f)),
+            );
+            Some((name, label, estimate))
+        })
+        .collect()
+    }
+
     /// Builds results from per-replication summaries (any order, any source: a run, a
     /// checkpoint, shards). Every policy must have every replication in `replications`.
     pub fn assemble(
@@ -294,11 +337,7 @@ impl Results {
 
 /// The figure definitions a scenario's replications report, in order.
 pub fn figure_defs(scenario: &Scenario) -> Vec<FigureDef> {
-    let totals = FleetTotals {
-        pools: vec![PoolTotals::default(); scenario.pools.len()],
-        police_minutes_on_eligible: 0.0,
-        overload: None,
-    };
+    let totals = FleetTotals::empty(scenario.pools.len(), scenario.facilities.len());
     ReplicationStats::new(scenario)
         .figures(scenario, &totals, |_| true)
         .into_iter()

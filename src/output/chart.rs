@@ -66,6 +66,7 @@ enum Kind {
     KeyFigures,
     Differences,
     UtilizationByHour,
+    Budget,
 }
 
 /// One chart of a run's results; drawn on demand as SVG or PNG.
@@ -150,6 +151,7 @@ impl Drawable for Chart<'_> {
             Kind::KeyFigures => "key_figures",
             Kind::Differences => "differences",
             Kind::UtilizationByHour => "utilization_by_hour",
+            Kind::Budget => "budget",
         }
     }
 
@@ -164,6 +166,9 @@ impl Drawable for Chart<'_> {
             Kind::UtilizationByHour => {
                 "Utilization and queue length by hour of day (means over replications)".to_string()
             }
+            Kind::Budget => {
+                "Public cost a year by policy: fleet, downstream, net (95% CI)".to_string()
+            }
         }
     }
 
@@ -175,6 +180,7 @@ impl Drawable for Chart<'_> {
             Kind::KeyFigures => draw_key_figures(&body, results),
             Kind::Differences => draw_differences(&body, results),
             Kind::UtilizationByHour => draw_utilization_by_hour(&body, results),
+            Kind::Budget => draw_budget(&body, results),
         }
     }
 }
@@ -280,7 +286,113 @@ pub fn results_charts(results: &Results) -> Vec<Chart<'_>> {
     {
         charts.push(chart(Kind::UtilizationByHour));
     }
+    if results.figure_index(key::NET_PUBLIC_COST).is_some() {
+        charts.push(chart(Kind::Budget));
+    }
     charts
+}
+
+/// Dollars on an axis: `$1.2M`, `$850k`, `$0`.
+fn money_tick(dollars: f64) -> String {
+    let sign = if dollars < 0.0 { "-" } else { "" };
+    let a = dollars.abs();
+    if a >= 1e9 {
+        format!("{sign}${:.1}B", a / 1e9)
+    } else if a >= 1e6 {
+        format!("{sign}${:.1}M", a / 1e6)
+    } else if a >= 1e3 {
+        format!("{sign}${:.0}k", a / 1e3)
+    } else {
+        format!("{sign}${a:.0}")
+    }
+}
+
+/// The budget chart: per policy, the fleet's cost, the downstream cost (costed lines) and the
+/// net public cost a year, as bars from zero (an uncut axis, so sizes compare honestly) with
+/// their 95% intervals.
+fn draw_budget<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    results: &Results,
+) -> Result<(), String> {
+    const LINES: [(&str, &str); 3] = [
+        (key::ANNUAL_COST, "Fleet"),
+        (key::DOWNSTREAM_COST, "Downstream (costed lines)"),
+        (key::NET_PUBLIC_COST, "Net public cost"),
+    ];
+    const BAR_COLOURS: [usize; 3] = [2, 1, 0];
+    let n = results.policies.len();
+    let mut bars = Vec::new();
+    for (line, (figure, _)) in LINES.iter().enumerate() {
+        let Some(f) = results.figure_index(figure) else {
+            continue;
+        };
+        for (p, policy) in results.policies.iter().enumerate() {
+            let e = policy.estimates[f];
+            if let Some(mean) = finite(e.mean) {
+                let (low, high) = match (finite(e.ci_low), finite(e.ci_high)) {
+                    (Some(low), Some(high)) => (low, high),
+                    _ => (mean, mean),
+                };
+                bars.push((line, p, mean, low, high));
+            }
+        }
+    }
+    let high = bars
+        .iter()
+        .map(|&(_, _, mean, _, high)| mean.max(high))
+        .fold(0.0f64, f64::max);
+    let low = bars
+        .iter()
+        .map(|&(_, _, mean, low, _)| mean.min(low))
+        .fold(0.0f64, f64::min);
+    let pad = (high - low).max(1.0) * 0.12;
+    let mut chart = ChartBuilder::on(body)
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(90)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), axis(low.min(0.0), high + pad))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                results.policies[i as usize].label().to_string()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| money_tick(*y))
+        .y_desc("dollars a year")
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let width = 0.26;
+    for (line, (_, label)) in LINES.iter().enumerate() {
+        let fill = colour(BAR_COLOURS[line]);
+        let offset = (line as f64 - 1.0) * width;
+        let mine: Vec<_> = bars.iter().filter(|b| b.0 == line).copied().collect();
+        chart
+            .draw_series(mine.iter().map(|&(_, p, mean, _, _)| {
+                let x = p as f64 + offset;
+                Rectangle::new(
+                    [(x - width * 0.45, 0.0), (x + width * 0.45, mean)],
+                    fill.mix(0.75).filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?
+            .label(*label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], fill.filled()));
+        chart
+            .draw_series(mine.iter().map(|&(_, p, mean, low, high)| {
+                ErrorBar::new_vertical(p as f64 + offset, low, mean, high, BLACK.filled(), 14)
+            }))
+            .map_err(|e| e.to_string())?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 /// Chart 1: the response-time distribution (mean percentiles over replications) by policy,

@@ -45,6 +45,11 @@ pub struct PolicyDocument {
     pub estimates: BTreeMap<String, Estimate>,
     /// Paired differences against the baseline, by figure key (`null` for the baseline).
     pub difference_vs_baseline: Option<BTreeMap<String, Estimate>>,
+    /// With a `[costs]` ledger, against the baseline: net public cost per police unit-hour
+    /// freed, per booking and per ED visit avoided (`null` where the avoided quantity does not
+    /// clearly change). For readers: recomputed from the values on reading.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cost_effectiveness: BTreeMap<String, Estimate>,
     pub replications: Vec<ReplicationDocument>,
 }
 
@@ -70,12 +75,18 @@ impl ResultsDocument {
         let policies = results
             .policies
             .iter()
-            .map(|policy| PolicyDocument {
+            .enumerate()
+            .map(|(p, policy)| PolicyDocument {
                 label: policy.info.label.clone(),
                 rule: policy.info.rule.clone(),
                 params: policy.info.params.clone(),
                 estimates: keyed(&policy.estimates),
                 difference_vs_baseline: policy.differences.as_deref().map(keyed),
+                cost_effectiveness: results
+                    .cost_effectiveness(p)
+                    .into_iter()
+                    .map(|(key, _, estimate)| (key.to_string(), estimate))
+                    .collect(),
                 replications: results
                     .replications
                     .iter()

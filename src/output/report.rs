@@ -5,7 +5,7 @@
 use crate::stats::figures as key;
 use std::fmt::Write;
 
-use super::table::{difference, format_number, mean_and_interval};
+use super::table::{NOT_COSTED, difference, format_number, mean_and_interval};
 use super::{Drawable, SweepChart, results_charts};
 use crate::experiment::Results;
 use crate::stats::{CONFIDENCE_LEVEL, Estimate};
@@ -122,6 +122,7 @@ fn summary(results: &Results) -> String {
                 }
             ));
         }
+        sentences.extend(budget_sentences(results, label));
         let _ = writeln!(
             out,
             "<p><strong>{}</strong> compared with {}: {}</p>",
@@ -131,6 +132,125 @@ fn summary(results: &Results) -> String {
         );
     }
     out
+}
+
+/// Dollars as a person reads them in a budget: `$6.45M`, `$48,300`, `$176`.
+fn money(dollars: f64) -> String {
+    let sign = if dollars < 0.0 { "-" } else { "" };
+    if dollars.abs() >= 1e6 {
+        format!("{sign}${}M", format_number(dollars.abs() / 1e6, 2))
+    } else {
+        format!("{sign}${}", format_number(dollars.abs(), 0))
+    }
+}
+
+/// An interval of dollars: `$6.34M to $6.55M`.
+fn money_interval(e: &Estimate) -> String {
+    format!("{} to {}", money(e.ci_low), money(e.ci_high))
+}
+
+/// With a cost ledger: what the program costs net of what it saves downstream, per 100,000
+/// residents, what it frees of police time, and what each hour freed costs, with intervals;
+/// and which ledger lines were not costed.
+fn budget_sentences(results: &Results, label: &str) -> Vec<String> {
+    let mut sentences = Vec::new();
+    let (Some(net), Some(downstream)) = (
+        results.difference(label, key::NET_PUBLIC_COST),
+        results.difference(label, key::DOWNSTREAM_COST),
+    ) else {
+        return sentences;
+    };
+    let more_or_less = |e: &Estimate| if e.mean > 0.0 { "more" } else { "less" };
+    let net_text = if clear(&net) {
+        format!(
+            "{} {} a year (95% CI {})",
+            money(net.mean.abs()),
+            more_or_less(&net),
+            money_interval(&net)
+        )
+    } else {
+        format!(
+            "no clearly different amount (95% CI {})",
+            money_interval(&net)
+        )
+    };
+    let downstream_text = if clear(&downstream) {
+        format!(
+            "{} by {} a year (95% CI {})",
+            if downstream.mean < 0.0 {
+                "fall"
+            } else {
+                "rise"
+            },
+            money(downstream.mean.abs()),
+            money_interval(&downstream)
+        )
+    } else {
+        format!(
+            "show no clear change (95% CI {})",
+            money_interval(&downstream)
+        )
+    };
+    let mut sentence = format!(
+        "Downstream costs (bookings, jail days, emergency visits and the other costed lines) {downstream_text}; net of them and with the fleet, the public pays {net_text}"
+    );
+    if let Some(per_100k) = results.difference(label, key::NET_PUBLIC_COST_PER_100K) {
+        sentence.push_str(&format!(
+            ", or {} per 100,000 residents",
+            money(per_100k.mean)
+        ));
+    }
+    sentence.push('.');
+    sentences.push(sentence);
+    if let Some(hours) = results.difference(label, key::POLICE_BUSY_HOURS)
+        && clear(&hours)
+        && hours.mean < 0.0
+    {
+        let mut freed = format!(
+            "It frees {} police unit-hours a year (95% CI {} to {}), counting transport, handover and booking time",
+            format_number(-hours.mean, 0),
+            format_number(-hours.ci_high, 0),
+            format_number(-hours.ci_low, 0)
+        );
+        let p = results
+            .policies
+            .iter()
+            .position(|policy| policy.label() == label)
+            .unwrap_or(0);
+        if let Some((_, _, price)) = results
+            .cost_effectiveness(p)
+            .into_iter()
+            .find(|(name, _, _)| *name == key::COST_PER_POLICE_HOUR_FREED)
+            && price.mean.is_finite()
+        {
+            freed.push_str(&format!(
+                ", at a net {} per hour freed (95% CI {} to {})",
+                money(price.mean),
+                money(price.ci_low),
+                money(price.ci_high)
+            ));
+        }
+        freed.push('.');
+        sentences.push(freed);
+    }
+    let not_costed: Vec<String> = results
+        .figures
+        .iter()
+        .zip(&results.baseline().estimates)
+        .filter(|(def, e)| key::is_cost_line(&def.key) && e.n == 0)
+        .map(|(def, _)| {
+            def.label
+                .trim_start_matches("Downstream cost: ")
+                .to_string()
+        })
+        .collect();
+    if !not_costed.is_empty() {
+        sentences.push(format!(
+            "Not costed (no figure given in the scenario, so left out rather than counted as zero): {}.",
+            not_costed.join(", ")
+        ));
+    }
+    sentences
 }
 
 /// The comparison table as HTML.
@@ -156,18 +276,22 @@ fn table(results: &Results) -> String {
             esc(&def.label),
             esc(&def.unit)
         );
+        let not_costed = |e: &Estimate| e.n == 0 && key::is_cost_line(&def.key);
         for policy in &results.policies {
-            let _ = write!(
-                out,
-                "<td class=\"num\">{}</td>",
-                esc(&mean_and_interval(&policy.estimates[f]))
-            );
+            let estimate = &policy.estimates[f];
+            let cell = if not_costed(estimate) {
+                NOT_COSTED.to_string()
+            } else {
+                mean_and_interval(estimate)
+            };
+            let _ = write!(out, "<td class=\"num\">{}</td>", esc(&cell));
         }
         for policy in &results.policies[1..] {
-            let cell = policy
-                .differences
-                .as_ref()
-                .map_or_else(String::new, |d| difference(&d[f]));
+            let cell = match &policy.differences {
+                None => String::new(),
+                Some(d) if not_costed(&d[f]) => NOT_COSTED.to_string(),
+                Some(d) => difference(&d[f]),
+            };
             let _ = write!(out, "<td class=\"num\">{}</td>", esc(&cell));
         }
         out.push_str("</tr>\n");

@@ -152,19 +152,26 @@ pub fn comparison_table(results: &Results) -> String {
         {
             let mut row = vec![def.label.clone(), def.unit.clone()];
             for &p in &shown {
-                row.push(mean_and_interval(&results.policies[p].estimates[f]));
+                let estimate = &results.policies[p].estimates[f];
+                row.push(if estimate.n == 0 && key::is_cost_line(&def.key) {
+                    NOT_COSTED.to_string()
+                } else {
+                    mean_and_interval(estimate)
+                });
             }
             for &p in block {
-                row.push(
-                    results.policies[p]
-                        .differences
-                        .as_ref()
-                        .map_or_else(String::new, |d| difference(&d[f])),
-                );
+                row.push(match &results.policies[p].differences {
+                    None => String::new(),
+                    Some(d) if d[f].n == 0 && key::is_cost_line(&def.key) => NOT_COSTED.to_string(),
+                    Some(d) => difference(&d[f]),
+                });
             }
             rows.push(row);
         }
         tables.push(render_rows(&rows, 2, true));
+    }
+    if let Some(block) = cost_effectiveness_table(results) {
+        tables.push(block);
     }
     let s = &results.scenario;
     let mut out = String::new();
@@ -190,6 +197,44 @@ pub fn comparison_table(results: &Results) -> String {
     );
     out.push_str(&tables.join("\n"));
     out
+}
+
+/// How a ledger line with no cost given reads (never as zero).
+pub const NOT_COSTED: &str = "not costed";
+
+/// With a cost ledger and more than one policy: each policy's net public cost per police
+/// unit-hour freed, per booking and per ED visit avoided, against the baseline.
+fn cost_effectiveness_table(results: &Results) -> Option<String> {
+    let baseline = results.baseline().label();
+    let mut header = vec!["against ".to_string() + baseline, "unit".to_string()];
+    let mut rows = Vec::new();
+    for p in 1..results.policies.len() {
+        let figures = results.cost_effectiveness(p);
+        if rows.is_empty() {
+            rows = figures
+                .iter()
+                .map(|(_, label, _)| vec![label.to_string(), "$ each".to_string()])
+                .collect();
+        }
+        header.push(results.policies[p].label().to_string());
+        for (row, (_, _, estimate)) in rows.iter_mut().zip(&figures) {
+            row.push(if estimate.mean.is_finite() {
+                mean_and_interval(estimate)
+            } else {
+                "no clear change".to_string()
+            });
+        }
+    }
+    if rows.is_empty() {
+        return None;
+    }
+    rows.insert(0, header);
+    let mut out = String::from(
+        "Net public cost (fleet + downstream) per outcome avoided: the paired difference in cost \
+         over the paired difference avoided (95% CI, delta method).\n",
+    );
+    out.push_str(&render_rows(&rows, 2, true));
+    Some(out)
 }
 
 /// Hourly profiles (utilization per pool, eligible calls not handled by care), as the means

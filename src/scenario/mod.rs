@@ -3,6 +3,7 @@
 //! into the typed [`Scenario`] the rest of the crate uses; nothing after this sees strings or
 //! `Option`s from the file.
 
+mod consequences;
 pub mod distribution;
 mod error;
 mod raw;
@@ -13,6 +14,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use consequences::{
+    CostLine, Costs, Facility, FacilityKind, Leg, MAX_BEDS, MAX_COST_PER_EVENT, OutcomeTime,
+    Transport,
+};
 pub use error::{FieldPath, Location, PathSegment, Problem, ScenarioError};
 use raw::RawScenario;
 
@@ -253,6 +258,12 @@ pub struct Scenario {
     /// Time outcomes add to the responding unit, by kind (indexed like
     /// [`CallType::on_scene`]: police, care).
     pub outcome_time: [OutcomeTime; 2],
+    /// Receiving facilities (emergency departments, crisis centers, jails), in file order.
+    pub facilities: Vec<Facility>,
+    /// Where transports go by default: preference lists of facility indices.
+    pub transport: Transport,
+    /// The downstream cost ledger; `None` without a `[costs]` section (no ledger figures).
+    pub costs: Option<Costs>,
     /// The first is the baseline every other is compared against.
     pub policies: Vec<PolicySpec>,
     /// Also measure utilization and unmet eligible calls by hour of day (`--hourly`). Not read
@@ -300,22 +311,6 @@ impl Travel {
     }
 }
 
-/// How long each outcome keeps the responding unit busy after its on-scene time, for one
-/// responder kind; `None` adds no time (as before outcome time existed).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct OutcomeTime {
-    /// Transport and booking after an arrest.
-    pub arrest: Option<DurationSpec>,
-    /// Transport to the emergency department and the wait for handover.
-    pub er_transport: Option<DurationSpec>,
-}
-
-impl OutcomeTime {
-    pub fn is_empty(&self) -> bool {
-        self.arrest.is_none() && self.er_transport.is_none()
-    }
-}
-
 /// Probabilities of each outcome on one call, for one responder kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct OutcomeProbabilities {
@@ -339,6 +334,8 @@ pub struct CallType {
     pub outcomes: [OutcomeProbabilities; 2],
     /// Probability a care team on this call asks for police backup.
     pub care_backup: f64,
+    /// Where this call type's transports for care go (overrides `[transport] treatment`).
+    pub transport_to: Option<Vec<u16>>,
 }
 
 /// A block of on-duty hours, repeated on the given days.
@@ -678,35 +675,6 @@ impl Checker {
         spec
     }
 
-    /// `[outcome_time.police]`, `[outcome_time.care]`: durations, checked like on-scene times;
-    /// a care team does not book anyone.
-    fn outcome_time(&mut self, root: &FieldPath, raw: &raw::RawOutcomeTime) -> [OutcomeTime; 2] {
-        let path = root.key("outcome_time");
-        let mut kinds: [OutcomeTime; 2] = Default::default();
-        for (index, (name, durations)) in [("police", &raw.police), ("care", &raw.care)]
-            .into_iter()
-            .enumerate()
-        {
-            let Some(durations) = durations else { continue };
-            let kind = path.key(name);
-            if name == "care" && durations.arrest.is_some() {
-                self.fail(
-                    kind.key("arrest"),
-                    "no arrest time for care teams: a care team does not arrest or book anyone",
-                );
-            }
-            kinds[index] = OutcomeTime {
-                arrest: durations
-                    .arrest
-                    .map(|spec| self.duration(kind.key("arrest"), spec)),
-                er_transport: durations
-                    .er_transport
-                    .map(|spec| self.duration(kind.key("er_transport"), spec)),
-            };
-        }
-        kinds
-    }
-
     fn scenario(&mut self, raw: RawScenario, file: &str, text: &str) -> Option<Scenario> {
         let root = FieldPath::root();
         let (population, horizon_days, warmup_days, start_date) = self.city(&root, &raw.city);
@@ -716,8 +684,10 @@ impl Checker {
         let travel = self.travel(&root, &raw.travel, zones.len());
         let call_types = self.call_types(&root, &raw.call_types);
         let pools = self.fleet(&root, &raw.fleet, &zones);
+        let outcome_time = self.outcome_time(&root, &raw);
+        let mut call_types = call_types;
+        let consequences = self.consequences(&root, &raw, &zones, &mut call_types);
         let policies = self.policies(&root, raw.policies, &pools);
-        let outcome_time = self.outcome_time(&root, &raw.outcome_time);
         if !self.problems.is_empty() {
             return None;
         }
@@ -737,6 +707,9 @@ impl Checker {
             call_types,
             pools,
             outcome_time,
+            facilities: consequences.facilities,
+            transport: consequences.transport,
+            costs: consequences.costs,
             policies,
             report_hourly: false,
         })
@@ -1208,6 +1181,7 @@ impl Checker {
             on_scene: [police, care],
             outcomes: [police_outcomes, care_outcomes],
             care_backup,
+            transport_to: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{AfterClear, ResponderKind, Weekday};
+use super::{AfterClear, FacilityKind, ResponderKind, Weekday};
 use crate::scenario::distribution::{DurationSpec, TravelVariation};
 
 #[derive(Debug, Deserialize)]
@@ -21,6 +21,56 @@ pub struct RawScenario {
     /// Time an outcome adds to the responding unit after its on-scene time (optional).
     #[serde(default)]
     pub outcome_time: RawOutcomeTime,
+    /// Receiving facilities: emergency departments, crisis centers, sobering centers, jails.
+    #[serde(default)]
+    pub facilities: Vec<RawFacility>,
+    /// Where transports go: preference lists of facility names.
+    pub transport: Option<RawTransport>,
+    /// The downstream cost ledger (optional; a line left out is "not costed").
+    pub costs: Option<RawCosts>,
+}
+
+/// One `[[facilities]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFacility {
+    pub name: String,
+    pub kind: FacilityKind,
+    pub zone: String,
+    /// A number of beds or places, or the string "unlimited".
+    pub beds: toml::Value,
+    pub length_of_stay_hours: Option<DurationSpec>,
+    pub handover_minutes: Option<DurationSpec>,
+    pub used_by: Option<Vec<ResponderKind>>,
+}
+
+/// `[transport]`: the default preference lists.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransport {
+    /// Where a person the responders transport for care goes (the `er_transport` outcome).
+    #[serde(default)]
+    pub treatment: Vec<String>,
+    /// Where a booked arrest goes.
+    #[serde(default)]
+    pub booking: Vec<String>,
+}
+
+/// `[costs]`: dollars per event, in the year's dollars the fleet costs use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCosts {
+    pub booking: Option<f64>,
+    pub jail_bed_day: Option<f64>,
+    pub jail_days_per_booking: Option<DurationSpec>,
+    pub ed_visit: Option<f64>,
+    pub ambulance_transport: Option<f64>,
+    pub ambulance_share: Option<f64>,
+    pub crisis_center_admission: Option<f64>,
+    pub sobering_admission: Option<f64>,
+    pub call_988: Option<f64>,
+    pub force_claim_probability: Option<f64>,
+    pub force_claim_mean: Option<f64>,
 }
 
 /// `[outcome_time.police]` and `[outcome_time.care]`.
@@ -37,8 +87,11 @@ pub struct RawOutcomeTime {
 pub struct RawOutcomeDurations {
     /// Transport and booking (police only).
     pub arrest: Option<DurationSpec>,
-    /// Transport to the emergency department and the wait for handover.
+    /// Transport to the emergency department and the wait for handover (when the call has no
+    /// facility to go to).
     pub er_transport: Option<DurationSpec>,
+    /// Report writing after a reportable incident (an arrest, a use of force, a transport).
+    pub report: Option<DurationSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +167,8 @@ pub struct RawCallType {
     pub on_scene: RawOnScene,
     #[serde(default)]
     pub outcomes: RawOutcomes,
+    /// This call type's treatment preference list (overrides `[transport] treatment`).
+    pub transport_to: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -80,6 +80,53 @@ impl Estimate {
         Self::from_samples(&differences)
     }
 
+    /// How much one paired difference costs per unit of another: `mean(y) / mean(x)` with
+    /// `y = numerator - numerator_baseline` and `x = denominator_baseline - denominator` (what
+    /// was avoided), replication by replication, and a delta-method 95% interval (the ratio
+    /// estimator's: the t quantile times the sd of `y - R x` over `sqrt(n) mean(x)`).
+    /// Undefined (NaN) when the change in the denominator is not clearly different from zero:
+    /// its interval then holds 0 and the ratio has no finite bound.
+    pub fn ratio_of_differences(
+        (numerator, numerator_baseline): (&[f64], &[f64]),
+        (denominator, denominator_baseline): (&[f64], &[f64]),
+    ) -> Self {
+        let pairs: Vec<(f64, f64)> = (0..numerator.len())
+            .map(|r| {
+                (
+                    numerator[r] - numerator_baseline[r],
+                    denominator_baseline[r] - denominator[r],
+                )
+            })
+            .filter(|(y, x)| y.is_finite() && x.is_finite())
+            .collect();
+        let n = pairs.len();
+        let avoided: Vec<f64> = pairs.iter().map(|(_, x)| *x).collect();
+        let avoided = Self::from_samples(&avoided);
+        let undefined = Self {
+            n,
+            ..Self::from_samples(&[])
+        };
+        if n < 2 || !avoided.excludes_zero() {
+            return undefined;
+        }
+        let mean_y = pairs.iter().map(|(y, _)| y).sum::<f64>() / n as f64;
+        let ratio = mean_y / avoided.mean;
+        let squares: f64 = pairs
+            .iter()
+            .map(|(y, x)| (y - ratio * x) * (y - ratio * x))
+            .sum();
+        let residual_sd = (squares / (n - 1) as f64).sqrt();
+        let half_width = t_quantile(n - 1) * residual_sd / ((n as f64).sqrt() * avoided.mean.abs());
+        Self {
+            mean: ratio,
+            half_width,
+            ci_low: ratio - half_width,
+            ci_high: ratio + half_width,
+            sd: f64::NAN,
+            n,
+        }
+    }
+
     /// True when the interval excludes zero.
     pub fn excludes_zero(&self) -> bool {
         self.ci_low > 0.0 || self.ci_high < 0.0
@@ -123,6 +170,26 @@ mod tests {
         assert_eq!(single.mean, 7.0);
         assert!(single.half_width.is_nan());
         assert!(Estimate::from_samples(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn a_ratio_of_differences_recovers_a_constant_price_and_refuses_a_zero_change() {
+        // Every replication: the policy costs 250 more per hour it frees, around shared noise.
+        let hours_base = [1000.0, 1200.0, 900.0, 1100.0, 1050.0];
+        let freed = [100.0, 110.0, 95.0, 105.0, 90.0];
+        let hours: Vec<f64> = hours_base.iter().zip(freed).map(|(h, f)| h - f).collect();
+        let cost_base = [5e6, 5.2e6, 4.9e6, 5.1e6, 5.0e6];
+        let cost: Vec<f64> = cost_base
+            .iter()
+            .zip(freed)
+            .map(|(c, f)| c + 250.0 * f)
+            .collect();
+        let price = Estimate::ratio_of_differences((&cost, &cost_base), (&hours, &hours_base));
+        assert!((price.mean - 250.0).abs() < 1e-6, "{price:?}");
+        assert!(price.half_width < 1e-6, "exact: no residual spread");
+        // Hours that do not change: no price per hour freed.
+        let none = Estimate::ratio_of_differences((&cost, &cost_base), (&hours_base, &hours_base));
+        assert!(none.mean.is_nan() && none.ci_low.is_nan());
     }
 
     #[test]

@@ -42,6 +42,44 @@ pub const UNSERVED_AT_HORIZON: &str = "unserved_at_horizon";
 /// The fleet's annual cost (every pool the policy uses).
 pub const ANNUAL_COST: &str = "annual_cost";
 
+/// Police and care unit-hours a year after the scene: transport, handover, booking, reports.
+pub const POLICE_HOURS_AFTER_SCENE: &str = "police_hours_after_scene_per_year";
+pub const CARE_HOURS_AFTER_SCENE: &str = "care_hours_after_scene_per_year";
+/// Transports a year that found no facility with room on their list.
+pub const TRANSPORTS_WITHOUT_PLACE: &str = "transports_without_place_per_year";
+
+/// The cost ledger (with a `[costs]` section): yearly counts its ratios rest on, each line's
+/// cost, their sum, and the net public cost (fleet plus downstream).
+pub const POLICE_BUSY_HOURS: &str = "police_busy_hours_per_year";
+pub const BOOKINGS_PER_YEAR: &str = "bookings_per_year";
+pub const ED_VISITS_PER_YEAR: &str = "ed_visits_per_year";
+pub const DOWNSTREAM_COST: &str = "downstream_cost";
+pub const NET_PUBLIC_COST: &str = "net_public_cost";
+pub const ANNUAL_COST_PER_100K: &str = "annual_cost_per_100k";
+pub const DOWNSTREAM_COST_PER_100K: &str = "downstream_cost_per_100k";
+pub const NET_PUBLIC_COST_PER_100K: &str = "net_public_cost_per_100k";
+
+/// Comparison figures (a policy against the baseline), not per replication.
+pub const COST_PER_POLICE_HOUR_FREED: &str = "cost_per_police_hour_freed";
+pub const COST_PER_BOOKING_AVOIDED: &str = "cost_per_booking_avoided";
+pub const COST_PER_ED_VISIT_AVOIDED: &str = "cost_per_ed_visit_avoided";
+
+/// One line of the ledger (`downstream_cost.booking`).
+pub fn downstream_cost(line: &str) -> String {
+    format!("{DOWNSTREAM_COST}.{line}")
+}
+
+/// Whether `key` is a line of the cost ledger (undefined there means "not costed").
+pub fn is_cost_line(key: &str) -> bool {
+    key.strip_prefix(DOWNSTREAM_COST)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// One facility's figure (`facility.county_ed.admissions_per_year`).
+pub fn facility(name: &str, figure: &str) -> String {
+    format!("facility.{name}.{figure}")
+}
+
 /// Sweep figures, derived per point.
 pub const CARE_TEAMS_PER_100K: &str = "care_teams_per_100k";
 pub const COST_PER_CARE_CALL: &str = "cost_per_care_call";

@@ -236,10 +236,60 @@ impl<'a> Week<'a> {
     }
 
     /// Minutes a unit of `kind` works a call of type `t`: police and clinicians for the police
-    /// on-scene time, care teams for theirs, plus travel.
+    /// on-scene time, care teams for theirs, plus travel and the expected time after the scene.
     fn work_minutes(&self, t: usize, kind: ResponderKind) -> f64 {
         let scene = usize::from(kind == ResponderKind::Care);
-        self.scenario.call_types[t].on_scene[scene].mean() + self.travel[kind.index()]
+        self.scenario.call_types[t].on_scene[scene].mean()
+            + self.travel[kind.index()]
+            + self.after_scene_minutes(t, kind)
+    }
+
+    /// Expected minutes the outcomes of a call of type `t` keep a police unit or care team
+    /// after the scene: outcome time, and the drive to the first facility on the list that
+    /// takes the kind plus its handover (turn-aways left out: an estimate).
+    fn after_scene_minutes(&self, t: usize, kind: ResponderKind) -> f64 {
+        let scenario = self.scenario;
+        let k = match kind {
+            ResponderKind::Police => 0,
+            ResponderKind::Care => 1,
+            _ => return 0.0,
+        };
+        let call_type = &scenario.call_types[t];
+        let p = &call_type.outcomes[k];
+        let time = &scenario.outcome_time[k];
+        let mean = |spec: &Option<crate::scenario::distribution::DurationSpec>| {
+            spec.as_ref().map_or(0.0, |d| d.mean())
+        };
+        let reportable = 1.0 - (1.0 - p.arrest) * (1.0 - p.force) * (1.0 - p.er_transport);
+        let mut minutes = p.arrest * mean(&time.arrest)
+            + p.er_transport * mean(&time.er_transport)
+            + reportable * mean(&time.report);
+        // The drive from the call's zone (by zone share) to a facility, and its handover.
+        let trip = |list: &[u16]| -> f64 {
+            list.iter()
+                .map(|&f| &scenario.facilities[usize::from(f)])
+                .find(|f| f.takes_from(kind))
+                .map_or(0.0, |f| {
+                    let drive: f64 = scenario
+                        .zones
+                        .iter()
+                        .enumerate()
+                        .map(|(z, zone)| {
+                            zone.share * scenario.travel.mean_minutes(ZoneId(z as u16), f.zone)
+                        })
+                        .sum();
+                    drive + f.handover_minutes.mean()
+                })
+        };
+        let treatment = call_type
+            .transport_to
+            .as_deref()
+            .unwrap_or(&scenario.transport.treatment);
+        minutes += p.er_transport * trip(treatment);
+        if kind == ResponderKind::Police {
+            minutes += p.booking * trip(&scenario.transport.booking);
+        }
+        minutes
     }
 
     /// Units of `kind` on duty in hour `h` of the week.

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::figures as key;
 
+use crate::calls::rng::{self, Purpose};
 use crate::engine::record::{CallRecord, FleetTotals, Observer};
-use crate::scenario::{Cost, ResponderKind, Scenario};
+use crate::scenario::distribution::Sampler;
+use crate::scenario::{Cost, CostLine, FacilityKind, ResponderKind, Scenario};
 
 /// Histogram resolution: values are recorded in thousandths of a minute.
 const TICKS_PER_MINUTE: f64 = 1000.0;
@@ -129,6 +131,9 @@ pub struct ReplicationStats {
     eligible_unmet_by_hour: [u64; 24],
     /// With `report_hourly`: call-minutes spent waiting for a first unit, by hour of day.
     waiting_by_hour: [f64; 24],
+    /// With a costed jail line: days in jail per booking, and their sum.
+    jail_days: Option<Sampler>,
+    jail_days_sum: f64,
 }
 
 impl ReplicationStats {
@@ -169,6 +174,12 @@ impl ReplicationStats {
             eligible_by_hour: [0; 24],
             eligible_unmet_by_hour: [0; 24],
             waiting_by_hour: [0.0; 24],
+            jail_days: scenario
+                .costs
+                .as_ref()
+                .and_then(|costs| costs.jail_bed_days)
+                .map(|(_, days)| days.sampler()),
+            jail_days_sum: 0.0,
         }
     }
 
@@ -187,6 +198,8 @@ impl ReplicationStats {
         Self::fleet_use(&mut out, scenario, totals, &uses, year_factor);
         self.outcome_rates(&mut out);
         Self::costs(&mut out, scenario, totals, &uses, year_factor);
+        Self::after_the_scene(&mut out, scenario, totals, year_factor);
+        self.ledger(&mut out, scenario, totals, year_factor);
         self.hourly_profiles(&mut out, scenario, totals, &uses);
         self.response_distribution(&mut out);
         out.0
@@ -404,6 +417,196 @@ impl ReplicationStats {
         }
     }
 
+    /// With outcome time or facilities: unit-hours after the scene, and what each facility
+    /// did (admissions, turn-aways, occupancy, handover time).
+    fn after_the_scene(
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        year_factor: f64,
+    ) {
+        let has_outcome_time = scenario.outcome_time.iter().any(|t| !t.is_empty());
+        if !has_outcome_time && scenario.facilities.is_empty() {
+            return;
+        }
+        let hours = |minutes: f64| minutes / 60.0 * year_factor;
+        out.push(
+            key::POLICE_HOURS_AFTER_SCENE,
+            "Police unit-hours after the scene (transport, handover, booking)",
+            "h/yr",
+            hours(totals.after_scene_minutes[0]),
+        );
+        out.push(
+            key::CARE_HOURS_AFTER_SCENE,
+            "Care-team hours after the scene (transport, handover)",
+            "h/yr",
+            hours(totals.after_scene_minutes[1]),
+        );
+        if scenario.facilities.is_empty() {
+            return;
+        }
+        out.push(
+            key::TRANSPORTS_WITHOUT_PLACE,
+            "Transports that found no facility with room",
+            "per year",
+            (totals.no_place[0] + totals.no_place[1]) as f64 * year_factor,
+        );
+        let window_minutes = scenario.measured_days() * crate::scenario::MINUTES_PER_DAY;
+        for (facility, books) in scenario.facilities.iter().zip(&totals.facilities) {
+            let name = &facility.name;
+            out.push(
+                &key::facility(name, "admissions_per_year"),
+                &format!("Admissions to {name}"),
+                "per year",
+                books.admissions as f64 * year_factor,
+            );
+            out.push(
+                &key::facility(name, "turned_away_share"),
+                &format!("Transports {name} turned away (full)"),
+                "share",
+                share(books.turned_away, books.admissions + books.turned_away),
+            );
+            let occupied = books.bed_minutes / window_minutes;
+            out.push(
+                &key::facility(name, "beds_occupied"),
+                &format!("Beds occupied at {name}, mean"),
+                "beds",
+                occupied,
+            );
+            out.push(
+                &key::facility(name, "occupancy"),
+                &format!("Bed occupancy at {name}"),
+                "share",
+                facility
+                    .beds
+                    .map_or(f64::NAN, |beds| occupied / f64::from(beds)),
+            );
+            out.push(
+                &key::facility(name, "handover_hours_per_year"),
+                &format!("Unit-hours at handover at {name}"),
+                "h/yr",
+                hours(books.handover_minutes),
+            );
+        }
+    }
+
+    /// With `[costs]`: each line of the downstream ledger a year ("not costed" lines are
+    /// undefined, never 0), their sum, the net public cost (fleet plus downstream), the same
+    /// per 100,000 residents, and the yearly counts the cost-per-outcome ratios rest on.
+    fn ledger(
+        &self,
+        out: &mut Figures,
+        scenario: &Scenario,
+        totals: &FleetTotals,
+        year_factor: f64,
+    ) {
+        let Some(costs) = &scenario.costs else {
+            return;
+        };
+        let per_year = |count: f64| count * year_factor;
+        let o = &self.outcomes;
+        let admissions = |kind: FacilityKind| -> f64 {
+            scenario
+                .facilities
+                .iter()
+                .zip(&totals.facilities)
+                .filter(|(f, _)| f.kind == kind)
+                .map(|(_, books)| books.admissions as f64)
+                .sum()
+        };
+        // With a treatment list, people go where the list sends them; without one, every
+        // transport for care is an emergency-department visit.
+        let ed_visits = if scenario.transport.treatment.is_empty() {
+            o.er_transports as f64
+        } else {
+            admissions(FacilityKind::Ed)
+        };
+        let police_busy_minutes: f64 = scenario
+            .pools
+            .iter()
+            .zip(&totals.pools)
+            .filter(|(pool, _)| pool.kind == ResponderKind::Police)
+            .map(|(_, books)| books.busy_minutes)
+            .sum();
+        out.push(
+            key::POLICE_BUSY_HOURS,
+            "Police unit-hours busy",
+            "h/yr",
+            police_busy_minutes / 60.0 * year_factor,
+        );
+        out.push(
+            key::BOOKINGS_PER_YEAR,
+            "Jail bookings",
+            "per year",
+            per_year(o.bookings as f64),
+        );
+        out.push(
+            key::ED_VISITS_PER_YEAR,
+            "Emergency-department visits",
+            "per year",
+            per_year(ed_visits),
+        );
+        let mut downstream = 0.0;
+        for line in CostLine::ALL {
+            let cost = match line {
+                CostLine::Booking => costs.booking.map(|c| c * o.bookings as f64),
+                CostLine::JailBedDays => costs.jail_bed_days.map(|(c, _)| c * self.jail_days_sum),
+                CostLine::EdVisits => costs.ed_visit.map(|c| c * ed_visits),
+                CostLine::Ambulance => costs.ambulance.map(|(c, share)| c * share * ed_visits),
+                CostLine::CrisisCenter => costs
+                    .crisis_center_admission
+                    .map(|c| c * admissions(FacilityKind::CrisisCenter)),
+                CostLine::Sobering => costs
+                    .sobering_admission
+                    .map(|c| c * admissions(FacilityKind::Sobering)),
+                CostLine::CrisisLine => costs.call_988.map(|c| c * self.phone_resolved as f64),
+                CostLine::ForceClaims => costs
+                    .force_claims
+                    .map(|(p, mean)| p * mean * o.force as f64),
+            }
+            .map(per_year);
+            downstream += cost.unwrap_or(0.0);
+            out.push(
+                &key::downstream_cost(line.key()),
+                &format!("Downstream cost: {}", line.label().to_lowercase()),
+                "$/yr",
+                cost.unwrap_or(f64::NAN),
+            );
+        }
+        let fleet = out.value(key::ANNUAL_COST);
+        let per_100k = 100_000.0 / scenario.population;
+        out.push(
+            key::DOWNSTREAM_COST,
+            "Downstream cost (costed lines)",
+            "$/yr",
+            downstream,
+        );
+        out.push(
+            key::NET_PUBLIC_COST,
+            "Net public cost (fleet + downstream)",
+            "$/yr",
+            fleet + downstream,
+        );
+        out.push(
+            key::ANNUAL_COST_PER_100K,
+            "Fleet cost per 100,000 residents",
+            "$/yr",
+            fleet * per_100k,
+        );
+        out.push(
+            key::DOWNSTREAM_COST_PER_100K,
+            "Downstream cost per 100,000 residents",
+            "$/yr",
+            downstream * per_100k,
+        );
+        out.push(
+            key::NET_PUBLIC_COST_PER_100K,
+            "Net public cost per 100,000 residents",
+            "$/yr",
+            (fleet + downstream) * per_100k,
+        );
+    }
+
     /// Hourly profiles (with `--hourly`): when teams are short.
     fn hourly_profiles(
         &self,
@@ -568,6 +771,12 @@ impl Observer for ReplicationStats {
         o.injuries += u64::from(outcomes.injury);
         o.er_transports += u64::from(outcomes.er_transport);
         o.backups += u64::from(record.backup_requested);
+        if outcomes.booking
+            && let Some(days) = &self.jail_days
+        {
+            self.jail_days_sum +=
+                days.sample(&mut rng::stream(record.call.draw_key, Purpose::JailDays));
+        }
     }
 }
 
@@ -585,6 +794,14 @@ fn share(part: u64, whole: u64) -> f64 {
 struct Figures(Vec<(FigureDef, f64)>);
 
 impl Figures {
+    /// The value of a figure already pushed (NaN if none has the key).
+    fn value(&self, key: &str) -> f64 {
+        self.0
+            .iter()
+            .find(|(def, _)| def.key == key)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+
     fn push(&mut self, key: &str, label: &str, unit: &str, value: f64) {
         self.push_def(key, label, unit, value, false);
     }

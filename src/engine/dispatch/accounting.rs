@@ -4,8 +4,8 @@
 //! spent on truly care-eligible calls. Each event that ends a spell (a call cleared, the drive
 //! back done, a shift over) carries when the spell began, so the books keep no state per unit.
 
-use crate::engine::record::{FleetTotals, PoolTotals, UnitEvent, UnitEventKind};
-use crate::scenario::{ResponderKind, Scenario};
+use crate::engine::record::{FleetTotals, UnitEvent, UnitEventKind};
+use crate::scenario::{PoolId, ResponderKind, Scenario};
 
 /// A unit's spells still open at the horizon.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,6 +28,8 @@ pub struct Accounting {
     hourly: bool,
     /// Whether each pool is police.
     police_pool: Vec<bool>,
+    /// Each pool's kind.
+    kinds: Vec<ResponderKind>,
     totals: FleetTotals,
 }
 
@@ -42,12 +44,28 @@ impl Accounting {
                 .iter()
                 .map(|pool| pool.kind == ResponderKind::Police)
                 .collect(),
-            totals: FleetTotals {
-                pools: vec![PoolTotals::default(); scenario.pools.len()],
-                police_minutes_on_eligible: 0.0,
-                overload: None,
-            },
+            kinds: scenario.pools.iter().map(|pool| pool.kind).collect(),
+            totals: FleetTotals::empty(scenario.pools.len(), scenario.facilities.len()),
         }
+    }
+
+    /// Where the measurement window starts.
+    pub fn warmup(&self) -> f64 {
+        self.warmup
+    }
+
+    /// Books a unit's time after the scene, `[from, to]`, clipped to the window.
+    pub fn add_after_scene(&mut self, pool: PoolId, from: f64, to: f64) {
+        let (from, to) = (from.max(self.warmup), to.min(self.horizon));
+        let kind = self.kinds[usize::from(pool.0)];
+        if to > from && matches!(kind, ResponderKind::Police | ResponderKind::Care) {
+            self.totals.after_scene_minutes[kind.index()] += to - from;
+        }
+    }
+
+    /// Counts a transport that found no facility with room (`booking`: a booked arrest).
+    pub fn no_place(&mut self, booking: bool) {
+        self.totals.no_place[usize::from(booking)] += 1;
     }
 
     /// Books one unit event. Inlined: at each call site the kind is known, so only its arm is

@@ -35,6 +35,23 @@ pub struct Unit {
     /// Its on-scene time is over and it is taking the person somewhere (outcome time): its
     /// next clear is the real one.
     pub after_scene: bool,
+    /// Where it is taking the person, when it is (see [`Trip`]).
+    pub trip: Trip,
+}
+
+/// A unit's work after the scene: when the scene ended, which preference list it follows and
+/// how far down it is, what follows, and the minutes it adds at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Trip {
+    pub scene_ended: f64,
+    /// The list it follows: booking (a jail) when true, else treatment.
+    pub booking: bool,
+    /// Position in that list of the facility it is driving to.
+    pub stop: u16,
+    /// After the treatment leg, the person is booked (a booking leg follows).
+    pub then_booking: bool,
+    /// Minutes added after the last handover (arrest paperwork, reports).
+    pub extra_minutes: f64,
 }
 
 /// Every unit of a scenario, indexed by [`UnitId`], and the free ones by (pool, zone).
@@ -74,6 +91,7 @@ impl Fleet {
                     duty_since: 0.0,
                     call_slot: u32::MAX,
                     after_scene: false,
+                    trip: Trip::default(),
                 });
             }
         }

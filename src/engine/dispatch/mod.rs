@@ -10,6 +10,7 @@
 //! | [`service`] | travel, on-scene and phone times, drawn from the call's own key |
 //! | [`outcomes`] | what happens to the person, drawn with the responding kind's probabilities |
 //! | [`accounting`] | busy and on-duty time per pool within the measurement window |
+//! | [`facilities`] | beds of receiving facilities, admissions, turn-aways, occupancy |
 //! | [`active`] | the open calls, in reusable slots |
 //!
 //! What this file keeps is the order of things: a route starts, fails and escalates; a unit is
@@ -17,6 +18,7 @@
 
 mod accounting;
 mod active;
+mod facilities;
 mod fleet;
 mod free_units;
 pub(crate) mod outcomes;
@@ -26,7 +28,8 @@ mod service;
 
 use accounting::{Accounting, OpenSpells};
 use active::{ActiveCall, ActiveCalls, Stage};
-use fleet::{Fleet, UnitState};
+use facilities::Facilities;
+use fleet::{Fleet, Trip, UnitState};
 use queues::{BACKUP_PRIORITY, FOLLOW_UP_PRIORITY, Job, Waiting, WaitingQueues};
 use routing::{FleetView, ZoneOrder};
 use service::ServiceTimes;
@@ -55,6 +58,10 @@ pub enum Event {
     ShiftStart { pool: u16, block: u16, day: i64 },
     /// Units of a shift block go off duty (finishing any call first).
     ShiftEnd { pool: u16, block: u16 },
+    /// A unit taking a person somewhere reaches the facility its trip is headed for.
+    AtFacility { unit: u32 },
+    /// A person's stay at a facility ends: a bed is free.
+    BedFrees { facility: u16 },
 }
 
 /// Asks a policy's own unit chooser (kept out of line: the built-in policies have none).
@@ -90,6 +97,10 @@ pub struct Dispatch<'a, O: ?Sized> {
     queues: WaitingQueues,
     service: ServiceTimes<'a>,
     books: Accounting,
+    facilities: Facilities,
+    /// Outcomes can keep a unit after the scene (outcome time or facilities): only then is
+    /// each last clear checked for it, so other scenarios keep the path they always had.
+    after_scene_work: bool,
 }
 
 impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
@@ -134,6 +145,11 @@ impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
             }
             Event::ShiftStart { pool, block, day } => self.shift_start(pool, block, day),
             Event::ShiftEnd { pool, block } => self.shift_end(pool, block),
+            Event::AtFacility { unit } => self.at_facility(unit),
+            Event::BedFrees { facility } => {
+                let now = self.now();
+                self.facilities.release(usize::from(facility), now);
+            }
         }
     }
 }
@@ -155,6 +171,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             queues: WaitingQueues::default(),
             service: ServiceTimes::new(scenario),
             books: Accounting::new(scenario),
+            facilities: Facilities::new(scenario),
+            after_scene_work: scenario.outcome_time.iter().any(|t| !t.is_empty())
+                || !scenario.facilities.is_empty(),
         };
         dispatch.start_shifts();
         dispatch
@@ -556,7 +575,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     // ---- units becoming free -------------------------------------------------------------
 
     fn unit_clears(&mut self, unit: u32) {
-        if self.service.has_outcome_time() && self.stays_for_outcomes(unit) {
+        if self.after_scene_work && self.stays_for_outcomes(unit) {
             return;
         }
         let (slot, pool, zone, home, blocks, since) = {
@@ -597,17 +616,24 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     /// When the last unit on a call ends its on-scene time, the call's outcomes are drawn (the
     /// same per-call draws `end_call` makes) and, if one takes the person somewhere (an arrest's
-    /// transport and booking, an ER transport), that unit stays busy for the outcome time and
-    /// clears after it. Returns true when the unit stays. Only scenarios with
-    /// `[outcome_time]` come here, so others keep today's path exactly.
+    /// transport and booking, a transport for care) or asks for a report, that unit stays busy:
+    /// it drives to the first facility on the list with room (see [`Self::at_facility`]), or
+    /// for the declared outcome time, and clears after it. Returns true when the unit stays.
+    /// Only scenarios with `[outcome_time]` or facilities come here, so others keep today's
+    /// path exactly.
     #[inline(never)]
     fn stays_for_outcomes(&mut self, unit: u32) -> bool {
+        let now = self.now();
         let (slot, kind, after_scene) = {
             let u = self.fleet.unit(unit);
             (u.call_slot, u.kind, u.after_scene)
         };
         if after_scene {
-            self.fleet.unit_mut(unit).after_scene = false;
+            // The real clear, after the work past the scene.
+            let u = self.fleet.unit_mut(unit);
+            u.after_scene = false;
+            let (from, pool) = (u.trip.scene_ended, PoolId(u.pool));
+            self.books.add_after_scene(pool, from, now);
             return false;
         }
         let horizon = self.horizon;
@@ -625,16 +651,115 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         if kind != scene {
             return false;
         }
-        let call_type = &self.scenario.call_types[usize::from(record.call.call_type.0)];
-        let drawn = outcomes::draw(&call_type.outcomes[scene.index()], &record.call);
-        let extra = self.service.outcome_minutes(scene, &drawn, &record.call);
-        if extra <= 0.0 {
+        let call = record.call;
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let drawn = outcomes::draw(&call_type.outcomes[scene.index()], &call);
+        let extra = self.service.outcome_minutes(scene, &drawn, &call);
+        let treatment = drawn.er_transport && !self.treatment_list(&call).is_empty();
+        let booking = drawn.booking
+            && kind == ResponderKind::Police
+            && !self.scenario.transport.booking.is_empty();
+        if !treatment && !booking && extra <= 0.0 {
             return false;
         }
-        self.fleet.unit_mut(unit).after_scene = true;
-        let now = self.now();
-        self.schedule(now + extra, Event::UnitClears { unit });
+        let u = self.fleet.unit_mut(unit);
+        u.after_scene = true;
+        u.trip = Trip {
+            scene_ended: now,
+            booking: !treatment,
+            stop: 0,
+            then_booking: treatment && booking,
+            extra_minutes: extra,
+        };
+        if treatment || booking {
+            self.head_for_facility(unit, 0, call.zone, now);
+        } else {
+            self.schedule(now + extra, Event::UnitClears { unit });
+        }
         true
+    }
+
+    /// The treatment preference list for `call`: its type's own, or the scenario's.
+    fn treatment_list(&self, call: &Call) -> &'a [u16] {
+        let scenario: &'a Scenario = self.scenario;
+        match &scenario.call_types[usize::from(call.call_type.0)].transport_to {
+            Some(list) => list,
+            None => &scenario.transport.treatment,
+        }
+    }
+
+    /// Sends `unit` from `from` at time `depart` to the first facility on its trip's list, at
+    /// position `first` or later, that takes its kind. With none left, the person has no place
+    /// (counted); a booking leg may follow, else the unit clears after its extra minutes.
+    fn head_for_facility(&mut self, unit: u32, first: u16, from: ZoneId, depart: f64) {
+        let (kind, trip, slot) = {
+            let u = self.fleet.unit(unit);
+            (u.kind, u.trip, u.call_slot)
+        };
+        let call = self.calls.get(slot).record.call;
+        let scenario: &'a Scenario = self.scenario;
+        let list = if trip.booking {
+            &scenario.transport.booking
+        } else {
+            self.treatment_list(&call)
+        };
+        let next = (usize::from(first)..list.len())
+            .find(|&k| scenario.facilities[usize::from(list[k])].takes_from(kind));
+        if let Some(k) = next {
+            let facility = &scenario.facilities[usize::from(list[k])];
+            let arrives = depart + self.service.mean_travel(from, facility.zone);
+            self.fleet.unit_mut(unit).trip.stop = k as u16;
+            self.schedule(arrives, Event::AtFacility { unit });
+            return;
+        }
+        if depart >= self.books.warmup() && depart < self.horizon {
+            self.books.no_place(trip.booking);
+        }
+        self.next_leg_or_clear(unit, from, depart);
+    }
+
+    /// After a leg (handed over, or no place found) at `depart`: the booking leg, if one
+    /// follows, else the clear after the trip's extra minutes.
+    fn next_leg_or_clear(&mut self, unit: u32, from: ZoneId, depart: f64) {
+        let trip = &mut self.fleet.unit_mut(unit).trip;
+        if trip.then_booking {
+            trip.then_booking = false;
+            trip.booking = true;
+            self.head_for_facility(unit, 0, from, depart);
+        } else {
+            let clear = depart + trip.extra_minutes;
+            self.schedule(clear, Event::UnitClears { unit });
+        }
+    }
+
+    /// A unit with a person reaches a facility: admitted, it hands the person over and goes on
+    /// to its next leg; full, it drives on to the next facility on the list (counted as
+    /// turned away).
+    fn at_facility(&mut self, unit: u32) {
+        let now = self.now();
+        let (trip, slot) = {
+            let u = self.fleet.unit(unit);
+            (u.trip, u.call_slot)
+        };
+        let call = self.calls.get(slot).record.call;
+        let scenario: &'a Scenario = self.scenario;
+        let list = if trip.booking {
+            &scenario.transport.booking
+        } else {
+            self.treatment_list(&call)
+        };
+        let f = usize::from(list[usize::from(trip.stop)]);
+        let zone = scenario.facilities[f].zone;
+        self.fleet.unit_mut(unit).zone = zone;
+        if !self.facilities.admit(f, now) {
+            self.head_for_facility(unit, trip.stop + 1, zone, now);
+            return;
+        }
+        let stay = self.service.stay_minutes(f, &call, trip.booking);
+        self.schedule(now + stay, Event::BedFrees { facility: f as u16 });
+        let handed_over = now + self.service.handover_minutes(f, &call, trip.booking);
+        self.facilities.handover(f, now, handed_over);
+        self.next_leg_or_clear(unit, zone, handed_over);
     }
 
     /// A unit done with work: off duty if its shift is over, else available.
@@ -801,7 +926,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         for slot in 0..self.calls.slot_count() {
             self.end_call(slot);
         }
-        let Self { books, .. } = self;
-        books.finish(open.into_iter())
+        let Self {
+            books, facilities, ..
+        } = self;
+        let mut totals = books.finish(open.into_iter());
+        totals.facilities = facilities.finish();
+        totals
     }
 }

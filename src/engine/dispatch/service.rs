@@ -29,9 +29,12 @@ pub struct ServiceTimes<'a> {
     on_scene: Vec<[Sampler; 2]>,
     /// Call length of each pool whose units work by phone (counsellors).
     call_minutes: Vec<Option<Sampler>>,
-    /// Outcome time by kind (police, care) and outcome (arrest, ER transport); `None` when the
-    /// scenario declares none, so the engine takes today's path.
-    outcome_time: Option<[[Option<Sampler>; 2]; 2]>,
+    /// Outcome time by kind (police, care) and outcome (arrest, ER transport, report); `None`
+    /// when the scenario declares none, so the engine takes today's path.
+    outcome_time: Option<[[Option<Sampler>; 3]; 2]>,
+    /// Per facility: length of stay (minutes) and handover.
+    stay: Vec<Sampler>,
+    handover: Vec<Sampler>,
 }
 
 impl<'a> ServiceTimes<'a> {
@@ -54,25 +57,52 @@ impl<'a> ServiceTimes<'a> {
                         [
                             t.arrest.map(|d| d.sampler()),
                             t.er_transport.map(|d| d.sampler()),
+                            t.report.map(|d| d.sampler()),
                         ]
                     })
                 }),
+            stay: scenario
+                .facilities
+                .iter()
+                .map(|f| f.length_of_stay_hours.sampler())
+                .collect(),
+            handover: scenario
+                .facilities
+                .iter()
+                .map(|f| f.handover_minutes.sampler())
+                .collect(),
         }
     }
 
-    /// Whether any outcome adds time to a unit.
-    #[inline(always)]
-    pub fn has_outcome_time(&self) -> bool {
-        self.outcome_time.is_some()
+    /// Minutes a person admitted to `facility` stays (`booking`: a booked arrest at a jail).
+    pub fn stay_minutes(&self, facility: usize, call: &Call, booking: bool) -> f64 {
+        let purpose = if booking {
+            Purpose::BookingStay
+        } else {
+            Purpose::TreatmentStay
+        };
+        draw(&self.stay[facility], call.draw_key, purpose) * 60.0
+    }
+
+    /// Minutes the transporting unit spends at `facility` handing the person over.
+    pub fn handover_minutes(&self, facility: usize, call: &Call, booking: bool) -> f64 {
+        let purpose = if booking {
+            Purpose::BookingHandover
+        } else {
+            Purpose::TreatmentHandover
+        };
+        draw(&self.handover[facility], call.draw_key, purpose)
     }
 
     /// Minutes the outcomes of `call` keep a unit of `kind` (police or care) busy after the
-    /// scene: an arrest's transport and booking, then an ER transport's, each when declared.
+    /// scene, besides any facility trip: an arrest's transport and booking, an ER transport's
+    /// (for calls with no facility list; the checker allows no ER time with one), and a report
+    /// after a reportable incident, each when declared.
     pub fn outcome_minutes(&self, kind: ResponderKind, outcomes: &Outcomes, call: &Call) -> f64 {
         let Some(times) = &self.outcome_time else {
             return 0.0;
         };
-        let [arrest, er] = &times[usize::from(kind == ResponderKind::Care)];
+        let [arrest, er, report] = &times[usize::from(kind == ResponderKind::Care)];
         let mut minutes = 0.0;
         if outcomes.arrest
             && let Some(sampler) = arrest
@@ -83,6 +113,11 @@ impl<'a> ServiceTimes<'a> {
             && let Some(sampler) = er
         {
             minutes += draw(sampler, call.draw_key, Purpose::ErTransportMinutes);
+        }
+        if (outcomes.arrest || outcomes.force || outcomes.er_transport)
+            && let Some(sampler) = report
+        {
+            minutes += draw(sampler, call.draw_key, Purpose::ReportMinutes);
         }
         minutes
     }
