@@ -256,7 +256,7 @@ fn validate_reports_loads_and_warns_about_overload() {
 
     let dir = scratch("validate");
     let path = dir.join("thin.toml");
-    fs::write(&path, DEFAULT.replacen("count = 50", "count = 20", 1)).unwrap();
+    fs::write(&path, DEFAULT.replacen("count = 58", "count = 20", 1)).unwrap();
     let output = crisis_sim(&["validate", path_str(&path)]);
     assert!(output.status.success());
     let stdout = text(&output.stdout);

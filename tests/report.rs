@@ -72,6 +72,13 @@ fn the_report_is_one_self_contained_page_with_everything_in_it() {
         "<h2>Findings</h2>",
         "care_first</strong> compared with police_only",
         "Nine in ten calls get a unit on scene within",
+        // Issue #15: the budget in plain words, and lines without a cost named as such.
+        "net of them and with the fleet, the public pays",
+        "per 100,000 residents",
+        "police unit-hours a year",
+        "per hour freed",
+        "Not costed",
+        "<td class=\"num\">not costed</td>",
         "How many teams?",
         "care.count=",
         "<h2>All figures</h2>",
@@ -86,9 +93,9 @@ fn the_report_is_one_self_contained_page_with_everything_in_it() {
     ] {
         assert!(html.contains(part), "report lacks `{part}`");
     }
-    // Every chart inline: four of the run, one of the sweep.
-    assert_eq!(html.matches("<figure class=\"chart\">").count(), 5);
-    assert_eq!(html.matches("<svg ").count(), 5);
+    // Every chart inline: five of the run (the budget among them), one of the sweep.
+    assert_eq!(html.matches("<figure class=\"chart\">").count(), 6);
+    assert_eq!(html.matches("<svg ").count(), 6);
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -154,7 +161,7 @@ fn the_report_opens_in_headless_chromium_renders_every_chart_and_prints() {
         .collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     let built = text(&dom.stdout);
-    assert_eq!(built.matches("<svg ").count(), 5, "every chart in the page");
+    assert_eq!(built.matches("<svg ").count(), 6, "every chart in the page");
     assert!(built.contains("Key figures by policy"));
 
     // A screenshot: the charts' colours are on screen.

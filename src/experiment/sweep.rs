@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::experiment::batch::Progress;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
+use crate::scenario::parameter::{PARAMETER_PATHS, Parameter, Value};
 use crate::scenario::{KINDS, MAX_POOL_UNITS, ResponderKind, Scenario, ShiftBlock};
 use crate::stats::{Estimate, FigureDef};
 
@@ -101,6 +102,15 @@ impl ShiftPattern {
 pub enum Setting {
     Count(u32),
     Shifts(ShiftPattern),
+    /// A value of a [`Parameter`] (beds, a stay, an outcome time, a cost).
+    Value(Value),
+}
+
+/// What a `--vary` changes: a pool (its count or shifts), or another parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Varied {
+    Pool(usize),
+    Parameter(Parameter),
 }
 
 impl Setting {
@@ -108,12 +118,26 @@ impl Setting {
         match self {
             Self::Count(n) => n.to_string(),
             Self::Shifts(pattern) => pattern.name.clone(),
+            Self::Value(Value::Number(n)) => n.to_string(),
+            Self::Value(Value::Unlimited) => "unlimited".to_string(),
         }
     }
 
-    fn apply(&self, scenario: &mut Scenario, pool: usize) {
-        let pool = &mut scenario.pools[pool];
+    /// Sets this value of `varied` in `scenario` (values were checked when parsed).
+    fn apply(&self, scenario: &mut Scenario, varied: &Varied) {
+        let pool = match (varied, self) {
+            (Varied::Parameter(parameter), Self::Value(value)) => {
+                // Checked on a copy of the base when the --vary was parsed; a failure here
+                // would be a bug.
+                let checked = parameter.apply(scenario, *value);
+                debug_assert!(checked.is_ok(), "{checked:?}");
+                return;
+            }
+            (Varied::Pool(pool), _) => &mut scenario.pools[*pool],
+            (Varied::Parameter(_), _) => unreachable!("a parameter takes values only"),
+        };
         match self {
+            Self::Value(_) => unreachable!("a pool takes counts or shifts"),
             Self::Count(count) => pool.set_count(*count),
             Self::Shifts(pattern) => {
                 pool.shifts = pattern
@@ -132,12 +156,12 @@ impl Setting {
     }
 }
 
-/// One `--vary`: a pool's setting and the values it takes.
+/// One `--vary`: a pool's setting or a parameter, and the values it takes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vary {
     /// `care.count`, as written.
     pub name: String,
-    pub pool: usize,
+    pub varied: Varied,
     pub values: Vec<Setting>,
 }
 
@@ -149,8 +173,26 @@ pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
     };
     let pools: Vec<&str> = scenario.pools.iter().map(|p| p.name.as_str()).collect();
     let (name, values) = text.split_once('=').ok_or_else(|| {
-        bad("expected POOL.count=... or POOL.shifts=..., e.g. care.count=0..=20".into())
+        bad(format!(
+            "expected POOL.count=..., POOL.shifts=... or a parameter ({PARAMETER_PATHS}), e.g. care.count=0..=20"
+        ))
     })?;
+    if let Some(parameter) = Parameter::parse(name.trim(), scenario) {
+        let parameter = parameter.map_err(bad)?;
+        let values = parse_values(values.trim()).map_err(bad)?;
+        // Each value checked now, on a copy of the scenario: a sweep runs nothing the
+        // scenario checker would refuse.
+        for value in &values {
+            parameter
+                .apply(&mut scenario.clone(), *value)
+                .map_err(|reason| bad(format!("value {}: expected {reason}", Setting::Value(*value).label())))?;
+        }
+        return Ok(Vary {
+            name: name.trim().to_string(),
+            varied: Varied::Parameter(parameter),
+            values: values.into_iter().map(Setting::Value).collect(),
+        });
+    }
     let (pool_name, field) = name
         .trim()
         .rsplit_once('.')
@@ -176,9 +218,50 @@ pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
     };
     Ok(Vary {
         name: name.trim().to_string(),
-        pool,
+        varied: Varied::Pool(pool),
         values,
     })
+}
+
+/// Numbers for a parameter: a list (`8,16,32`, `unlimited` for beds) or a range with a step
+/// (`60..=240:30`; the step defaults to 1).
+fn parse_values(text: &str) -> Result<Vec<Value>, String> {
+    let expected = || {
+        format!("expected numbers like 8,16,32 or 60..=240:30 (or `unlimited` for beds); found `{text}`")
+    };
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(expected)
+    };
+    if let Some((from, rest)) = text.split_once("..=") {
+        let (to, step) = match rest.split_once(':') {
+            Some((to, step)) => (number(to)?, number(step)?),
+            None => (number(rest)?, 1.0),
+        };
+        let from = number(from)?;
+        if step <= 0.0 || to < from {
+            return Err(expected());
+        }
+        let count = ((to - from) / step + 1e-9).floor() + 1.0;
+        if count > MAX_SWEEP_POINTS as f64 {
+            return Err(format!(
+                "{count} values; a sweep may have at most {MAX_SWEEP_POINTS} points"
+            ));
+        }
+        // Each value from the start, not by repeated adding, so 0.1 steps do not drift.
+        return Ok((0..count as u64)
+            .map(|k| Value::Number(from + k as f64 * step))
+            .collect());
+    }
+    text.split(',')
+        .map(|v| match v.trim() {
+            "unlimited" => Ok(Value::Unlimited),
+            v => number(v).map(Value::Number),
+        })
+        .collect()
 }
 
 fn parse_counts(text: &str) -> Result<Vec<Setting>, String> {
@@ -251,7 +334,7 @@ pub fn grid(base: &Scenario, varies: &[Vary]) -> Vec<Point> {
             .flat_map(|point| {
                 vary.values.iter().map(move |value| {
                     let mut next = point.clone();
-                    value.apply(&mut next.scenario, vary.pool);
+                    value.apply(&mut next.scenario, &vary.varied);
                     next.settings.push((vary.name.clone(), value.label()));
                     next
                 })
@@ -560,7 +643,17 @@ fn distinct_jobs(
             .filter(|pool| spec.policy.uses(pool.kind))
             .map(|pool| format!("{pool:?}"))
             .collect();
-        format!("{}|{}", spec.label, pools.join("|"))
+        // What happens after the scene applies whichever pools a policy uses: a point that
+        // varies beds or costs runs anew.
+        let s = &point.scenario;
+        format!(
+            "{}|{}|{:?}|{:?}|{:?}",
+            spec.label,
+            pools.join("|"),
+            s.outcome_time,
+            s.facilities,
+            s.costs
+        )
     };
     let mut representative: BTreeMap<String, usize> = BTreeMap::new();
     let mut key_of: BTreeMap<(usize, usize), String> = BTreeMap::new();
@@ -703,7 +796,12 @@ impl Sweep<'_> {
     fn recommend(&self, point_results: &[PointResults]) -> Vec<Recommendation> {
         let (base, figures, run_policies) = (self.base, self.figures, self.run_policies);
         let (swept, targets) = (self.swept, self.targets);
-        let cost = figures.iter().position(|f| f.key == key::ANNUAL_COST);
+        // With a cost ledger, the cheapest point is the one with the lowest net public cost
+        // (fleet plus downstream); otherwise the lowest fleet cost.
+        let cost = figures
+            .iter()
+            .position(|f| f.key == key::NET_PUBLIC_COST)
+            .or_else(|| figures.iter().position(|f| f.key == key::ANNUAL_COST));
         swept
             .iter()
             .enumerate()

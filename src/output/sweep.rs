@@ -36,7 +36,13 @@ fn table_figures(sweep: &SweepResults) -> Vec<String> {
     .into_iter()
     .map(String::from)
     .chain(pools_util)
-    .chain([POLICE_HOURS_FREED, key::ANNUAL_COST, COST_PER_CARE_CALL].map(String::from));
+    .chain([POLICE_HOURS_FREED, key::ANNUAL_COST, COST_PER_CARE_CALL].map(String::from))
+    .chain(
+        [key::NET_PUBLIC_COST, key::NET_PUBLIC_COST_PER_100K]
+            .into_iter()
+            .filter(|k| sweep.figures.iter().any(|f| f.key == *k))
+            .map(String::from),
+    );
     for key in usual {
         if !keys.contains(&key) {
             keys.push(key);
@@ -185,6 +191,13 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
                 }
                 if let Some(cost) = estimate(key::ANNUAL_COST) {
                     let _ = writeln!(out, "  annual fleet cost ${}", cell(&cost));
+                }
+                if let Some(net) = estimate(key::NET_PUBLIC_COST) {
+                    let _ = writeln!(
+                        out,
+                        "  net public cost ${} a year (fleet + downstream)",
+                        cell(&net)
+                    );
                 }
                 if let Some(freed) = estimate(POLICE_HOURS_FREED) {
                     let _ = writeln!(out, "  police unit-hours freed {} a year", cell(&freed));

@@ -6,6 +6,7 @@
 mod consequences;
 pub mod distribution;
 mod error;
+pub mod parameter;
 mod raw;
 
 use std::collections::BTreeSet;

@@ -322,7 +322,7 @@ fn dates_round_trip_and_timestamps_count_from_midnight() {
 /// Issue #14: a pool too large was refused as "expected at least one unit".
 #[test]
 fn a_pool_too_large_is_refused_as_too_large() {
-    let error = error_of(&default_with("count = 50", "count = 100000000"));
+    let error = error_of(&default_with("count = 58", "count = 100000000"));
     assert!(error.contains("at most 16777215 units"), "{error}");
     assert!(!error.contains("at least one unit"), "{error}");
 }
@@ -419,10 +419,26 @@ fn ceilings_are_checked_at_their_edges() {
     );
 }
 
+/// The default scenario without its consequence sections (outcome time, facilities, transport,
+/// costs): the shape every scenario had before issue #15.
+fn default_without_consequences() -> String {
+    let at = DEFAULT_SCENARIO_TOML
+        .find("# What happens after the scene")
+        .expect("the default scenario has a consequences part");
+    // Also drop the rule line above the heading.
+    let cut = DEFAULT_SCENARIO_TOML[..at - 1].rfind('\n').unwrap_or(0);
+    DEFAULT_SCENARIO_TOML[..cut]
+        .lines()
+        .filter(|line| !line.starts_with("transport_to"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// Issue #15: outcome time is checked like on-scene time, and a care team books no one.
 #[test]
 fn outcome_time_is_checked() {
-    let with = |section: &str| format!("{DEFAULT_SCENARIO_TOML}\n{section}\n");
+    let base = default_without_consequences();
+    let with = |section: &str| format!("{base}\n{section}\n");
     let scenario = Scenario::from_toml_str(
         &with("[outcome_time.police]\narrest = { dist = \"fixed\", mean = 90 }"),
         "city.toml",
@@ -448,10 +464,7 @@ fn outcome_time_is_checked() {
         "{error}"
     );
     // Without the section, nothing is added.
-    assert!(
-        Scenario::default_scenario()
-            .outcome_time
-            .iter()
-            .all(OutcomeTime::is_empty)
-    );
+    let plain = Scenario::from_toml_str(&base, "city.toml").unwrap();
+    assert!(plain.outcome_time.iter().all(OutcomeTime::is_empty));
+    assert!(plain.facilities.is_empty() && plain.costs.is_none());
 }
