@@ -120,3 +120,90 @@ fn booking_time_raises_police_utilization_by_lambda_p_b_over_c() {
     // And the arrests it counts are the share asked for.
     assert_within_ci(&results, "police_only", "arrests_per_1000", p * 1000.0);
 }
+
+/// `erlang_b.toml` with every call transported for care (probability `p`) to a crisis center of
+/// `beds` beds with exponential stays of `stay_hours`, then to an unlimited emergency
+/// department when the center is full. Police only: 20 units never keep a call waiting, so
+/// transports reach the center as a Poisson stream (calls thinned, then shifted by i.i.d.
+/// on-scene times: M/G/infinity keeps it Poisson).
+fn crisis_center_scenario(p: f64, beds: u32, stay_hours: f64) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/erlang_b.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replacen(
+        "on_scene.care = { dist = \"exponential\", mean = 30 }",
+        &format!(
+            "on_scene.care = {{ dist = \"exponential\", mean = 30 }}\noutcomes.police = {{ er_transport = {p} }}"
+        ),
+        1,
+    ) + &format!(
+        r#"
+[[facilities]]
+name = "center"
+kind = "crisis_center"
+zone = "all"
+beds = {beds}
+length_of_stay_hours = {{ dist = "exponential", mean = {stay_hours} }}
+handover_minutes = {{ dist = "fixed", mean = 5 }}
+
+[[facilities]]
+name = "hospital"
+kind = "ed"
+zone = "all"
+beds = "unlimited"
+length_of_stay_hours = {{ dist = "exponential", mean = 8 }}
+handover_minutes = {{ dist = "fixed", mean = 5 }}
+
+[transport]
+treatment = ["center", "hospital"]
+"#
+    );
+    let mut scenario =
+        Scenario::from_toml_str(&text, "crisis_center.toml").unwrap_or_else(|e| panic!("{e}"));
+    scenario
+        .select_policies(&["police_only".to_string()])
+        .unwrap();
+    // Longer than erlang_b.toml's 20: the occupancy interval is narrow.
+    scenario.replications = 60;
+    scenario
+}
+
+/// Issue #15: a crisis center with few beds turns transports away at the Erlang B rate for its
+/// bed count (its stays are the servers, the transports the Poisson arrivals), and the unlimited
+/// department behind it never turns anyone away.
+#[test]
+fn a_full_crisis_center_turns_people_away_at_the_erlang_b_rate() {
+    for (beds, stay_hours) in [(1, 0.5), (3, 1.0)] {
+        let p = 0.5;
+        let scenario = crisis_center_scenario(p, beds, stay_hours);
+        let results = experiment::run(&scenario, &RunSettings::from_scenario(&scenario)).unwrap();
+        let transports_per_minute = scenario.demand.calls_per_day / 1440.0 * p;
+        let a = transports_per_minute * stay_hours * 60.0;
+        let turned_away = erlang_b(beds, a);
+        assert_within_ci(
+            &results,
+            "police_only",
+            "facility.center.turned_away_share",
+            turned_away,
+        );
+        // Carried load over beds: the mean occupancy.
+        assert_within_ci(
+            &results,
+            "police_only",
+            "facility.center.occupancy",
+            a * (1.0 - turned_away) / f64::from(beds),
+        );
+        let hospital = results
+            .figure_index("facility.hospital.turned_away_share")
+            .unwrap();
+        for values in &results.baseline().values {
+            assert_eq!(
+                values[hospital], 0.0,
+                "an unlimited department turns no one away"
+            );
+        }
+        let nowhere = results
+            .figure_index("transports_without_place_per_year")
+            .unwrap();
+        assert!(results.baseline().values.iter().all(|v| v[nowhere] == 0.0));
+    }
+}

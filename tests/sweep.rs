@@ -245,3 +245,81 @@ fn hourly_profiles_only_when_asked() {
         "no hourly figures without --hourly"
     );
 }
+
+/// Issue #15: a sweep varies what happens after the scene (here the crisis center's beds and
+/// the jail bed-day's cost), each value checked as the scenario file's would be.
+#[test]
+fn a_sweep_varies_facility_beds_and_costs() {
+    let dir = scratch("sweep-consequences");
+    let scenario = dir.join("city.toml");
+    fs::write(
+        &scenario,
+        DEFAULT.replacen("horizon_days = 372", "horizon_days = 30", 1),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "facility.crisis_center.beds=2,64",
+        "--vary",
+        "costs.jail_bed_day=50,400",
+        "-r",
+        "2",
+        "--target",
+        "net_public_cost <= 1e9",
+        "-q",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let sweep: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    let figure = |point: usize, key: &str| {
+        let policies = points[point]["policies"].as_array().unwrap();
+        let care = policies
+            .iter()
+            .find(|p| p["label"] == "care_first")
+            .unwrap();
+        care["estimates"][key]["mean"].as_f64().unwrap()
+    };
+    // Few beds turn people away; many do not.
+    let share = "facility.crisis_center.turned_away_share";
+    assert!(
+        figure(0, share) > 0.5 && figure(2, share) < 0.05,
+        "{} {}",
+        figure(0, share),
+        figure(2, share)
+    );
+    // The bed-day's price moves the jail line, in proportion, and nothing else.
+    let jail = "downstream_cost.jail_bed_days";
+    assert!((figure(1, jail) / figure(0, jail) - 8.0).abs() < 1e-9);
+    assert_eq!(figure(1, "annual_cost"), figure(0, "annual_cost"));
+
+    for (vary, expected) in [
+        ("facility.crisis_center.beds=0", "whole number of beds"),
+        ("facility.nowhere.beds=4", "no facility `nowhere`"),
+        ("costs.booking=-5", "a cost from 0"),
+        ("outcome_time.care.report=10", "declares no report time"),
+    ] {
+        let fresh = dir.join("refused");
+        let output = crisis_sim(&[
+            "sweep",
+            path_str(&scenario),
+            "--vary",
+            vary,
+            "-o",
+            path_str(&fresh),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{vary}");
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{vary}: {}",
+            text(&output.stderr)
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -185,7 +185,12 @@ pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
         for value in &values {
             parameter
                 .apply(&mut scenario.clone(), *value)
-                .map_err(|reason| bad(format!("value {}: expected {reason}", Setting::Value(*value).label())))?;
+                .map_err(|reason| {
+                    bad(format!(
+                        "value {}: expected {reason}",
+                        Setting::Value(*value).label()
+                    ))
+                })?;
         }
         return Ok(Vary {
             name: name.trim().to_string(),
@@ -227,7 +232,9 @@ pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
 /// (`60..=240:30`; the step defaults to 1).
 fn parse_values(text: &str) -> Result<Vec<Value>, String> {
     let expected = || {
-        format!("expected numbers like 8,16,32 or 60..=240:30 (or `unlimited` for beds); found `{text}`")
+        format!(
+            "expected numbers like 8,16,32 or 60..=240:30 (or `unlimited` for beds); found `{text}`"
+        )
     };
     let number = |s: &str| {
         s.trim()

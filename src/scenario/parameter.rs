@@ -56,8 +56,11 @@ impl Parameter {
             ["facility", rest @ ..] if rest.len() >= 2 => {
                 let (field, name) = (rest[rest.len() - 1], rest[..rest.len() - 1].join("."));
                 let Some(f) = scenario.facilities.iter().position(|f| f.name == name) else {
-                    let known: Vec<&str> =
-                        scenario.facilities.iter().map(|f| f.name.as_str()).collect();
+                    let known: Vec<&str> = scenario
+                        .facilities
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect();
                     return Some(Err(format!(
                         "no facility `{name}`; the scenario's facilities are {}",
                         if known.is_empty() {
@@ -154,7 +157,11 @@ impl Parameter {
                 };
                 *current = with_mean(*current, number)?;
             }
-            Self::Cost(field) => set_cost(scenario.costs.get_or_insert_with(Costs::default), field, number)?,
+            Self::Cost(field) => set_cost(
+                scenario.costs.get_or_insert_with(Costs::default),
+                field,
+                number,
+            )?,
         }
         Ok(())
     }
@@ -170,8 +177,14 @@ fn with_mean(spec: DurationSpec, mean: f64) -> Result<DurationSpec, String> {
     let changed = match spec {
         DurationSpec::Exponential { .. } => DurationSpec::Exponential { mean },
         DurationSpec::Fixed { .. } => DurationSpec::Fixed { mean },
-        DurationSpec::Lognormal { .. } => DurationSpec::Lognormal { mean, sd: mean * cv },
-        DurationSpec::Gamma { .. } => DurationSpec::Gamma { mean, sd: mean * cv },
+        DurationSpec::Lognormal { .. } => DurationSpec::Lognormal {
+            mean,
+            sd: mean * cv,
+        },
+        DurationSpec::Gamma { .. } => DurationSpec::Gamma {
+            mean,
+            sd: mean * cv,
+        },
     };
     changed
         .check()
@@ -245,7 +258,11 @@ mod tests {
         parse("facility.crisis_center.beds")
             .apply(&mut s, Value::Number(40.0))
             .unwrap();
-        let center = s.facilities.iter().find(|f| f.name == "crisis_center").unwrap();
+        let center = s
+            .facilities
+            .iter()
+            .find(|f| f.name == "crisis_center")
+            .unwrap();
         assert_eq!(center.beds, Some(40));
         parse("facility.crisis_center.beds")
             .apply(&mut s, Value::Unlimited)
@@ -259,7 +276,11 @@ mod tests {
             .apply(&mut s, Value::Number(300.0))
             .unwrap();
         assert_eq!(s.costs.as_ref().unwrap().jail_bed_days.unwrap().0, 300.0);
-        assert!(parse("costs.booking").apply(&mut s, Value::Number(-1.0)).is_err());
+        assert!(
+            parse("costs.booking")
+                .apply(&mut s, Value::Number(-1.0))
+                .is_err()
+        );
         assert!(
             parse("costs.ambulance_share")
                 .apply(&mut s, Value::Number(1.5))
@@ -277,7 +298,11 @@ mod tests {
             .unwrap_err();
         assert!(error.contains("declares no report time"), "{error}");
         assert!(Parameter::parse("care.count", &base).is_none());
-        for bad in ["facility.nowhere.beds", "costs.lunch", "outcome_time.police.lunch"] {
+        for bad in [
+            "facility.nowhere.beds",
+            "costs.lunch",
+            "outcome_time.police.lunch",
+        ] {
             assert!(Parameter::parse(bad, &base).unwrap().is_err(), "{bad}");
         }
     }
