@@ -1,6 +1,8 @@
 //! Engine speed: simulated calls per second for one replication of a simulated year, summary
-//! statistics only, on one core. (a) the default scenario under each policy; (b) the textbook
-//! M/M/c validation scenario. Targets (issue #2): (a) >= 3 million calls/s, (b) >= 6 million.
+//! statistics only, on one core. (a) the default scenario under each policy, with what happens
+//! after the scene (outcome time, facilities, the cost ledger) and without it; (b) the textbook
+//! M/M/c validation scenario. Targets (issue #2): (a) >= 3 million calls/s, (b) >= 6 million;
+//! issue #15: (a) with the after-the-scene sections still >= 3 million calls/s.
 //!
 //! Run: `cargo bench --bench engine`. Figures are recorded in BENCHMARKS.md.
 
@@ -34,9 +36,23 @@ fn bench_scenario(c: &mut Criterion, group_name: &str, scenario: &Scenario) {
     group.finish();
 }
 
+/// The scenario without its after-the-scene sections: the engine's path before issue #15.
+fn without_consequences(mut scenario: Scenario) -> Scenario {
+    scenario.outcome_time = Default::default();
+    scenario.facilities.clear();
+    scenario.transport = Default::default();
+    scenario.costs = None;
+    for call_type in &mut scenario.call_types {
+        call_type.transport_to = None;
+    }
+    scenario
+}
+
 fn engine(c: &mut Criterion) {
     let default = one_year(Scenario::default_scenario());
     bench_scenario(c, "default_year", &default);
+    let plain = without_consequences(default.clone());
+    bench_scenario(c, "default_year_without_consequences", &plain);
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/erlang_c.toml");
     let mmc = one_year(Scenario::from_file(&path).expect("validation scenario"));
