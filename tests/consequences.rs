@@ -33,6 +33,7 @@ fn run_results(dir: &std::path::Path, scenario: &str) -> Value {
         "--force",
         "--threads",
         "2",
+        "--csv",
         "-o",
         path_str(&out),
     ]);
@@ -99,6 +100,13 @@ fn costs_add_up_line_by_line_and_lines_not_costed_are_null() {
     let per_hour = &care_first["cost_effectiveness"]["cost_per_police_hour_freed"];
     assert!(per_hour["mean"].as_f64().is_some(), "{per_hour}");
     assert!(results["policies"][0].get("cost_effectiveness").is_none());
+    let summary = fs::read_to_string(dir.join("out/summary.csv")).unwrap();
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("care_first,cost_per_police_hour_freed,")),
+        "{summary}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 
