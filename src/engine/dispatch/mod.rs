@@ -629,11 +629,22 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             (u.call_slot, u.kind, u.after_scene)
         };
         if after_scene {
-            // The real clear, after the work past the scene.
+            // The real clear, after the work past the scene: the unit's assignment on the call
+            // ends now (its record says when the unit was free again, not when it left the
+            // scene).
             let u = self.fleet.unit_mut(unit);
             u.after_scene = false;
             let (from, pool) = (u.trip.scene_ended, PoolId(u.pool));
             self.books.add_after_scene(pool, from, now);
+            let record = &mut self.calls.get_mut(slot).record;
+            for assignment in [&mut record.primary, &mut record.backup]
+                .into_iter()
+                .flatten()
+            {
+                if assignment.unit.0 == unit {
+                    assignment.cleared_minutes = now;
+                }
+            }
             return false;
         }
         let horizon = self.horizon;
