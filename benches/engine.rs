@@ -38,13 +38,7 @@ fn bench_scenario(c: &mut Criterion, group_name: &str, scenario: &Scenario) {
 
 /// The scenario without its after-the-scene sections: the engine's path before issue #15.
 fn without_consequences(mut scenario: Scenario) -> Scenario {
-    scenario.outcome_time = Default::default();
-    scenario.facilities.clear();
-    scenario.transport = Default::default();
-    scenario.costs = None;
-    for call_type in &mut scenario.call_types {
-        call_type.transport_to = None;
-    }
+    scenario.drop_after_the_scene();
     scenario
 }
 

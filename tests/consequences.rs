@@ -243,3 +243,50 @@ fn bad_consequence_sections_name_file_line_column_and_exit_2() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// A policy may carry its own treatment list (`transport_to` on its `[[policies]]` entry):
+/// the same program without the crisis center, compared on the same calls.
+#[test]
+fn a_policy_can_take_people_elsewhere_than_the_scenario_does() {
+    let dir = scratch("policy-transport");
+    let scenario = scenario_with(
+        &dir,
+        30,
+        &[(
+            "ineligible_sent_to_care = 0.01\n",
+            "ineligible_sent_to_care = 0.01\n\n[[policies]]\npolicy = \"care_first\"\nlabel = \"care_first_no_center\"\nmax_care_wait_minutes = 10\ntransport_to = [\"general_ed\"]\n",
+        )],
+    );
+    let results = run_results(&dir, &scenario);
+    let policies = results["policies"].as_array().unwrap();
+    let no_center = policies
+        .iter()
+        .find(|p| p["label"] == "care_first_no_center")
+        .unwrap();
+    assert_eq!(no_center["params"]["transport_to"][0], "general_ed");
+    let admissions = |policy: &Value, facility: &str| {
+        policy["estimates"][format!("facility.{facility}.admissions_per_year")]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(admissions(no_center, "crisis_center"), 0.0);
+    assert!(admissions(&policies[1], "crisis_center") > 0.0);
+    assert!(admissions(no_center, "general_ed") > admissions(&policies[1], "general_ed"));
+
+    let bad = scenario_with(
+        &dir,
+        30,
+        &[(
+            "ineligible_sent_to_care = 0.01\n",
+            "ineligible_sent_to_care = 0.01\ntransport_to = [\"nowhere\"]\n",
+        )],
+    );
+    let output = crisis_sim(&["validate", &bad]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("policies[1].transport_to[0]") && stderr.contains("`nowhere`"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -154,28 +154,6 @@ pub fn summary_csv(results: &Results) -> Result<Vec<u8>, csv::Error> {
             writer.write_record(&row)?;
         }
     }
-    // With a cost ledger: each policy's cost per outcome avoided, against the baseline. The
-    // ratio is itself the comparison, so it fills the difference columns.
-    for (p, policy) in results.policies.iter().enumerate() {
-        for (key, label, e) in results.cost_effectiveness(p) {
-            let mut row = vec![
-                spreadsheet_safe(policy.label()).into_owned(),
-                key.to_string(),
-                label.to_string(),
-                "$".to_string(),
-                e.n.to_string(),
-            ];
-            row.extend(std::iter::repeat_n(String::new(), 5));
-            row.extend([
-                spreadsheet_safe(baseline).into_owned(),
-                number(e.mean),
-                number(e.half_width),
-                number(e.ci_low),
-                number(e.ci_high),
-            ]);
-            writer.write_record(&row)?;
-        }
-    }
     writer.into_inner().map_err(|e| e.into_error().into())
 }
 

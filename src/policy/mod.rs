@@ -256,6 +256,47 @@ pub trait Policy: Send + Sync + fmt::Debug {
     fn follows_up(&self) -> bool {
         false
     }
+
+    /// Where people transported for care go under this policy: facility indices in order of
+    /// preference, overriding the scenario's and the call types' lists. `None` (the default)
+    /// keeps theirs. Asked once per replication.
+    fn treatment_list(&self) -> Option<&[u16]> {
+        None
+    }
+}
+
+/// A policy with its own treatment preference list (`transport_to` on a `[[policies]]`
+/// entry): every question goes to the rule it wraps, except where people are taken.
+#[derive(Debug)]
+pub struct WithTransport {
+    pub rule: std::sync::Arc<dyn Policy>,
+    pub treatment: Vec<u16>,
+}
+
+impl Policy for WithTransport {
+    fn route(&self, call: &CallContext<'_>, system: &SystemView) -> Routing {
+        self.rule.route(call, system)
+    }
+
+    fn escalate(&self, call: &CallContext<'_>, why: Escalation, system: &SystemView) -> Route {
+        self.rule.escalate(call, why, system)
+    }
+
+    fn unit_chooser(&self) -> Option<&dyn UnitChooser> {
+        self.rule.unit_chooser()
+    }
+
+    fn uses(&self, kind: ResponderKind) -> bool {
+        self.rule.uses(kind)
+    }
+
+    fn follows_up(&self) -> bool {
+        self.rule.follows_up()
+    }
+
+    fn treatment_list(&self) -> Option<&[u16]> {
+        Some(&self.treatment)
+    }
 }
 
 /// A policy's choice of which free unit goes. A policy that picks units implements this too and

@@ -3,11 +3,14 @@
 //! go, and the downstream cost ledger. Every part is optional: a scenario without them runs
 //! exactly as before and reports no new figures.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::distribution::DurationSpec;
 use super::raw::{RawCosts, RawFacility, RawScenario, RawTransport};
 use super::{CallType, Checker, FieldPath, ResponderKind, Zone, ZoneId};
+use crate::policy::{Policy, WithTransport};
 
 /// The most beds or places a facility may have (a state's whole psychiatric capacity is a few
 /// thousand; a jail system tens of thousands). Use `"unlimited"` for no limit.
@@ -282,6 +285,39 @@ impl Checker {
             transport,
             costs,
         }
+    }
+
+    /// A policy's own `transport_to` list: facility names, as a call type's.
+    pub(super) fn policy_transport(
+        &mut self,
+        path: &FieldPath,
+        value: &toml::Value,
+        facilities: &[Facility],
+        transport: &Transport,
+        rule: Arc<dyn Policy>,
+    ) -> Arc<dyn Policy> {
+        let names: Option<Vec<String>> = value.as_array().and_then(|items| {
+            items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect()
+        });
+        let Some(names) = names else {
+            self.fail(
+                path.clone(),
+                "a list of facility names, e.g. transport_to = [\"general_ed\"]",
+            );
+            return rule;
+        };
+        if transport.treatment.is_empty() {
+            self.fail(
+                path.clone(),
+                "no transport_to unless [transport] treatment gives the default list",
+            );
+            return rule;
+        }
+        let treatment = self.preference_list(path, &names, facilities, Leg::Treatment);
+        Arc::new(WithTransport { rule, treatment })
     }
 
     fn facilities(

@@ -499,6 +499,20 @@ impl Scenario {
     pub fn policy(&self, label: &str) -> Option<&PolicySpec> {
         self.policies.iter().find(|p| p.label == label)
     }
+
+    /// Drops what happens after the scene: outcome time, facilities, transport lists (the
+    /// scenario's and the call types') and the cost ledger. The engine then takes the path it
+    /// had before these existed: for comparisons and benchmarks. (A policy's own list stays
+    /// with the policy, and is unused without facilities.)
+    pub fn drop_after_the_scene(&mut self) {
+        self.outcome_time = Default::default();
+        self.facilities.clear();
+        self.transport = Transport::default();
+        self.costs = None;
+        for call_type in &mut self.call_types {
+            call_type.transport_to = None;
+        }
+    }
 }
 
 /// Checks that the fleet has the pools a policy's program needs beyond police: a co-responder
@@ -688,7 +702,12 @@ impl Checker {
         let outcome_time = self.outcome_time(&root, &raw);
         let mut call_types = call_types;
         let consequences = self.consequences(&root, &raw, &zones, &mut call_types);
-        let policies = self.policies(&root, raw.policies, &pools);
+        let policies = self.policies(
+            &root,
+            raw.policies,
+            &pools,
+            (&consequences.facilities, &consequences.transport),
+        );
         if !self.problems.is_empty() {
             return None;
         }
@@ -1037,6 +1056,7 @@ impl Checker {
         root: &FieldPath,
         raw_policies: Vec<raw::RawPolicy>,
         pools: &[Pool],
+        (facilities, transport): (&[Facility], &Transport),
     ) -> Vec<PolicySpec> {
         let policies_path = root.key("policies");
         if raw_policies.is_empty() {
@@ -1064,11 +1084,25 @@ impl Checker {
                     format!("a unique label per policy, but `{label}` is used twice (add label = \"...\")"),
                 );
             }
-            match policy::build(&raw_policy.policy, &raw_policy.params) {
+            // `transport_to` belongs to the scenario, not the rule: taken out before the rule
+            // checks its parameters, and echoed with them into results.
+            let mut rule_params = raw_policy.params.clone();
+            let transport_to = rule_params.remove("transport_to");
+            match policy::build(&raw_policy.policy, &rule_params) {
                 Ok((rule, built)) => {
                     if let Err(expected) = pools_for(pools, rule, built.as_ref()) {
                         self.fail(path.key("policy"), expected);
                     }
+                    let built = match transport_to {
+                        None => built,
+                        Some(value) => self.policy_transport(
+                            &path.key("transport_to"),
+                            &value,
+                            facilities,
+                            transport,
+                            built,
+                        ),
+                    };
                     policies.push(PolicySpec {
                         label,
                         rule,

@@ -101,6 +101,8 @@ pub struct Dispatch<'a, O: ?Sized> {
     /// Outcomes can keep a unit after the scene (outcome time or facilities): only then is
     /// each last clear checked for it, so other scenarios keep the path they always had.
     after_scene_work: bool,
+    /// The policy's own treatment list, overriding the scenario's and the call types'.
+    policy_treatment: Option<&'a [u16]>,
 }
 
 impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
@@ -174,6 +176,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             facilities: Facilities::new(scenario),
             after_scene_work: scenario.outcome_time.iter().any(|t| !t.is_empty())
                 || !scenario.facilities.is_empty(),
+            policy_treatment: policy.treatment_list(),
         };
         dispatch.start_shifts();
         dispatch
@@ -690,8 +693,12 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         true
     }
 
-    /// The treatment preference list for `call`: its type's own, or the scenario's.
+    /// The treatment preference list for `call`: the policy's, its type's own, or the
+    /// scenario's.
     fn treatment_list(&self, call: &Call) -> &'a [u16] {
+        if let Some(list) = self.policy_treatment {
+            return list;
+        }
         let scenario: &'a Scenario = self.scenario;
         match &scenario.call_types[usize::from(call.call_type.0)].transport_to {
             Some(list) => list,
