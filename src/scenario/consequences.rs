@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::distribution::DurationSpec;
 use super::raw::{RawCosts, RawFacility, RawScenario, RawTransport};
-use super::{CallType, Checker, FieldPath, ResponderKind, Zone, ZoneId};
+use super::{
+    CallType, Checker, FieldPath, MAX_HORIZON_DAYS, MINUTES_PER_DAY, ResponderKind, Zone, ZoneId,
+};
 use crate::policy::{Policy, WithTransport};
 
 /// The most beds or places a facility may have (a state's whole psychiatric capacity is a few
@@ -229,7 +231,9 @@ impl Checker {
                 );
             }
             let mut check = |field: &str, spec: Option<DurationSpec>| {
-                spec.map(|spec| self.duration(kind.key(field), spec))
+                spec.map(|spec| {
+                    self.bounded_duration(kind.key(field), spec, MAX_HORIZON_DAYS * MINUTES_PER_DAY)
+                })
             };
             kinds[index] = OutcomeTime {
                 arrest: check("arrest", durations.arrest),
@@ -379,7 +383,14 @@ impl Checker {
             }
         };
         let mut required = |field: &str, spec: Option<DurationSpec>, what: &str| match spec {
-            Some(spec) => self.duration(path.key(field), spec),
+            Some(spec) => {
+                let max = if field == "length_of_stay_hours" {
+                    MAX_HORIZON_DAYS * 24.0
+                } else {
+                    MAX_HORIZON_DAYS * MINUTES_PER_DAY
+                };
+                self.bounded_duration(path.key(field), spec, max)
+            }
             None => {
                 self.fail(
                     path.key(field),
@@ -516,9 +527,9 @@ impl Checker {
         let sobering_admission = dollars("sobering_admission", raw.sobering_admission);
         let call_988 = dollars("call_988", raw.call_988);
         let force_claim_mean = dollars("force_claim_mean", raw.force_claim_mean);
-        let jail_days = raw
-            .jail_days_per_booking
-            .map(|spec| self.duration(path.key("jail_days_per_booking"), spec));
+        let jail_days = raw.jail_days_per_booking.map(|spec| {
+            self.bounded_duration(path.key("jail_days_per_booking"), spec, MAX_HORIZON_DAYS)
+        });
         let ambulance_share = raw
             .ambulance_share
             .map(|p| self.probability(path.key("ambulance_share"), p));
@@ -547,6 +558,22 @@ impl Checker {
                 ("force_claim_mean", force_claim_mean),
             ),
         }
+    }
+
+    /// A duration checked as on-scene times are, with a mean of at most `max` (in its own
+    /// unit: the longest horizon a scenario may have), so every draw stays a finite time.
+    fn bounded_duration(&mut self, path: FieldPath, spec: DurationSpec, max: f64) -> DurationSpec {
+        let spec = self.duration(path.clone(), spec);
+        if spec.mean() > max {
+            self.fail(
+                path.key("mean"),
+                format!(
+                    "a mean of at most {max} (the longest horizon, {MAX_HORIZON_DAYS} days), found {}",
+                    spec.mean()
+                ),
+            );
+        }
+        spec
     }
 
     /// Two fields that only mean something together: both, or neither.

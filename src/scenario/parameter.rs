@@ -135,11 +135,11 @@ impl Parameter {
             }
             Self::StayHours(f) => {
                 let spec = &mut scenario.facilities[*f].length_of_stay_hours;
-                *spec = with_mean(*spec, number)?;
+                *spec = with_mean(*spec, number, MAX_HOURS)?;
             }
             Self::HandoverMinutes(f) => {
                 let spec = &mut scenario.facilities[*f].handover_minutes;
-                *spec = with_mean(*spec, number)?;
+                *spec = with_mean(*spec, number, MAX_MINUTES)?;
             }
             Self::OutcomeTime(kind, outcome) => {
                 let times = &mut scenario.outcome_time[*kind];
@@ -155,7 +155,7 @@ impl Parameter {
                         ["police", "care"][*kind]
                     ));
                 };
-                *current = with_mean(*current, number)?;
+                *current = with_mean(*current, number, MAX_MINUTES)?;
             }
             Self::Cost(field) => set_cost(
                 scenario.costs.get_or_insert_with(Costs::default),
@@ -167,8 +167,14 @@ impl Parameter {
     }
 }
 
-/// `spec` with its mean set to `mean`, its coefficient of variation kept.
-fn with_mean(spec: DurationSpec, mean: f64) -> Result<DurationSpec, String> {
+/// The longest mean an after-the-scene duration may have, in hours, minutes or days: the
+/// checker's ceiling (the longest horizon), so a draw stays a finite time.
+const MAX_HOURS: f64 = super::MAX_HORIZON_DAYS * 24.0;
+const MAX_MINUTES: f64 = super::MAX_HORIZON_DAYS * super::MINUTES_PER_DAY;
+const MAX_DAYS: f64 = super::MAX_HORIZON_DAYS;
+
+/// `spec` with its mean set to `mean` (at most `max`), its coefficient of variation kept.
+fn with_mean(spec: DurationSpec, mean: f64, max: f64) -> Result<DurationSpec, String> {
     let cv = if spec.mean() > 0.0 {
         spec.sd() / spec.mean()
     } else {
@@ -186,6 +192,12 @@ fn with_mean(spec: DurationSpec, mean: f64) -> Result<DurationSpec, String> {
             sd: mean * cv,
         },
     };
+    if mean > max {
+        return Err(format!(
+            "a mean of at most {max} (the longest horizon, {} days), found {mean}",
+            super::MAX_HORIZON_DAYS
+        ));
+    }
     changed
         .check()
         .map(|()| changed)
@@ -223,7 +235,7 @@ fn set_cost(costs: &mut Costs, field: &str, value: f64) -> Result<(), String> {
             None => return Err(partner(field, "jail_days_per_booking")),
         },
         "jail_days_per_booking" => match &mut costs.jail_bed_days {
-            Some((_, days)) => *days = with_mean(*days, value)?,
+            Some((_, days)) => *days = with_mean(*days, value, MAX_DAYS)?,
             None => return Err(partner(field, "jail_bed_day")),
         },
         "ambulance_transport" => match &mut costs.ambulance {

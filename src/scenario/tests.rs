@@ -468,3 +468,88 @@ fn outcome_time_is_checked() {
     assert!(plain.outcome_time.iter().all(OutcomeTime::is_empty));
     assert!(plain.facilities.is_empty() && plain.costs.is_none());
 }
+
+/// Issue #15: what happens after the scene is checked like everything else, each problem named
+/// by its path; and the default's sections read as written.
+#[test]
+fn after_the_scene_sections_are_checked() {
+    let scenario = Scenario::default_scenario();
+    assert_eq!(scenario.facilities.len(), 3);
+    let center = &scenario.facilities[1];
+    assert_eq!(
+        (center.kind, center.beds),
+        (FacilityKind::CrisisCenter, Some(16))
+    );
+    assert_eq!(center.used_by, [true, true]);
+    assert_eq!(
+        scenario.facilities[2].used_by,
+        [true, false],
+        "a jail: police only"
+    );
+    assert_eq!(scenario.transport.treatment, vec![0]);
+    let eligible = scenario
+        .call_types
+        .iter()
+        .find(|t| t.care_eligible)
+        .unwrap();
+    assert_eq!(eligible.transport_to, Some(vec![1, 0]));
+    let costs = scenario.costs.as_ref().unwrap();
+    assert_eq!(costs.booking, Some(262.0));
+    assert!(costs.crisis_center_admission.is_none(), "not costed");
+
+    for (from, to, expected) in [
+        (
+            "length_of_stay_hours = { dist = \"lognormal\", mean = 18, sd = 8 }",
+            "length_of_stay_hours = { dist = \"lognormal\", mean = 1e308, sd = 1 }",
+            "facilities[1].length_of_stay_hours.mean: expected a mean of at most 2400000",
+        ),
+        (
+            "zone = \"north\"",
+            "zone = \"uptown\"",
+            "facilities[1].zone: expected a zone defined in [[zones]]",
+        ),
+        (
+            "booking = [\"county_jail\"]",
+            "booking = [\"general_ed\"]",
+            "transport.booking[0]: expected a facility of kind \"jail\"",
+        ),
+        (
+            "treatment = [\"general_ed\"]",
+            "treatment = [\"county_jail\"]",
+            "transport.treatment[0]: expected a place of care",
+        ),
+        (
+            "kind = \"jail\"\n",
+            "kind = \"jail\"\nused_by = [\"care\"]\n",
+            "facilities[2].used_by[0]: expected police only at a jail",
+        ),
+        (
+            "ambulance_share = 0.5",
+            "ambulance_share = 1.5",
+            "costs.ambulance_share: expected a probability",
+        ),
+        (
+            "booking = 262",
+            "booking = 1e12",
+            "costs.booking: expected a number >= 0 and <= 1000000000",
+        ),
+        (
+            "report = { dist = \"lognormal\", mean = 25, sd = 15 }",
+            "report = { dist = \"lognormal\", mean = 25, sd = 15 }\ner_transport = { dist = \"fixed\", mean = 60 }",
+            "outcome_time.police.er_transport: expected no er_transport time when [transport] treatment",
+        ),
+    ] {
+        let error = error_of(&default_with(from, to));
+        assert!(error.contains(expected), "{to}: {error}");
+    }
+    // Facilities no list uses are a mistake, not a silent no-op.
+    let unused = default_with(
+        "treatment = [\"general_ed\"]\nbooking = [\"county_jail\"]",
+        "",
+    );
+    assert!(
+        error_of(&unused).contains("a [transport] section that lists them"),
+        "{}",
+        error_of(&unused)
+    );
+}
