@@ -292,6 +292,22 @@ pub fn results_charts(results: &Results) -> Vec<Chart<'_>> {
     charts
 }
 
+/// The tick under policy `x` of an axis with one slot per policy: its label, or its number
+/// (from 1) when `numbered`; nothing between slots.
+fn policy_tick(results: &Results, x: f64, numbered: bool) -> String {
+    let i = x.round();
+    match results.policies.get(i as usize) {
+        Some(policy) if (x - i).abs() < 1e-6 && i >= 0.0 => {
+            if numbered {
+                (i as usize + 1).to_string()
+            } else {
+                policy.label().to_string()
+            }
+        }
+        _ => String::new(),
+    }
+}
+
 /// Dollars on an axis: `$1.2M`, `$850k`, `$0`.
 fn money_tick(dollars: f64) -> String {
     let sign = if dollars < 0.0 { "-" } else { "" };
@@ -356,14 +372,7 @@ fn draw_budget<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                results.policies[i as usize].label().to_string()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| policy_tick(results, *x, false))
         .y_label_formatter(&|y| money_tick(*y))
         .y_desc("dollars a year")
         .label_style((FONT, 15))
@@ -540,19 +549,8 @@ fn draw_key_figures<DB: DrawingBackend>(
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                    // Numbers when names would collide; the last panel is the key.
-                    if n > 3 {
-                        (i as usize + 1).to_string()
-                    } else {
-                        results.policies[i as usize].label().to_string()
-                    }
-                } else {
-                    String::new()
-                }
-            })
+            // Numbers when names would collide; the last panel is the key.
+            .x_label_formatter(&|x| policy_tick(results, *x, n > 3))
             .y_desc(unit)
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))

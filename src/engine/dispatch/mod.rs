@@ -706,21 +706,26 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         }
     }
 
+    /// A unit's trip and the preference list its current leg follows (the jails for a
+    /// booking, else the call's treatment list).
+    fn trip_list(&self, unit: u32) -> (Trip, &'a [u16]) {
+        let u = self.fleet.unit(unit);
+        let scenario: &'a Scenario = self.scenario;
+        let list = if u.trip.booking {
+            &scenario.transport.booking
+        } else {
+            self.treatment_list(&self.calls.get(u.call_slot).record.call)
+        };
+        (u.trip, list)
+    }
+
     /// Sends `unit` from `from` at time `depart` to the first facility on its trip's list, at
     /// position `first` or later, that takes its kind. With none left, the person has no place
     /// (counted); a booking leg may follow, else the unit clears after its extra minutes.
     fn head_for_facility(&mut self, unit: u32, first: u16, from: ZoneId, depart: f64) {
-        let (kind, trip, slot) = {
-            let u = self.fleet.unit(unit);
-            (u.kind, u.trip, u.call_slot)
-        };
-        let call = self.calls.get(slot).record.call;
+        let (trip, list) = self.trip_list(unit);
+        let kind = self.fleet.unit(unit).kind;
         let scenario: &'a Scenario = self.scenario;
-        let list = if trip.booking {
-            &scenario.transport.booking
-        } else {
-            self.treatment_list(&call)
-        };
         let next = (usize::from(first)..list.len())
             .find(|&k| scenario.facilities[usize::from(list[k])].takes_from(kind));
         if let Some(k) = next {
@@ -755,17 +760,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     /// turned away).
     fn at_facility(&mut self, unit: u32) {
         let now = self.now();
-        let (trip, slot) = {
-            let u = self.fleet.unit(unit);
-            (u.trip, u.call_slot)
-        };
-        let call = self.calls.get(slot).record.call;
+        let (trip, list) = self.trip_list(unit);
+        let call = self.calls.get(self.fleet.unit(unit).call_slot).record.call;
         let scenario: &'a Scenario = self.scenario;
-        let list = if trip.booking {
-            &scenario.transport.booking
-        } else {
-            self.treatment_list(&call)
-        };
         let f = usize::from(list[usize::from(trip.stop)]);
         let zone = scenario.facilities[f].zone;
         self.fleet.unit_mut(unit).zone = zone;
