@@ -149,6 +149,13 @@ fn money_interval(e: &Estimate) -> String {
     format!("{} to {}", money(e.ci_low), money(e.ci_high))
 }
 
+/// The interval of a change stated by its size ("fall by $785,456"): the bounds' sizes, the
+/// smaller first. Only for an interval that excludes zero.
+fn money_size_interval(e: &Estimate) -> String {
+    let (a, b) = (e.ci_low.abs(), e.ci_high.abs());
+    format!("{} to {}", money(a.min(b)), money(a.max(b)))
+}
+
 /// With a cost ledger: what the program costs net of what it saves downstream, per 100,000
 /// residents, what it frees of police time, and what each hour freed costs, with intervals;
 /// and which ledger lines were not costed.
@@ -166,7 +173,7 @@ fn budget_sentences(results: &Results, label: &str) -> Vec<String> {
             "{} {} a year (95% CI {})",
             money(net.mean.abs()),
             more_or_less(&net),
-            money_interval(&net)
+            money_size_interval(&net)
         )
     } else {
         format!(
@@ -183,7 +190,7 @@ fn budget_sentences(results: &Results, label: &str) -> Vec<String> {
                 "rise"
             },
             money(downstream.mean.abs()),
-            money_interval(&downstream)
+            money_size_interval(&downstream)
         )
     } else {
         format!(
@@ -411,6 +418,23 @@ pub fn report_html(
 #[cfg(test)]
 mod tests {
     use super::esc;
+
+    #[test]
+    fn money_reads_as_a_budget_and_a_fall_is_stated_by_its_size() {
+        use super::{Estimate, money, money_size_interval};
+        assert_eq!(money(6_426_744.0), "$6.43M");
+        assert_eq!(money(-785_456.2), "-$785,456");
+        assert_eq!(money(175.04), "$175");
+        let fall = Estimate {
+            mean: -785_456.0,
+            half_width: 49_000.0,
+            ci_low: -834_948.0,
+            ci_high: -735_965.0,
+            sd: 1.0,
+            n: 10,
+        };
+        assert_eq!(money_size_interval(&fall), "$735,965 to $834,948");
+    }
 
     #[test]
     fn html_escaping_keeps_line_breaks_and_drops_other_control_characters() {
