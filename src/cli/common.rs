@@ -40,35 +40,92 @@ pub fn load_scenario(path: Option<&Path>) -> Result<Scenario, ScenarioError> {
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one, or with `--quiet`).
-pub struct Bar(pub indicatif::ProgressBar);
+/// Progress of a batch: a bar on a terminal; off a terminal (a batch job's log, a pipe), a
+/// plain line every tenth of the work or every 30 seconds, so a long run is never silent.
+pub struct Bar {
+    bar: indicatif::ProgressBar,
+    /// Set when stderr is not a terminal (and not quiet).
+    plain: Option<PlainProgress>,
+}
+
+/// The state of the plain progress lines.
+struct PlainProgress {
+    started: std::time::Instant,
+    /// (jobs done when the last line was printed, when).
+    last: std::sync::Mutex<(u64, std::time::Instant)>,
+}
 
 impl Bar {
     pub fn new(quiet: bool) -> Self {
         if quiet {
-            return Self(indicatif::ProgressBar::hidden());
+            return Self {
+                bar: indicatif::ProgressBar::hidden(),
+                plain: None,
+            };
         }
         let style = indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{bar:30}] {pos}/{len} replication runs, {per_sec}, ETA {eta}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> ");
-        Self(indicatif::ProgressBar::new(0).with_style(style))
+        let bar = indicatif::ProgressBar::new(0).with_style(style);
+        let plain = bar.is_hidden().then(|| {
+            let now = std::time::Instant::now();
+            PlainProgress {
+                started: now,
+                last: std::sync::Mutex::new((0, now)),
+            }
+        });
+        Self { bar, plain }
+    }
+
+    /// Removes the bar (a terminal's) once the batch is done.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// `1 min 05 s`, `42 s`.
+fn duration_words(seconds: f64) -> String {
+    let seconds = seconds.max(0.0).round() as u64;
+    if seconds >= 60 {
+        format!("{} min {:02} s", seconds / 60, seconds % 60)
+    } else {
+        format!("{seconds} s")
     }
 }
 
 impl Progress for Bar {
     fn set(&self, total: u64, done: u64) {
-        self.0.set_length(total);
-        self.0.set_position(done);
+        self.bar.set_length(total);
+        self.bar.set_position(done);
     }
 
     fn advance(&self) {
-        self.0.inc(1);
+        self.bar.inc(1);
+        let Some(plain) = &self.plain else { return };
+        let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        let Ok(mut last) = plain.last.lock() else {
+            return;
+        };
+        let step = (total / 10).max(1);
+        let due = done >= last.0 + step || last.1.elapsed().as_secs() >= 30 || done == total;
+        if !due || done == last.0 {
+            return;
+        }
+        *last = (done, std::time::Instant::now());
+        let elapsed = plain.started.elapsed().as_secs_f64();
+        let left = elapsed / done as f64 * total.saturating_sub(done) as f64;
+        eprintln!(
+            "{done}/{total} replication runs done, {} elapsed, about {} left",
+            duration_words(elapsed),
+            duration_words(left)
+        );
     }
 
     fn warn(&self, message: &str) {
         // Above the bar, which goes on drawing below it.
-        self.0.suspend(|| eprintln!("Warning: {message}"));
+        self.bar.suspend(|| eprintln!("Warning: {message}"));
     }
 }
 

@@ -153,7 +153,7 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
     let bar = Bar::new(options.quiet);
     let named = |e: AppError| e.in_output_dir(&out);
     let mut outcome = batch::run_batch(&scenario, &settings, &bar).map_err(|e| named(e.into()))?;
-    bar.0.finish_and_clear();
+    bar.finish();
     // The whole set is written beside the old one, then replaces it.
     let mut written = write_results(&outcome.results, out.staging(), options.csv).map_err(named)?;
     written.extend(

@@ -34,7 +34,7 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
     };
     let bar = Bar::new(options.quiet);
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
-    bar.0.finish_and_clear();
+    bar.finish();
     let document = output::SweepDocument::of(&results);
     let named = |e: AppError| e.in_output_dir(&out);
     let json = write_file(
