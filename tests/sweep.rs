@@ -323,3 +323,111 @@ fn a_sweep_varies_facility_beds_and_costs() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #16: a recommendation that cannot mislead.
+#[test]
+fn a_target_out_of_reach_stops_at_the_grid_ends_with_exit_3() {
+    let dir = scratch("sweep-out-of-reach");
+    let scenario = dir.join("city.toml");
+    fs::write(
+        &scenario,
+        DEFAULT.replacen("horizon_days = 372", "horizon_days = 20", 1),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "care.count=0..=20",
+        "-r",
+        "2",
+        "--target",
+        "police.utilization <= 0.3",
+        "-o",
+        path_str(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    for expected in [
+        "stopped after running the grid's ends (2 of 21 points)",
+        "police.utilization <= 0.3: met at no point; the nearest is",
+        "at care.count=20",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+    // Only the ends ran: nothing written.
+    assert!(!out.join("sweep.json").exists());
+
+    // A grid that must run whole (shifts are not a count) and meets no target: outputs
+    // written, the nearest value said, exit 3.
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "care.shifts=day,24x7",
+        "-r",
+        "2",
+        "--target",
+        "police.utilization <= 0.3",
+        "-o",
+        path_str(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(out.join("sweep.json").exists());
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("the nearest is"), "{stdout}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn no_police_is_refused_and_no_teams_is_explained() {
+    let dir = scratch("sweep-zero");
+    let scenario = dir.join("city.toml");
+    fs::write(
+        &scenario,
+        DEFAULT.replacen("horizon_days = 372", "horizon_days = 20", 1),
+    )
+    .unwrap();
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "police.count=0,50",
+        "--target",
+        "response_p90 <= 20",
+        "-o",
+        path_str(&dir.join("refused")),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("the only police pool"));
+
+    // A response-time target alone: the cheapest point is no teams, and the sweep says why
+    // and what each step buys.
+    let output = crisis_sim(&[
+        "sweep",
+        path_str(&scenario),
+        "--vary",
+        "care.count=0,4,8",
+        "-r",
+        "5",
+        "--target",
+        "eligible.response_p90 <= 40",
+        "-o",
+        path_str(&dir.join("out")),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for expected in [
+        "care.count=0\n",
+        "Why none:",
+        "a response-time target alone cannot size a care",
+        "eligible.care_share >= 0.5",
+        "What each step buys (care_first",
+        "0 -> 4",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in {stdout}");
+    }
+    assert!(text(&output.stderr).contains("Sweep: 3 points x 2 policies x 5 replications"));
+    fs::remove_dir_all(dir).unwrap();
+}

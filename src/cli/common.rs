@@ -110,7 +110,8 @@ impl Progress for Bar {
         };
         let step = (total / 10).max(1);
         let due = done >= last.0 + step || last.1.elapsed().as_secs() >= 30 || done == total;
-        if !due || done == last.0 {
+        // A batch of a few seconds needs no progress lines.
+        if !due || done == last.0 || plain.started.elapsed().as_secs() < 5 {
             return;
         }
         *last = (done, std::time::Instant::now());

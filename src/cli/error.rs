@@ -18,6 +18,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INTERNAL: u8 = 1;
 /// Exit code for bad input (scenario file, arguments, results to merge).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code of a sweep whose targets no grid point meets (its outputs written, or, when the
+/// grid's ends already showed it, none run beyond them).
+pub const EXIT_TARGETS_UNMET: u8 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -41,6 +44,9 @@ pub enum AppError {
     OutputDir(#[from] output::OutputDirError),
     #[error("{0}")]
     BadInput(String),
+    /// A sweep ran (or probed its ends) and no point meets every target.
+    #[error("{0}")]
+    TargetsUnmet(String),
     #[error(
         "{} already holds {what}; pass --force to replace it, or choose another output",
         path.display()
@@ -78,6 +84,7 @@ impl AppError {
             // Another writer holds it, or it is a file: the command as given cannot proceed.
             Self::OutputDir(_) => EXIT_BAD_INPUT,
             Self::Write { .. } | Self::Chart(_) => EXIT_INTERNAL,
+            Self::TargetsUnmet(_) => EXIT_TARGETS_UNMET,
         }
     }
 }
@@ -138,6 +145,7 @@ impl From<SweepError> for AppError {
             SweepError::BadTarget { .. } => Self::BadInput(format!("--target {err}")),
             SweepError::UnknownPolicy { .. } => Self::BadInput(format!("--policy {err}")),
             SweepError::TooManyPoints { .. } => Self::BadInput(format!("--vary: {err}")),
+            SweepError::OutOfReach { .. } => Self::TargetsUnmet(err.to_string()),
             SweepError::Experiment(err) => Self::Settings(err),
         }
     }

@@ -32,6 +32,9 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
         policies: options.policies.clone(),
         targets: options.targets.clone(),
     };
+    if !options.quiet {
+        eprintln!("{}", time_estimate(&scenario, &varies, &settings));
+    }
     let bar = Bar::new(options.quiet);
     let results = sweep::run_sweep(&scenario, &varies, &settings, &bar)?;
     bar.finish();
@@ -87,5 +90,49 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
             let _ = writeln!(stdout, "Wrote {}", path.display());
         }
     }
+    if !results.targets.is_empty() && results.recommendations.iter().all(|r| r.point.is_none()) {
+        return Err(AppError::TargetsUnmet(
+            "no point of the grid meets every target (the table above shows how near each came)"
+                .to_string(),
+        ));
+    }
     Ok(results)
+}
+
+/// Simulated calls a second per thread on the default city, with every after-the-scene
+/// section on (BENCHMARKS.md, issue #15): the basis of the sweep's time estimate.
+const CALLS_PER_SECOND_PER_THREAD: f64 = 4.5e6;
+
+/// `Sweep: 21 points x 2 policies x 100 replications ...; about 3 min on 2 threads`: an upper
+/// bound (runs a policy shares between points are done once).
+fn time_estimate(
+    scenario: &crisis_sim::Scenario,
+    varies: &[sweep::Vary],
+    settings: &SweepSettings,
+) -> String {
+    let points: usize = varies.iter().map(|v| v.values.len()).product();
+    let policies = if settings.policies.is_empty() {
+        scenario.policies.len()
+    } else {
+        settings.policies.len() + 1
+    };
+    let runs = points as f64 * policies as f64 * f64::from(settings.replications);
+    let calls = runs * scenario.demand.calls_per_day * scenario.horizon_days;
+    let threads = settings
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let seconds = calls / CALLS_PER_SECOND_PER_THREAD / threads as f64;
+    let time = if seconds >= 90.0 {
+        format!("{:.0} min", (seconds / 60.0).ceil())
+    } else {
+        format!("{:.0} s", seconds.ceil())
+    };
+    format!(
+        "Sweep: {points} points x {policies} policies x {} replications = at most {} replication runs of {} simulated days; about {time} on {threads} thread{}.",
+        settings.replications,
+        crisis_sim::output::format_number(runs, 0),
+        crisis_sim::output::format_number(scenario.horizon_days, 0),
+        if threads == 1 { "" } else { "s" }
+    )
 }

@@ -35,6 +35,10 @@ pub enum SweepError {
         max = MAX_SWEEP_POINTS
     )]
     TooManyPoints { points: u64 },
+    /// The grid's ends showed that a target cannot be met anywhere on the grid (see
+    /// [`run_sweep`]); the message says which, and the best value reached.
+    #[error("{report}")]
+    OutOfReach { report: String },
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
 }
@@ -209,7 +213,23 @@ pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, SweepError> {
         ))
     })?;
     let values = match field {
-        "count" => parse_counts(values.trim()).map_err(bad)?,
+        "count" => {
+            let counts = parse_counts(values.trim()).map_err(bad)?;
+            let other_police = scenario
+                .pools
+                .iter()
+                .enumerate()
+                .any(|(p, other)| p != pool && other.kind == ResponderKind::Police);
+            if scenario.pools[pool].kind == ResponderKind::Police
+                && !other_police
+                && counts.contains(&Setting::Count(0))
+            {
+                return Err(bad(format!(
+                    "0 units in `{pool_name}`, the only police pool: a city with no police is refused as a scenario is (calls no care team may take need one); start the range at 1"
+                )));
+            }
+            counts
+        }
         "shifts" => values
             .split(',')
             .map(|v| ShiftPattern::parse(v.trim()).map(Setting::Shifts))
@@ -410,6 +430,45 @@ impl Target {
         })
     }
 
+    /// Whether the figure leaves out calls no unit reached (response and wait times count
+    /// served calls only): a point with unserved calls cannot meet a target on it.
+    pub fn on_served_calls_only(&self) -> bool {
+        let figure = self
+            .figure
+            .strip_prefix(key::ELIGIBLE)
+            .unwrap_or(&self.figure);
+        figure.starts_with("response_")
+            || figure.starts_with("wait_")
+            || figure.starts_with("priority_")
+    }
+
+    /// Whether the figure moves one way as a pool's units grow (utilization, shares handled,
+    /// hours, costs): then the grid's ends bound every value between them.
+    pub fn monotone_in_counts(&self) -> bool {
+        let f = self.figure.as_str();
+        key::is_pool_utilization(f)
+            || f.ends_with(".annual_cost")
+            || [
+                key::CARE_SHARE,
+                key::ELIGIBLE_CARE_SHARE,
+                key::POLICE_HOURS_ON_ELIGIBLE,
+                key::POLICE_HOURS_FREED,
+                key::ANNUAL_COST,
+                key::CARE_TEAMS_PER_100K,
+                key::POLICE_BUSY_HOURS,
+            ]
+            .contains(&f)
+    }
+
+    /// How near an estimate comes to meeting the target: the interval's far bound (the one
+    /// [`Target::met_by`] checks), oriented so that larger is better.
+    pub fn closeness(&self, e: &Estimate) -> f64 {
+        match self.op {
+            Op::Le | Op::Lt => -e.ci_high,
+            Op::Ge | Op::Gt => e.ci_low,
+        }
+    }
+
     /// Met with 95% confidence: the interval's far bound meets it (an estimate with no interval
     /// or no value does not).
     pub fn met_by(&self, e: &Estimate) -> bool {
@@ -491,12 +550,34 @@ pub(crate) fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
     figures
 }
 
-/// Runs the sweep.
+/// Runs the sweep. With targets on figures that move one way with unit counts, it first runs
+/// the grid's ends, and stops with [`SweepError::OutOfReach`] when they show no point can
+/// meet a target.
 pub fn run_sweep(
     base: &Scenario,
     varies: &[Vary],
     settings: &SweepSettings,
     progress: &dyn Progress,
+) -> Result<SweepResults, SweepError> {
+    run_sweep_checked(base, varies, settings, progress, true)
+}
+
+/// Runs every point of the grid (no probe of its ends first).
+fn run_sweep_points(
+    base: &Scenario,
+    varies: &[Vary],
+    settings: &SweepSettings,
+    progress: &dyn Progress,
+) -> Result<SweepResults, SweepError> {
+    run_sweep_checked(base, varies, settings, progress, false)
+}
+
+fn run_sweep_checked(
+    base: &Scenario,
+    varies: &[Vary],
+    settings: &SweepSettings,
+    progress: &dyn Progress,
+    probe_ends: bool,
 ) -> Result<SweepResults, SweepError> {
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications.into());
@@ -520,6 +601,11 @@ pub fn run_sweep(
         .unwrap_or(u64::MAX);
     if size > MAX_SWEEP_POINTS {
         return Err(SweepError::TooManyPoints { points: size });
+    }
+    if probe_ends
+        && let Some(report) = out_of_reach_at_the_ends(base, varies, settings, &targets, progress)?
+    {
+        return Err(SweepError::OutOfReach { report });
     }
     experiment::check_runs(
         size * run_policies.len() as u64 * u64::from(settings.replications),
@@ -604,6 +690,140 @@ pub fn run_sweep(
         points: point_results,
         recommendations,
     })
+}
+
+/// The most calls left unserved at the horizon, as a share of calls, for a point to meet a
+/// target on a figure of served calls (a response time): a fleet that leaves calls unanswered
+/// does not have a good response time, whatever the answered ones show.
+pub const MAX_UNSERVED_SHARE: f64 = 0.001;
+
+/// Whether policy `slot` of a point's results meets `target` with 95% confidence (and, for a
+/// figure of served calls, leaves at most [`MAX_UNSERVED_SHARE`] of calls unserved).
+pub fn target_met(results: &Results, slot: usize, target: &Target) -> bool {
+    let estimates = &results.policies[slot].estimates;
+    let Some(f) = results.figure_index(&target.figure) else {
+        return false;
+    };
+    if target.on_served_calls_only() && unserved_share(results, slot) > MAX_UNSERVED_SHARE {
+        return false;
+    }
+    target.met_by(&estimates[f])
+}
+
+/// Calls unserved at the horizon over calls received (means over replications).
+pub fn unserved_share(results: &Results, slot: usize) -> f64 {
+    let estimates = &results.policies[slot].estimates;
+    match (
+        results.figure_index(key::UNSERVED_AT_HORIZON),
+        results.figure_index(key::CALLS),
+    ) {
+        (Some(u), Some(c)) if estimates[c].mean > 0.0 => estimates[u].mean / estimates[c].mean,
+        _ => 0.0,
+    }
+}
+
+/// Before a grid of unit counts runs whole, its ends: when a target on a figure that moves one
+/// way with the counts ([`Target::monotone_in_counts`]) is met at no end, for every swept
+/// policy, no point between can meet it, and the sweep stops with the best value the ends
+/// reached. `None` when the grid should run (or is no bigger than its ends).
+fn out_of_reach_at_the_ends(
+    base: &Scenario,
+    varies: &[Vary],
+    settings: &SweepSettings,
+    targets: &[Target],
+    progress: &dyn Progress,
+) -> Result<Option<String>, SweepError> {
+    let counts_only = varies.iter().all(|v| {
+        matches!(v.varied, Varied::Pool(_))
+            && v.values.iter().all(|s| matches!(s, Setting::Count(_)))
+    });
+    if !counts_only || !targets.iter().any(Target::monotone_in_counts) {
+        return Ok(None);
+    }
+    let ends: Vec<Vary> = varies
+        .iter()
+        .map(|v| {
+            let counts = v.values.iter().filter_map(|s| match s {
+                Setting::Count(n) => Some(*n),
+                _ => None,
+            });
+            let (low, high) = (counts.clone().min(), counts.max());
+            let mut values: Vec<Setting> =
+                low.into_iter().chain(high).map(Setting::Count).collect();
+            values.dedup();
+            Vary {
+                values,
+                ..v.clone()
+            }
+        })
+        .collect();
+    let end_points: usize = ends.iter().map(|v| v.values.len()).product();
+    let all_points: usize = varies.iter().map(|v| v.values.len()).product();
+    if end_points >= all_points {
+        return Ok(None);
+    }
+    let probe = run_sweep_points(base, &ends, settings, progress)?;
+    let mut lines = Vec::new();
+    for (s, label) in probe.swept.iter().enumerate() {
+        let slot = probe.points[0]
+            .results
+            .policies
+            .iter()
+            .position(|p| p.label() == label)
+            .unwrap_or(0);
+        let _ = s;
+        let unreachable: Vec<String> = targets
+            .iter()
+            .filter(|t| t.monotone_in_counts())
+            .filter(|t| {
+                !probe
+                    .points
+                    .iter()
+                    .any(|point| target_met(&point.results, slot, t))
+            })
+            .map(|t| best_reached(&probe, slot, t))
+            .collect();
+        if unreachable.is_empty() {
+            return Ok(None);
+        }
+        lines.push(format!("{label}:\n{}", unreachable.join("\n")));
+    }
+    Ok(Some(format!(
+        "no point of the grid can meet every target, so the sweep stopped after running the grid's ends ({end_points} of {all_points} points). These figures move one way with the unit counts, so the ends bound every point between:\n{}\nRelax the target, or vary something else (shifts, another pool).",
+        lines.join("\n")
+    )))
+}
+
+/// `  police.utilization <= 0.6: best 0.652 ± 0.003 (at care.count=20)`: the point that comes
+/// nearest to meeting `target` for policy `slot`.
+pub fn best_reached(sweep: &SweepResults, slot: usize, target: &Target) -> String {
+    let Some(f) = sweep.figures.iter().position(|d| d.key == target.figure) else {
+        return format!("  {}: not measured", target.text);
+    };
+    let best = sweep
+        .points
+        .iter()
+        .map(|point| (point, point.results.policies[slot].estimates[f]))
+        .filter(|(_, e)| e.mean.is_finite())
+        .max_by(|a, b| target.closeness(&a.1).total_cmp(&target.closeness(&b.1)));
+    match best {
+        None => format!("  {}: not measured at any point", target.text),
+        Some((point, e)) => {
+            let settings: Vec<String> = point
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "  {}: met at no point; the nearest is {} (95% CI {} to {}) at {}",
+                target.text,
+                crate::output::format_number(e.mean, 3),
+                crate::output::format_number(e.ci_low, 3),
+                crate::output::format_number(e.ci_high, 3),
+                settings.join(", ")
+            )
+        }
+    }
 }
 
 /// The policies a sweep is for: those named, or every policy but the baseline (the baseline
@@ -779,11 +999,7 @@ impl Sweep<'_> {
             .iter()
             .map(|&p| {
                 let slot = run_policies.iter().position(|&q| q == p).unwrap_or(0);
-                targets.iter().all(|t| {
-                    results
-                        .figure_index(&t.figure)
-                        .is_some_and(|f| t.met_by(&results.policies[slot].estimates[f]))
-                })
+                targets.iter().all(|t| target_met(&results, slot, t))
             })
             .collect();
         let mut units_by_kind = [0u32; KINDS];

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::table::format_number;
 use crate::experiment::ScenarioInfo;
 use crate::experiment::sweep::SweepResults;
+use crate::experiment::sweep::{best_reached, target_met};
 use crate::scenario::ResponderKind;
 use crate::stats::figures::{
     self as key, CARE_TEAMS_PER_100K, COST_PER_CARE_CALL, POLICE_HOURS_FREED,
@@ -113,6 +114,11 @@ pub fn sweep_table(sweep: &SweepResults) -> String {
         let _ = writeln!(out, "Policy {label}:");
         out.push_str(&super::table::render_rows(&rows, 0, true));
         let _ = writeln!(out);
+        let steps = trade_off(sweep, label);
+        if !steps.is_empty() {
+            out.push_str(&steps);
+            let _ = writeln!(out);
+        }
     }
     out.push_str(&recommendation_text(sweep));
     out
@@ -134,9 +140,28 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
             None => {
                 let _ = writeln!(
                     out,
-                    "{}: no point meets every target with 95% confidence ({}). Widen the grid or relax a target.",
+                    "{}: no point meets every target with 95% confidence ({}).",
                     recommendation.policy,
                     targets.join("; ")
+                );
+                let slot = sweep.points[0]
+                    .results
+                    .policies
+                    .iter()
+                    .position(|p| p.label() == recommendation.policy)
+                    .unwrap_or(0);
+                for target in &sweep.targets {
+                    let met_somewhere = sweep
+                        .points
+                        .iter()
+                        .any(|point| target_met(&point.results, slot, target));
+                    if !met_somewhere {
+                        let _ = writeln!(out, "{}", best_reached(sweep, slot, target));
+                    }
+                }
+                let _ = writeln!(
+                    out,
+                    "  Each target may be met at some point, but not all at one: relax one, or widen the grid."
                 );
             }
             Some(x) => {
@@ -202,9 +227,88 @@ pub fn recommendation_text(sweep: &SweepResults) -> String {
                 if let Some(freed) = estimate(POLICE_HOURS_FREED) {
                     let _ = writeln!(out, "  police unit-hours freed {} a year", cell(&freed));
                 }
+                if !kinds.is_empty() && units == 0 {
+                    out.push_str(&why_no_program(sweep, &policy.info.params));
+                }
             }
         }
     }
+    out
+}
+
+/// Why the cheapest point meeting the targets has no program at all, and what to ask
+/// instead: a response-time target alone cannot size a care program.
+fn why_no_program(sweep: &SweepResults, params: &serde_json::Value) -> String {
+    let wait = params
+        .get("max_care_wait_minutes")
+        .and_then(serde_json::Value::as_f64)
+        .map_or(String::new(), |minutes| {
+            format!(" up to {} min", format_number(minutes, 0))
+        });
+    let mut out = format!(
+        "  Why none: with no teams the targets are met most cheaply, by police alone. With few \
+         teams, an eligible call first waits{wait} for a team before police go, which can make \
+         its response slower than with none, so a response-time target alone cannot size a care \
+         program.\n"
+    );
+    let has_coverage = sweep
+        .targets
+        .iter()
+        .any(|t| t.figure == key::ELIGIBLE_CARE_SHARE || t.figure == POLICE_HOURS_FREED);
+    if !has_coverage {
+        out.push_str(
+            "  Ask what the program is for as well, e.g. --target \"eligible.care_share >= 0.5\" (half of eligible calls handled by care) or a police-hours-freed target; the trade-off table shows what each step buys.\n",
+        );
+    }
+    out
+}
+
+/// What each step along a one-setting count sweep buys, for one policy: the added cost a year,
+/// the added share of eligible calls care handles, the added police hours freed, and the cost
+/// per added hour. Empty for other grids.
+fn trade_off(sweep: &SweepResults, label: &str) -> String {
+    if sweep.varies.len() != 1 || !sweep.varies[0].ends_with(".count") || sweep.points.len() < 2 {
+        return String::new();
+    }
+    let cost_key = if sweep.figures.iter().any(|f| f.key == key::NET_PUBLIC_COST) {
+        key::NET_PUBLIC_COST
+    } else {
+        key::ANNUAL_COST
+    };
+    let mean = |point: &crate::experiment::sweep::PointResults, k: &str| {
+        let results = &point.results;
+        let policy = results.policies.iter().find(|p| p.label() == label)?;
+        results.figure_index(k).map(|f| policy.estimates[f].mean)
+    };
+    let mut rows = vec![vec![
+        sweep.varies[0].clone(),
+        format!("added {} ($/yr)", cost_key.replace('_', " ")),
+        "added eligible calls to care (points)".to_string(),
+        "added police hours freed (h/yr)".to_string(),
+        "$ per added hour freed".to_string(),
+    ]];
+    for pair in sweep.points.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let (Some(cost_a), Some(cost_b)) = (mean(a, cost_key), mean(b, cost_key)) else {
+            continue;
+        };
+        let share = |p| mean(p, key::ELIGIBLE_CARE_SHARE).unwrap_or(f64::NAN);
+        let hours = |p| mean(p, POLICE_HOURS_FREED).unwrap_or(f64::NAN);
+        let (added_cost, added_hours) = (cost_b - cost_a, hours(b) - hours(a));
+        rows.push(vec![
+            format!("{} -> {}", a.settings[0].1, b.settings[0].1),
+            format_number(added_cost, 0),
+            format_number((share(b) - share(a)) * 100.0, 1),
+            format_number(added_hours, 0),
+            if added_hours > 0.0 {
+                format_number(added_cost / added_hours, 0)
+            } else {
+                "n/a".to_string()
+            },
+        ]);
+    }
+    let mut out = format!("What each step buys ({label}; differences of means):\n");
+    out.push_str(&super::table::render_rows(&rows, 1, true));
     out
 }
 

@@ -281,3 +281,50 @@ fn grids_past_the_ceilings_are_refused_before_anything_is_made() {
         "{err}"
     );
 }
+
+/// Issue #16: a response time counts served calls only, so a point that leaves calls unserved
+/// cannot meet a target on it, however fast its served calls were reached.
+#[test]
+fn a_point_with_unserved_calls_meets_no_response_target() {
+    let def = |key: &str| FigureDef {
+        key: key.to_string(),
+        label: key.to_string(),
+        unit: String::new(),
+        detail: false,
+    };
+    let figures = vec![
+        def(key::CALLS),
+        def(key::UNSERVED_AT_HORIZON),
+        def(key::RESPONSE_P90),
+        def(key::ELIGIBLE_CARE_SHARE),
+    ];
+    let results = |unserved: f64| {
+        let mut summaries = BTreeMap::new();
+        for r in 0..3u64 {
+            let jitter = r as f64 * 0.01;
+            summaries.insert((r, 0), vec![10_000.0, unserved, 9.0 + jitter, 0.5 + jitter]);
+        }
+        let policy = PolicyInfo {
+            label: "police_only".to_string(),
+            rule: "police_only".to_string(),
+            params: serde_json::Value::Null,
+        };
+        Results::assemble(
+            ScenarioInfo::of(&small()),
+            1,
+            None,
+            figures.clone(),
+            vec![policy],
+            &summaries,
+            &[0, 1, 2],
+        )
+    };
+    let response = Target::parse("response_p90 <= 20", &figures).unwrap();
+    let share = Target::parse("eligible.care_share >= 0.4", &figures).unwrap();
+    assert!(response.on_served_calls_only() && !share.on_served_calls_only());
+    assert!(share.monotone_in_counts() && !response.monotone_in_counts());
+    // 5 of 10,000 unserved (0.05%): fine. 9,000 (90%): the fast served calls do not count.
+    assert!(target_met(&results(5.0), 0, &response));
+    assert!(!target_met(&results(9_000.0), 0, &response));
+    assert!(target_met(&results(9_000.0), 0, &share));
+}
