@@ -24,8 +24,14 @@ pub const TARGET_FIGURES: &[&str] = &[
     key::POLICE_HOURS_ON_ELIGIBLE,
 ];
 
+/// The fewest replications a precision target may stop at (unless `max_replications` is
+/// lower): an interval from a handful of replications can be narrow by chance, and runs that
+/// stopped early covered the truth less often than 95% of the time.
+pub const MIN_TARGET_REPLICATIONS: u32 = 20;
+
 /// Keep adding replications until every [`TARGET_FIGURES`] CI half-width is within
-/// `relative` of its mean, or `max_replications` is reached.
+/// `relative` of the figure's scale (its largest mean across policies), after at least
+/// [`MIN_TARGET_REPLICATIONS`], or `max_replications` is reached.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TargetCi {
     pub relative: f64,
@@ -306,18 +312,20 @@ fn until_precise(
     start: u32,
     run: &mut dyn FnMut(&[u64]) -> Result<Results, BatchError>,
 ) -> Result<(Results, TargetReport), BatchError> {
-    // At least 3 replications so a t interval exists with a little stability.
+    // At least 3 replications so a t interval exists, and no stop before the floor.
     let max = target.max_replications.max(3);
-    let mut n = start.clamp(3, max);
+    let floor = MIN_TARGET_REPLICATIONS.min(max);
+    let mut n = start.max(floor).clamp(3, max);
     loop {
         let replications: Vec<u64> = (0..u64::from(n)).collect();
         let results = run(&replications)?;
         let widest = widest_relative_half_width(&results);
         let worst = widest.as_ref().map_or(0.0, |w| w.2);
-        if worst <= target.relative || n >= max {
+        let precise = worst <= target.relative && n >= floor;
+        if precise || n >= max {
             let report = TargetReport {
                 relative: target.relative,
-                reached: worst <= target.relative,
+                reached: precise,
                 replications: n,
                 widest,
             };
@@ -362,21 +370,31 @@ fn checked_shard_and_target(settings: &BatchSettings) -> Result<Option<Shard>, B
     Ok(shard)
 }
 
-/// The target figure with the widest CI relative to its mean, over all policies.
+/// The target figure with the widest CI relative to its scale, over all policies. A figure's
+/// scale is its largest mean across the policies: a figure whose true value is 0 under one
+/// policy (police hours on eligible calls when care takes them all) has a half-width that is
+/// small against the others' means, where against its own mean of ~0 it would never be.
 pub(crate) fn widest_relative_half_width(results: &Results) -> Option<(String, String, f64)> {
     let mut widest: Option<(String, String, f64)> = None;
-    for policy in &results.policies {
-        for key in TARGET_FIGURES {
-            let Some(f) = results.figure_index(key) else {
-                continue;
-            };
+    for key in TARGET_FIGURES {
+        let Some(f) = results.figure_index(key) else {
+            continue;
+        };
+        let scale = results
+            .policies
+            .iter()
+            .map(|p| p.estimates[f].mean.abs())
+            .filter(|m| m.is_finite())
+            .fold(0.0, f64::max);
+        for policy in &results.policies {
             let e = policy.estimates[f];
-            if !(e.mean.is_finite() && e.mean != 0.0) {
+            // A figure that is 0 under every policy has nothing to estimate.
+            if !(e.mean.is_finite() && scale > 0.0) {
                 continue;
             }
             // No interval yet (a single replication) counts as infinitely wide.
             let relative = if e.half_width.is_finite() {
-                e.half_width / e.mean.abs()
+                e.half_width / scale
             } else {
                 f64::INFINITY
             };
@@ -485,7 +503,10 @@ mod tests {
         .unwrap();
         let report = outcome.target.unwrap();
         assert!(report.reached, "{report:?}");
-        assert!(report.replications > 3, "{report:?}");
+        assert!(
+            report.replications >= MIN_TARGET_REPLICATIONS,
+            "never stops before the floor: {report:?}"
+        );
         assert_eq!(
             outcome.results.replications.len(),
             report.replications as usize
@@ -509,6 +530,55 @@ mod tests {
         .unwrap();
         assert!(!capped.reached);
         assert_eq!(capped.replications, 6);
+    }
+
+    /// Issue #16: a target figure whose true value is 0 under one policy (police hours on
+    /// eligible calls when care teams take every one) once kept a precision target running to
+    /// its cap; it is measured against the figure's scale across policies.
+    #[test]
+    fn target_ci_finishes_when_a_figure_is_zero_under_one_policy() {
+        let mut scenario = small();
+        let care = scenario
+            .pools
+            .iter_mut()
+            .find(|p| p.kind == crate::scenario::ResponderKind::Care)
+            .unwrap();
+        care.shifts.clear();
+        care.set_count(60);
+        let care_first = crate::policy::build(
+            "care_first",
+            &toml::from_str(
+                "max_care_wait_minutes = 60\neligible_sent_to_police = 0\nineligible_sent_to_care = 0",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .1;
+        scenario.policies[1].policy = care_first;
+        // Police still go to a few eligible calls, as backup: a mean near 0, not exactly 0
+        // (which has no relative half-width at all).
+        let outcome = run_batch(
+            &scenario,
+            &BatchSettings {
+                target: Some(TargetCi {
+                    relative: 0.05,
+                    max_replications: 400,
+                }),
+                ..settings(3)
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        let hours = outcome
+            .results
+            .estimate("care_first", key::POLICE_HOURS_ON_ELIGIBLE)
+            .unwrap();
+        assert!(
+            hours.mean > 0.0 && hours.mean < 0.05 * 57_000.0,
+            "police keep only backup on eligible calls: {hours:?}"
+        );
+        let report = outcome.target.unwrap();
+        assert!(report.reached && report.replications < 400, "{report:?}");
     }
 
     #[test]

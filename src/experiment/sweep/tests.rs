@@ -324,6 +324,7 @@ fn a_point_with_unserved_calls_meets_no_response_target() {
     assert!(response.on_served_calls_only() && !share.on_served_calls_only());
     assert!(share.monotone_in_counts() && !response.monotone_in_counts());
     // 5 of 10,000 unserved (0.05%): fine. 9,000 (90%): the fast served calls do not count.
+    assert!(!target_met(&results(200.0), 0, &response), "2% unserved");
     assert!(target_met(&results(5.0), 0, &response));
     assert!(!target_met(&results(9_000.0), 0, &response));
     assert!(target_met(&results(9_000.0), 0, &share));
