@@ -270,12 +270,19 @@ pub fn hourly_table(results: &Results) -> String {
         let mut row = vec![format!("{hour:02}:00")];
         for &(p, first) in &columns {
             let e = results.policies[p].estimates[first + hour];
-            row.push(format_number(e.mean, 2));
+            // A pool's utilization is undefined only in hours no unit of it is scheduled.
+            let is_utilization = results.figures[first].key.contains(".utilization_by_hour.");
+            row.push(if e.n == 0 && is_utilization {
+                "off".to_string()
+            } else {
+                format_number(e.mean, 2)
+            });
         }
         rows.push(row);
     }
-    let mut out =
-        String::from("By hour of day (means over replications; intervals are in results.json):\n");
+    let mut out = String::from(
+        "By hour of day (means over replications; intervals are in results.json; off: no unit of the pool on shift):\n",
+    );
     out.push_str(&render_rows(&rows, 0, false));
     out
 }

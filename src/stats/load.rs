@@ -93,6 +93,14 @@ fn units_on_duty(pool: &Pool) -> [f64; HOURS_PER_WEEK] {
     units.map(|u| u.min(f64::from(pool.count)))
 }
 
+/// The hours of the day in which any unit of the pool is scheduled on any day (24/7 pools:
+/// all). Outside them a pool is off shift: the only time it is on duty there is a unit
+/// finishing a call past its shift's end.
+pub fn scheduled_hours_of_day(pool: &Pool) -> [bool; 24] {
+    let units = units_on_duty(pool);
+    std::array::from_fn(|hour| (0..7).any(|day| units[day * 24 + hour] > 0.0))
+}
+
 /// Mean travel minutes to a call for units of `kind`, if the nearest one is at its base.
 fn mean_travel(scenario: &Scenario, kind: ResponderKind) -> f64 {
     let homes: Vec<ZoneId> = scenario

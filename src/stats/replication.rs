@@ -621,9 +621,11 @@ impl ReplicationStats {
             &[]
         };
         for (pool, pool_totals) in pools.iter().zip(&totals.pools) {
-            for hour in 0..24 {
+            // Off shift: undefined, not the 100% of a team finishing a call past its shift.
+            let scheduled = super::load::scheduled_hours_of_day(pool);
+            for (hour, on_shift) in scheduled.into_iter().enumerate() {
                 let on_duty = pool_totals.on_duty_by_hour[hour];
-                let utilization = if uses(pool.kind) && on_duty > 0.0 {
+                let utilization = if uses(pool.kind) && on_duty > 0.0 && on_shift {
                     pool_totals.busy_by_hour[hour] / on_duty
                 } else {
                     f64::NAN
@@ -838,5 +840,42 @@ impl Figures {
             "min",
             summary.quantile(0.9),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::experiment::run_replication;
+    use crate::scenario::Scenario;
+    use crate::stats::figures as key;
+
+    /// Issue #16: the default care teams work 07:00-23:00. Overnight the only time they were
+    /// on duty was a team finishing a call past 23:00, which read as 100% busy; those hours
+    /// are off shift now (undefined), and hours on shift keep their utilization.
+    #[test]
+    fn off_shift_hours_are_off_shift_not_fully_busy() {
+        let mut scenario = Scenario::default_scenario();
+        scenario.horizon_days = 10.0;
+        scenario.report_hourly = true;
+        let care_first = scenario.policy("care_first").unwrap().clone();
+        let figures = run_replication(&scenario, &care_first, 1, 0).unwrap();
+        let value = |hour| {
+            let name = key::pool_utilization_by_hour("care", hour);
+            figures.iter().find(|(d, _)| d.key == name).unwrap().1
+        };
+        for hour in [23, 0, 3, 6] {
+            assert!(
+                value(hour).is_nan(),
+                "{hour:02}:00 is off shift: {}",
+                value(hour)
+            );
+        }
+        for hour in [7, 12, 22] {
+            assert!(
+                (0.0..1.0).contains(&value(hour)),
+                "{hour:02}:00: {}",
+                value(hour)
+            );
+        }
     }
 }
