@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{crisis_sim, path_str, scratch, short_scenario, text};
+use common::{DEFAULT, crisis_sim, path_str, scratch, short_scenario, text};
 
 /// A run and a sweep of a short default city, and their report.
 fn make_report(dir: &Path) -> PathBuf {
@@ -70,7 +70,11 @@ fn the_report_is_one_self_contained_page_with_everything_in_it() {
     }
     for part in [
         "<h2>Findings</h2>",
-        "care_first</strong> compared with police_only",
+        // Issue #16: the headline first, policies by their names, counts a year.
+        "<p class=\"headline\">Against Police only, Care teams first frees about",
+        "Care teams first</strong> compared with Police only",
+        "Arrests per 1,000 calls:",
+        "fewer a year",
         "Nine in ten calls get a unit on scene within",
         // Issue #15: the budget in plain words, and lines without a cost named as such.
         "net of them and with the fleet, the public pays",
@@ -80,10 +84,12 @@ fn the_report_is_one_self_contained_page_with_everything_in_it() {
         "Not costed",
         "<td class=\"num\">not costed</td>",
         "How many teams?",
+        "<th>Recommended point</th>",
+        "<th>Net public cost a year</th>",
         "care.count=",
         "<h2>All figures</h2>",
         "Response time, 90th percentile",
-        "<h2>Method</h2>",
+        "<h2>Method, in plain words</h2>",
         "common random numbers",
         "Student",
         // The scenario file, comments (sources) and all.
@@ -164,6 +170,69 @@ fn the_report_opens_in_headless_chromium_renders_every_chart_and_prints() {
     assert_eq!(built.matches("<svg ").count(), 6, "every chart in the page");
     assert!(built.contains("Key figures by policy"));
 
+    // Issue #16: on a 390 px phone and at desktop width the page does not scroll sideways,
+    // and every chart is on screen at a readable size. Measured from a page that frames the
+    // report at both widths (media queries follow the frame's width).
+    let measure = dir.join("measure.html");
+    fs::write(
+        &measure,
+        r#"<!DOCTYPE html><html><body>
+<iframe id="phone" src="report.html" style="border:0;width:390px;height:900px"></iframe>
+<iframe id="desk" src="report.html" style="border:0;width:1280px;height:900px"></iframe>
+<pre id="out">pending</pre>
+<script>
+let loaded = 0;
+function measure(frame) {
+  const d = frame.contentDocument, e = d.documentElement;
+  const svgs = [...d.querySelectorAll('figure svg')];
+  const shown = svgs.filter(s => { const r = s.getBoundingClientRect(); return r.width >= 300 && r.height >= 150; });
+  return e.scrollWidth + '/' + e.clientWidth + '/' + shown.length + '/' + svgs.length;
+}
+function done() {
+  if (++loaded < 2) return;
+  document.getElementById('out').textContent =
+    'phone=' + measure(document.getElementById('phone')) + ' desk=' + measure(document.getElementById('desk'));
+}
+document.getElementById('phone').onload = done;
+document.getElementById('desk').onload = done;
+</script></body></html>"#,
+    )
+    .unwrap();
+    let measured = headless(&dir.join("profile-measure"))
+        .args([
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            &format!("file://{}", measure.display()),
+        ])
+        .output()
+        .unwrap();
+    let page = text(&measured.stdout);
+    for width in ["phone", "desk"] {
+        let found = page
+            .split(&format!("{width}="))
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {width} measure in {page}"));
+        let numbers: Vec<u32> = found
+            .trim_end_matches("</pre>")
+            .split('/')
+            .map(|n| n.parse().unwrap_or_else(|_| panic!("{found}")))
+            .collect();
+        let [scroll, client, shown, charts] = numbers[..] else {
+            panic!("{found}")
+        };
+        assert!(
+            scroll <= client,
+            "{width}: the page scrolls sideways ({scroll} > {client})"
+        );
+        assert_eq!(
+            (shown, charts),
+            (6, 6),
+            "{width}: every chart on screen, readable"
+        );
+    }
+
     // A screenshot: the charts' colours are on screen.
     let shot = dir.join("report.png");
     let out = headless(&dir.join("profile-shot"))
@@ -200,5 +269,68 @@ fn the_report_opens_in_headless_chromium_renders_every_chart_and_prints() {
         "{} bytes",
         bytes.len()
     );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue #16: what the run warned about reaches the report, in a box before the findings, and
+/// figures from a handful of calls are flagged.
+#[test]
+fn warnings_from_the_run_reach_the_report() {
+    let dir = scratch("report-warnings");
+    let thin = dir.join("thin.toml");
+    fs::write(
+        &thin,
+        DEFAULT
+            .replacen("calls_per_day = 1100", "calls_per_day = 40", 1)
+            .replacen("horizon_days = 372", "horizon_days = 10", 1),
+    )
+    .unwrap();
+    let calls = dir.join("calls.csv");
+    let out = crisis_sim(&[
+        "generate",
+        path_str(&thin),
+        "--days",
+        "10",
+        "-q",
+        "-o",
+        path_str(&calls),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = dir.join("run");
+    let out = crisis_sim(&[
+        "replay",
+        path_str(&calls),
+        "--warmup-days",
+        "1",
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&run),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = fs::read_to_string(run.join("results.json")).unwrap();
+    assert!(json.contains("\"warnings\""), "kept in results.json");
+    let report = dir.join("report.html");
+    let out = crisis_sim(&[
+        "report",
+        path_str(&run.join("results.json")),
+        "-q",
+        "-o",
+        path_str(&report),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let html = fs::read_to_string(&report).unwrap();
+    let warnings = html.find("Read these first").expect("a warnings box");
+    assert!(
+        warnings < html.find("<h2>Findings</h2>").unwrap(),
+        "before the findings"
+    );
+    assert!(
+        html.contains("the scenario&#39;s fleet is set for 1100")
+            || html.contains("the scenario's fleet is set for 1100"),
+        "{html}"
+    );
+    assert!(html.contains("These figures rest on about"));
     fs::remove_dir_all(dir).unwrap();
 }

@@ -167,13 +167,33 @@ pub fn report(
                 path.to_path_buf()
             };
             let sweep = read_sweep(&path)?;
-            Some((sweep_chart(&sweep, &path)?, sweep.recommendations_text()))
+            let note = if sweep.targets.is_empty() {
+                "No targets were given to the sweep, so it recommends no point.".to_string()
+            } else {
+                format!(
+                    "The cheapest point meeting every target with 95% confidence (targets: {}).",
+                    sweep.targets.join("; ")
+                )
+            };
+            Some((
+                sweep_chart(&sweep, &path)?,
+                sweep.recommendation_rows(),
+                note,
+            ))
         }
     };
     let html = output::report_html(
         &parsed.results,
         scenario_text.as_deref(),
-        sweep.as_ref().map(|(chart, text)| (chart, text.as_str())),
+        sweep.as_ref().map(|(chart, rows, note)| {
+            (
+                chart,
+                output::SweepAnswer {
+                    rows,
+                    note: note.as_str(),
+                },
+            )
+        }),
     )?;
     let written = write_file(output.to_path_buf(), html.as_bytes())?;
     if !quiet {

@@ -109,9 +109,16 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
         (Some(stream), None) if stream.replications() > 1 => stream.replications() as u32,
         (_, None) => scenario.replications,
     };
+    // What the user should know about the numbers: printed now, and kept in results.json
+    // so the report shows it beside them.
+    let mut warnings = Vec::new();
     if let Some(stream) = &stream {
         stream.check_replications(u64::from(replications))?;
+        warnings.extend(stream_warnings(stream, &scenario));
         if !options.quiet {
+            for warning in &warnings {
+                let _ = writeln!(stdout, "Note: {warning}");
+            }
             print_stream_notes(stream, &scenario, replications, stdout);
         }
     }
@@ -141,19 +148,24 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
         log: log.clone(),
         stream,
     };
-    if !options.quiet {
-        warn_if_long(options, &scenario, &settings, replications);
-        if settings.stream.is_none() {
-            // An overloaded fleet is a finding the user should have before the numbers.
-            for warning in crisis_sim::stats::load::analyse(&scenario).warnings {
+    if settings.stream.is_none() {
+        // An overloaded fleet is a finding the user should have before the numbers.
+        for warning in crisis_sim::stats::load::analyse(&scenario).warnings {
+            if !options.quiet {
                 eprintln!("Warning: {warning}.");
             }
+            warnings.push(format!("{warning}."));
         }
+    }
+    if !options.quiet {
+        warn_if_long(options, &scenario, &settings, replications);
     }
     let bar = Bar::new(options.quiet);
     let named = |e: AppError| e.in_output_dir(&out);
     let mut outcome = batch::run_batch(&scenario, &settings, &bar).map_err(|e| named(e.into()))?;
     bar.finish();
+    warnings.extend(outcome.warnings.iter().cloned());
+    outcome.results.warnings = warnings;
     // The whole set is written beside the old one, then replaces it.
     let mut written = write_results(&outcome.results, out.staging(), options.csv).map_err(named)?;
     written.extend(
@@ -173,34 +185,38 @@ pub fn run(options: &RunPlan, stdout: &mut dyn Write) -> Result<Results, AppErro
     Ok(outcome.results)
 }
 
-/// What the user should know about a stream before it replays: volume against the fleet's,
-/// repeated rows, and what will run.
+/// What the user should know about a stream's numbers: volume against the fleet's, and
+/// repeated rows.
+fn stream_warnings(stream: &StreamFile, scenario: &Scenario) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
+    let planned = scenario.demand.calls_per_day;
+    if !(0.8..=1.25).contains(&(per_day / planned)) {
+        warnings.push(format!(
+            "the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
+            if per_day > planned {
+                "overloaded"
+            } else {
+                "low"
+            }
+        ));
+    }
+    if let Some(line) = stream.first_same_as_previous {
+        warnings.push(format!(
+            "{} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
+            output::format_number(stream.same_as_previous as f64, 0),
+        ));
+    }
+    warnings
+}
+
+/// What will replay.
 fn print_stream_notes(
     stream: &StreamFile,
     scenario: &Scenario,
     replications: u32,
     stdout: &mut dyn Write,
 ) {
-    let per_day = stream.calls as f64 / stream.replications() as f64 / scenario.horizon_days;
-    let planned = scenario.demand.calls_per_day;
-    if !(0.8..=1.25).contains(&(per_day / planned)) {
-        let _ = writeln!(
-            stdout,
-            "Note: the stream has {per_day:.0} calls a day; the scenario's fleet is set for {planned:.0} (its calls_per_day). Fit a scenario to the stream (crisis-sim fit) and size its fleet, or expect {} utilization.",
-            if per_day > planned {
-                "overloaded"
-            } else {
-                "low"
-            }
-        );
-    }
-    if let Some(line) = stream.first_same_as_previous {
-        let _ = writeln!(
-            stdout,
-            "Note: {} calls have the same time, call type and zone as the call before them (first on line {line}); if they are one incident exported once per unit, import with source.id set to merge them.",
-            output::format_number(stream.same_as_previous as f64, 0),
-        );
-    }
     let _ = writeln!(
         stdout,
         "Replaying {}: {} calls over {} days from {} ({}), warm-up {} days, {} replication{}.\n",

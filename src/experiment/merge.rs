@@ -200,8 +200,17 @@ pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError>
         });
     }
     let all: Vec<u64> = (0..u64::from(reference.total_replications)).collect();
+    // Each shard warned about the same scenario: keep each warning once, in shard order.
+    let mut warnings: Vec<String> = Vec::new();
+    for (_, shard) in shards {
+        for warning in &shard.results.warnings {
+            if !warnings.contains(warning) {
+                warnings.push(warning.clone());
+            }
+        }
+    }
     let first = &first.results;
-    Ok(Results::assemble(
+    let mut merged = Results::assemble(
         first.scenario.clone(),
         first.seed,
         None,
@@ -209,5 +218,7 @@ pub fn merge(shards: &[(PathBuf, ParsedResults)]) -> Result<Results, MergeError>
         first.policies.iter().map(|p| p.info.clone()).collect(),
         &summaries,
         &all,
-    ))
+    );
+    merged.warnings = warnings;
+    Ok(merged)
 }

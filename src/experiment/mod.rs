@@ -147,6 +147,9 @@ pub struct Results {
     pub figures: Vec<FigureDef>,
     /// The first is the baseline.
     pub policies: Vec<PolicyResults>,
+    /// What the user should know about these numbers, said when they were made (an overloaded
+    /// fleet, a stream of other volume than the fleet's): reports show them beside the numbers.
+    pub warnings: Vec<String>,
 }
 
 /// What identifies the scenario a result came from.
@@ -184,6 +187,14 @@ pub struct PolicyInfo {
 }
 
 impl PolicyInfo {
+    /// The `name` the scenario gives the policy, else its label.
+    pub fn name(&self) -> &str {
+        self.params
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(&self.label)
+    }
+
     pub fn of(spec: &PolicySpec) -> Self {
         Self {
             label: spec.label.clone(),
@@ -207,6 +218,12 @@ pub struct PolicyResults {
 impl PolicyResults {
     pub fn label(&self) -> &str {
         &self.info.label
+    }
+
+    /// How reports and charts call the policy: the `name` its scenario entry gives, else its
+    /// label.
+    pub fn name(&self) -> &str {
+        self.info.name()
     }
 }
 
@@ -331,6 +348,7 @@ impl Results {
             shard,
             figures,
             policies: policy_results,
+            warnings: Vec::new(),
         }
     }
 }

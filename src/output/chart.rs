@@ -160,7 +160,7 @@ impl Drawable for Chart<'_> {
             Kind::ResponseDistribution => "Response time distribution by policy".to_string(),
             Kind::KeyFigures => "Key figures by policy (mean and 95% CI)".to_string(),
             Kind::Differences => {
-                let baseline = self.results.baseline().label();
+                let baseline = self.results.baseline().name();
                 format!("Change against {baseline} (paired, % of {baseline}'s mean, 95% CI)")
             }
             Kind::UtilizationByHour => {
@@ -301,7 +301,7 @@ fn policy_tick(results: &Results, x: f64, numbered: bool) -> String {
             if numbered {
                 (i as usize + 1).to_string()
             } else {
-                policy.label().to_string()
+                policy.name().to_string()
             }
         }
         _ => String::new(),
@@ -426,7 +426,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
                         finite(policy.estimates[f].mean).map(|m| (m, f64::from(p) / 100.0))
                     })
                     .collect();
-                (policy.label().to_string(), points)
+                (policy.name().to_string(), points)
             })
             .collect();
         let max_x = curves
@@ -595,7 +595,7 @@ fn draw_key_figures<DB: DrawingBackend>(
                 .map_err(|e| e.to_string())?;
             key_panel
                 .draw(&Text::new(
-                    format!("{}  {}", i + 1, policy.label()),
+                    format!("{}  {}", i + 1, policy.name()),
                     (58, y - 9),
                     (FONT, 18).into_font(),
                 ))
@@ -611,7 +611,7 @@ fn draw_differences<DB: DrawingBackend>(
     body: &DrawingArea<DB, Shift>,
     results: &Results,
 ) -> Result<(), String> {
-    let baseline = results.baseline().label().to_string();
+    let baseline = results.baseline().name().to_string();
     // Rows: figure by figure, one per non-baseline policy.
     let mut rows: Vec<(String, usize, f64, f64, f64)> = Vec::new();
     for (key, label, _) in KEY_FIGURES {
@@ -662,7 +662,7 @@ fn draw_differences<DB: DrawingBackend>(
             let i = y.round();
             if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < rows.len() {
                 let row = &rows[rows.len() - 1 - i as usize];
-                format!("{} · {}", row.0, results.policies[row.1].label())
+                format!("{} · {}", row.0, results.policies[row.1].name())
             } else {
                 String::new()
             }
@@ -747,7 +747,7 @@ fn draw_utilization_by_hour<DB: DrawingBackend>(
             chart
                 .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
                 .map_err(|e| e.to_string())?
-                .label(format!("{pool} under {}", policy.label()))
+                .label(format!("{pool} under {}", policy.name()))
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
                 });
@@ -795,7 +795,7 @@ fn draw_queue_by_hour<DB: DrawingBackend>(
         chart
             .draw_series(LineSeries::new(points, colour(i).stroke_width(3)))
             .map_err(|e| e.to_string())?
-            .label(policy.label().to_string())
+            .label(policy.name().to_string())
             .legend(move |(x, y)| {
                 PathElement::new([(x, y), (x + 20, y)], colour(i).stroke_width(3))
             });

@@ -32,6 +32,10 @@ pub struct ResultsDocument {
     /// Set in one shard's partial results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// What the run warned about (an overloaded fleet, a stream of other volume than the
+    /// fleet's); absent when nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One policy in `results.json`.
@@ -113,6 +117,7 @@ impl ResultsDocument {
             figures: results.figures.clone(),
             policies,
             shard: results.shard,
+            warnings: results.warnings.clone(),
         }
     }
 
@@ -156,7 +161,7 @@ impl ResultsDocument {
                 params: p.params.clone(),
             })
             .collect();
-        Ok(Results::assemble(
+        let mut results = Results::assemble(
             self.scenario.clone(),
             self.seed,
             self.shard,
@@ -164,7 +169,9 @@ impl ResultsDocument {
             policies,
             &summaries,
             &replications,
-        ))
+        );
+        results.warnings = self.warnings.clone();
+        Ok(results)
     }
 }
 
@@ -217,6 +224,16 @@ impl ResultsDocument {
         check_name("the scenario name", &self.scenario.name, max)?;
         for policy in &self.policies {
             check_name("a policy label", &policy.label, max)?;
+            if let Some(name) = policy.params.get("name").and_then(|n| n.as_str()) {
+                check_name("a policy name", name, max)?;
+            }
+        }
+        // A warning is a sentence or two; the report prints each one.
+        if self.warnings.len() > 100 {
+            return Err(format!("{} warnings (at most 100)", self.warnings.len()));
+        }
+        for warning in &self.warnings {
+            check_name("a warning", warning, 5 * max)?;
         }
         // Keys and labels join a few names (`care.utilization_by_hour.07`).
         for figure in &self.figures {

@@ -25,7 +25,7 @@ pub use json::{
     parse_results, results_json,
 };
 pub use outdir::{OutputDir, OutputDirError, Replace};
-pub use report::report_html;
+pub use report::{SweepAnswer, report_html};
 pub use sweep::{
     RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,
     SweepPolicyDocument, recommendation_text, sweep_csv, sweep_json, sweep_table,

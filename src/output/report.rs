@@ -61,14 +61,103 @@ fn change(e: &Estimate, template: &str, decimals: usize, lower: &str, higher: &s
     )
 }
 
-/// The plain-language findings: one paragraph per policy against the baseline.
+/// Calls a year in the results (the measured period scaled to 365 days), for turning rates
+/// per 1,000 calls into counts a year.
+fn calls_per_year(results: &Results, label: &str) -> Option<f64> {
+    let s = &results.scenario;
+    let days = s.horizon_days - s.warmup_days;
+    let calls = results.estimate(label, key::CALLS)?.mean;
+    (days > 0.0 && calls.is_finite()).then(|| calls * 365.0 / days)
+}
+
+/// The one sentence a reader takes away, first: what the first program against the baseline
+/// frees, how much of the eligible work care teams take, and what it costs net a year.
+fn headline(results: &Results) -> Option<String> {
+    let policy = results.policies.get(1)?;
+    let (label, baseline) = (policy.label(), results.baseline().name());
+    let diff = |key: &str| results.difference(label, key);
+    let mut parts = Vec::new();
+    if let Some(hours) =
+        diff(key::POLICE_BUSY_HOURS).or_else(|| diff(key::POLICE_HOURS_ON_ELIGIBLE))
+        && clear(&hours)
+        && hours.mean < 0.0
+    {
+        parts.push(format!(
+            "frees about {} police unit-hours a year",
+            format_number(-hours.mean, 0)
+        ));
+    }
+    if let Some(share) = results.estimate(label, key::ELIGIBLE_CARE_SHARE)
+        && share.mean > 0.0
+    {
+        parts.push(format!(
+            "has care teams answer {:.0}% of care-eligible calls",
+            share.mean * 100.0
+        ));
+    }
+    let cost = diff(key::NET_PUBLIC_COST)
+        .map(|c| (c, "net public cost"))
+        .or_else(|| diff(key::ANNUAL_COST).map(|c| (c, "fleet cost")));
+    let cost_text = cost.filter(|(c, _)| c.mean.is_finite()).map(|(c, what)| {
+        let per_100k = if what == "net public cost" {
+            results.difference(label, key::NET_PUBLIC_COST_PER_100K)
+        } else {
+            None
+        };
+        format!(
+            "for {} {} a year in {what}{}",
+            money(c.mean.abs()),
+            if c.mean >= 0.0 { "more" } else { "less" },
+            per_100k.map_or(String::new(), |p| format!(
+                " ({} per 100,000 residents)",
+                money(p.mean.abs())
+            ))
+        )
+    });
+    if parts.is_empty() && cost_text.is_none() {
+        return None;
+    }
+    let mut sentence = format!(
+        "Against {baseline}, {} {}",
+        policy.name(),
+        parts.join(" and ")
+    );
+    if let Some(cost) = cost_text {
+        sentence.push_str(&format!(", {cost}"));
+    }
+    sentence.push('.');
+    Some(sentence)
+}
+
+/// The plain-language findings: the headline, then one paragraph per policy against the
+/// baseline, counts a year beside rates per 1,000 calls.
 fn summary(results: &Results) -> String {
     let mut out = String::new();
+    if let Some(headline) = headline(results) {
+        let _ = writeln!(out, "<p class=\"headline\">{}</p>", esc(&headline));
+    }
     let baseline = results.baseline().label();
+    let baseline_name = results.baseline().name();
     let diff = |label: &str, key: &str| results.difference(label, key);
     let est = |label: &str, key: &str| results.estimate(label, key);
     for policy in &results.policies[1..] {
         let label = policy.label();
+        let per_year = calls_per_year(results, label);
+        // "0.15 fewer (95% CI ...), about 59 fewer a year"
+        let rate_and_count = |d: &Estimate| {
+            let text = change(d, "{n} {word}", 2, "fewer", "more");
+            match per_year {
+                Some(calls) if clear(d) => {
+                    let count = d.mean * calls / 1000.0;
+                    format!(
+                        "{text}, about {} {} a year",
+                        format_number(count.abs(), 0),
+                        if count < 0.0 { "fewer" } else { "more" }
+                    )
+                }
+                _ => text,
+            }
+        };
         let mut sentences = Vec::new();
         if let (Some(p90), Some(base), Some(d)) = (
             est(label, key::RESPONSE_P90),
@@ -76,7 +165,7 @@ fn summary(results: &Results) -> String {
             diff(label, key::RESPONSE_P90),
         ) {
             sentences.push(format!(
-                "Nine in ten calls get a unit on scene within {} minutes, against {} under {baseline}: {}.",
+                "Nine in ten calls get a unit on scene within {} minutes, against {} under {baseline_name}: {}.",
                 format_number(p90.mean, 1),
                 format_number(base.mean, 1),
                 change(&d, "{n} minutes {word}", 1, "faster", "slower")
@@ -102,11 +191,16 @@ fn summary(results: &Results) -> String {
                 change(&d, "{n} {word} a year", 0, "fewer", "more")
             ));
         }
-        if let Some(d) = diff(label, key::FORCE_PER_1000) {
-            sentences.push(format!(
-                "Uses of force per 1,000 calls: {}.",
-                change(&d, "{n} {word}", 2, "fewer", "more")
-            ));
+        for (figure, what) in [
+            (key::FORCE_PER_1000, "Uses of force"),
+            (key::ARRESTS_PER_1000, "Arrests"),
+            (key::INJURIES_PER_1000, "Injuries"),
+        ] {
+            if let Some(d) = diff(label, figure)
+                && !(d.mean == 0.0 && d.half_width == 0.0)
+            {
+                sentences.push(format!("{what} per 1,000 calls: {}.", rate_and_count(&d)));
+            }
         }
         if let Some(d) = diff(label, key::ANNUAL_COST) {
             sentences.push(format!(
@@ -115,8 +209,8 @@ fn summary(results: &Results) -> String {
                     "the same".to_string()
                 } else {
                     format!(
-                        "${} {}",
-                        format_number(d.mean.abs() / 1e6, 2) + "M",
+                        "{} {}",
+                        money(d.mean.abs()),
                         if d.mean > 0.0 { "more" } else { "less" }
                     )
                 }
@@ -126,8 +220,8 @@ fn summary(results: &Results) -> String {
         let _ = writeln!(
             out,
             "<p><strong>{}</strong> compared with {}: {}</p>",
-            esc(label),
-            esc(baseline),
+            esc(policy.name()),
+            esc(baseline_name),
             esc(&sentences.join(" "))
         );
     }
@@ -260,15 +354,58 @@ fn budget_sentences(results: &Results, label: &str) -> Vec<String> {
     sentences
 }
 
+/// What the reader must know before the numbers: what the run warned about (kept in
+/// results.json), and figures that rest on few calls.
+fn warnings(results: &Results) -> Vec<String> {
+    let mut out = results.warnings.clone();
+    let baseline = results.baseline().label();
+    let calls = results
+        .estimate(baseline, key::CALLS)
+        .map_or(0.0, |e| e.mean);
+    let eligible = results
+        .estimate(baseline, key::ELIGIBLE_CALLS)
+        .map_or(0.0, |e| e.mean);
+    if calls < 1_000.0 || (eligible > 0.0 && eligible < 100.0) {
+        out.push(format!(
+            "These figures rest on about {} calls a replication ({} care-eligible): shares, percentiles and costs from so few are rough, whatever their intervals say. Replay a longer stream or a whole year.",
+            format_number(calls, 0),
+            format_number(eligible, 0)
+        ));
+    }
+    out
+}
+
+/// A table of text rows (the first is the header) as HTML: the first `left` columns are text,
+/// the rest numbers.
+fn rows_table(rows: &[Vec<String>], left: usize) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table>\n");
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            let tag = if i == 0 { "th" } else { "td" };
+            let class = if i > 0 && c >= left {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<{tag}{class}>{}</{tag}>", esc(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    out
+}
+
 /// The comparison table as HTML.
 fn table(results: &Results) -> String {
-    let baseline = results.baseline().label();
-    let mut out = String::from("<table>\n<thead><tr><th>Figure</th><th>Unit</th>");
+    let baseline = results.baseline().name();
+    let mut out =
+        String::from("<div class=\"scroll\"><table>\n<thead><tr><th>Figure</th><th>Unit</th>");
     for policy in &results.policies {
-        let _ = write!(out, "<th>{}</th>", esc(policy.label()));
+        let _ = write!(out, "<th>{}</th>", esc(policy.name()));
     }
     for policy in &results.policies[1..] {
-        let _ = write!(out, "<th>{} − {}</th>", esc(policy.label()), esc(baseline));
+        let _ = write!(out, "<th>{} − {}</th>", esc(policy.name()), esc(baseline));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for (f, def) in results
@@ -303,24 +440,37 @@ fn table(results: &Results) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
     out
 }
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:anywhere}\
 h1{font-size:1.8em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
-table{border-collapse:collapse;font-size:.78em;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+.headline{font-size:1.15em;font-weight:bold}\
+.warnings{border:2px solid #d55e00;background:#fff4ec;padding:0 1em;margin:1em 0}.warnings h2{border:none;margin-top:.6em;font-size:1.1em}\
+.scroll{overflow-x:auto;max-width:100%}\
+table{border-collapse:collapse;font-size:.78em;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;overflow-wrap:normal}\
 th{background:#f2f2f2;text-align:left}td.num{text-align:right;white-space:nowrap}\
-figure{margin:1.2em 0;page-break-inside:avoid;break-inside:avoid}figure svg{max-width:100%;height:auto;border:1px solid #ddd}\
+figure{margin:1.2em 0;page-break-inside:avoid;break-inside:avoid;overflow-x:auto}figure svg{max-width:100%;height:auto;border:1px solid #ddd}\
 figcaption{font-size:.9em;color:#555}pre{font-size:.72em;background:#f7f7f7;padding:1em;overflow-x:auto;white-space:pre-wrap}\
-.meta{color:#555}@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{font-size:.62em}}";
+.meta{color:#555}\
+@media (max-width:600px){body{margin:1em auto;padding:0 .6em}h1{font-size:1.4em}table{font-size:.7em}figure svg{width:760px;max-width:none}}\
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table{font-size:.62em}figure svg{width:auto;max-width:100%}.scroll,figure{overflow:visible}}";
+
+/// A sweep's answer for the report: the recommendation table (header first) and a line on
+/// the targets.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepAnswer<'a> {
+    pub rows: &'a [Vec<String>],
+    pub note: &'a str,
+}
 
 /// The report page. `scenario_text` is the scenario file the results came from (with its
 /// comments citing sources), when it is at hand; `sweep` adds a sweep's chart and answer.
 pub fn report_html(
     results: &Results,
     scenario_text: Option<&str>,
-    sweep: Option<(&SweepChart, &str)>,
+    sweep: Option<(&SweepChart, SweepAnswer<'_>)>,
 ) -> Result<String, super::ChartError> {
     let s = &results.scenario;
     let mut html = String::new();
@@ -338,14 +488,20 @@ pub fn report_html(
         format_number(s.horizon_days - s.warmup_days, 0),
         env!("CARGO_PKG_VERSION")
     );
+    let warnings = warnings(results);
+    if !warnings.is_empty() {
+        html.push_str("<div class=\"warnings\"><h2>Read these first</h2>\n<ul>\n");
+        for warning in &warnings {
+            let _ = writeln!(html, "<li>{}</li>", esc(warning));
+        }
+        html.push_str("</ul></div>\n");
+    }
     html.push_str("<h2>Findings</h2>\n");
     html.push_str(&summary(results));
     if let Some((_, recommendation)) = sweep {
-        let _ = writeln!(
-            html,
-            "<h3>How many teams?</h3>\n<pre>{}</pre>",
-            esc(recommendation)
-        );
+        html.push_str("<h3>How many teams?</h3>\n");
+        html.push_str(&rows_table(recommendation.rows, 1));
+        let _ = writeln!(html, "<p class=\"meta\">{}</p>", esc(recommendation.note));
     }
     html.push_str("<h2>Charts</h2>\n");
     let mut charts: Vec<(String, String)> = Vec::new();
@@ -367,7 +523,7 @@ pub fn report_html(
         "<h2>All figures</h2>\n<p>Mean ± 95% CI half-width across replications; differences are paired by replication [95% CI], * where the interval excludes 0.</p>\n{}",
         table(results)
     );
-    html.push_str("<h2>Method</h2>\n<ul>\n");
+    html.push_str("<h2>Method, in plain words</h2>\n<ul>\n");
     for item in [
         format!(
             "A discrete-event simulation replays the scenario's 911 calls through its police units and care teams under each policy, {} times ({} replications), seed {}.",
@@ -383,9 +539,12 @@ pub fn report_html(
         ),
         "Replication r of every policy sees the same calls and the same per-call random draws (common random numbers), so each policy's difference from the baseline is paired.".to_string(),
         format!(
-            "Means carry {:.0}% confidence intervals from Student's t over replications; differences use the paired t interval.",
+            "Each figure is the mean over the replications, with a {:.0}% confidence interval (Student's t): if the whole study were repeated many times with new random draws, about 95 of 100 such intervals would hold the figure's true value for this scenario. The interval says how precise the simulation is, not whether the scenario's inputs are right.",
             CONFIDENCE_LEVEL * 100.0
         ),
+        "A difference between policies is measured replication by replication on the same calls, then averaged, with its own interval (the paired t interval); a difference whose interval includes zero is called \"no clear change\".".to_string(),
+        "Percentiles (the median, the 90th percentile) come from each replication's full distribution of times, recorded to 0.1%, then averaged over replications.".to_string(),
+        "Costs a year are the measured days scaled to 365. Rates per 1,000 calls become counts a year the same way.".to_string(),
         format!(
             "Scenario: {} (fingerprint {}).",
             esc(&s.source),

@@ -425,33 +425,59 @@ impl SweepDocument {
     }
 
     /// The recommendations in words.
-    pub fn recommendations_text(&self) -> String {
-        let mut out = String::new();
+    /// The recommendation as a table (header first): per swept policy, the point, its teams
+    /// in all and per 100,000 residents, the fleet's cost, the net public cost (with a ledger)
+    /// and the police hours freed, each with its 95% interval; or that no point qualifies.
+    pub fn recommendation_rows(&self) -> Vec<Vec<String>> {
+        let has_net = self.figures.iter().any(|f| f.key == key::NET_PUBLIC_COST);
+        let mut header = vec![
+            "Policy".to_string(),
+            "Recommended point".to_string(),
+            "Care teams".to_string(),
+            "Per 100,000 residents".to_string(),
+            "Fleet cost a year".to_string(),
+        ];
+        if has_net {
+            header.push("Net public cost a year".to_string());
+        }
+        header.push("Police hours freed a year".to_string());
+        let mut rows = vec![header];
         for r in &self.recommendations {
-            match &r.settings {
-                Some(settings) => {
-                    let settings: Vec<String> =
-                        settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    let _ = writeln!(
-                        out,
-                        "{}: the cheapest point meeting every target with 95% confidence is {}.",
-                        r.policy,
-                        settings.join(", ")
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "{}: no point of the sweep meets every target.",
-                        r.policy
-                    );
-                }
+            let (Some(x), Some(settings)) = (r.point, &r.settings) else {
+                let mut row = vec![r.policy.clone(), "no point meets every target".to_string()];
+                row.resize(rows[0].len(), String::new());
+                rows.push(row);
+                continue;
+            };
+            let estimates = self.points[x]
+                .policies
+                .iter()
+                .find(|p| p.label == r.policy)
+                .map(|p| &p.estimates);
+            let figure = |k: &str| {
+                estimates
+                    .and_then(|e| e.get(k))
+                    .map_or("n/a".to_string(), cell)
+            };
+            let mut row = vec![
+                r.policy.clone(),
+                settings
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.care_teams.map_or(String::new(), |n| n.to_string()),
+                r.care_teams_per_100k
+                    .map_or(String::new(), |n| format_number(n, 2)),
+                format!("${}", figure(key::ANNUAL_COST)),
+            ];
+            if has_net {
+                row.push(format!("${}", figure(key::NET_PUBLIC_COST)));
             }
+            row.push(figure(POLICE_HOURS_FREED));
+            rows.push(row);
         }
-        if !self.targets.is_empty() {
-            let _ = writeln!(out, "Targets: {}.", self.targets.join("; "));
-        }
-        out
+        rows
     }
 }
 

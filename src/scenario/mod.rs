@@ -1088,6 +1088,18 @@ impl Checker {
             // checks its parameters, and echoed with them into results.
             let mut rule_params = raw_policy.params.clone();
             let transport_to = rule_params.remove("transport_to");
+            // `name`: how reports and charts call the policy (its label by default).
+            match rule_params.remove("name") {
+                None => {}
+                Some(toml::Value::String(name))
+                    if !name.trim().is_empty() && name_problem(&name).is_none() => {}
+                Some(other) => self.fail(
+                    path.key("name"),
+                    format!(
+                        "a name for reports and charts, at most {MAX_NAME_CHARS} characters without control characters, e.g. name = \"Care teams first\"; found {other}"
+                    ),
+                ),
+            }
             match policy::build(&raw_policy.policy, &rule_params) {
                 Ok((rule, built)) => {
                     if let Err(expected) = pools_for(pools, rule, built.as_ref()) {
