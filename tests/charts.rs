@@ -54,10 +54,12 @@ fn a_run_leaves_charts_that_plot_can_redraw() {
             "Response time distribution by policy",
             "Care-eligible calls",
             "Minutes from call received to first unit on scene",
-            "police_only",
-            "care_first",
+            // Issue #16: policies by the names the scenario gives them.
+            "Police only",
+            "Care teams first",
             "90th percentile",
             "3 replications",
+            "curves: mean percentiles over replications",
         ],
     );
     check_chart(
@@ -68,15 +70,18 @@ fn a_run_leaves_charts_that_plot_can_redraw() {
             "90th-percentile response",
             "Annual fleet cost",
             "minutes",
+            // Money ticked as money, from $0.
+            "$0",
+            "error bars: 95% CI",
         ],
     );
     check_chart(
         &out_dir,
         "differences",
         &[
-            "Change against police_only",
-            "Uses of force · care_first",
-            "Change from police_only (%)",
+            "Change against Police only",
+            "Uses of force · Care teams first",
+            "Change from Police only (%)",
         ],
     );
     check_chart(
@@ -85,7 +90,7 @@ fn a_run_leaves_charts_that_plot_can_redraw() {
         &[
             "Utilization and queue length by hour of day",
             "Hour of day",
-            "care under care_first",
+            "care under Care teams first",
             "Calls waiting for a unit",
         ],
     );
@@ -143,12 +148,19 @@ fn a_sweep_leaves_its_chart() {
         &out_dir,
         "sweep",
         &[
-            "Sweep of care.count",
+            "Sweep of Units in care (care.count)",
             "Eligible-call response, 90th percentile",
             "Annual fleet cost",
             "target: eligible.response_p90 &lt;= 30",
-            "care.count",
+            // A target is dashed grey (short segments), unlike data; money is money.
+            "stroke=\"#6E6E6E\" stroke-width=\"2\"",
+            "$0",
         ],
+    );
+    let svg = fs::read_to_string(out_dir.join("sweep.svg")).unwrap();
+    assert!(
+        svg.matches("stroke=\"#6E6E6E\"").count() > 10,
+        "the target is drawn in dashes"
     );
     fs::remove_dir_all(dir).unwrap();
 }

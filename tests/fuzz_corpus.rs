@@ -155,7 +155,10 @@ fn saved_checkpoints_are_used_or_refused_cleanly() {
     }
     assert!(
         used >= 2,
-        "the seed checkpoints (an interrupted run's) are used"
+        "the seed checkpoints (an interrupted run's) are used; they follow the default scenario, so \
+         after changing it regenerate them: crisis-sim run --seed 1 -r 10 --threads 1 -o DIR, stopped \
+         after a few replications (kill -TERM); DIR/checkpoint.jsonl is interrupted.jsonl, and its \
+         first 3 lines two-lines.jsonl"
     );
 }
 

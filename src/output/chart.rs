@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::sweep::{SweepDocument, SweepPointDocument};
@@ -174,7 +175,14 @@ impl Drawable for Chart<'_> {
 
     fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let results = self.results;
-        let body = frame(root, &self.title(), &footnote(results))?;
+        // Each footnote says what the chart's marks are, and only what it has.
+        let marks = match self.kind {
+            Kind::ResponseDistribution => "curves: mean percentiles over replications",
+            Kind::KeyFigures | Kind::Budget => "error bars: 95% CI (Student t)",
+            Kind::Differences => "bars: 95% CI of the paired difference (Student t)",
+            Kind::UtilizationByHour => "means over replications",
+        };
+        let body = frame(root, &self.title(), &footnote(results, marks))?;
         match self.kind {
             Kind::ResponseDistribution => draw_response_distribution(&body, results),
             Kind::KeyFigures => draw_key_figures(&body, results),
@@ -200,10 +208,10 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .map_err(|e| e.to_string())
 }
 
-/// The footnote every chart carries: where the numbers came from.
-fn footnote(results: &Results) -> String {
+/// The footnote every chart carries: where the numbers came from, and what its marks are.
+fn footnote(results: &Results, marks: &str) -> String {
     format!(
-        "Scenario: {} · {} replications · seed {} · {} measured days · error bars and bands: 95% CI (Student t) · crisis-sim {}",
+        "Scenario: {} · {} replications · seed {} · {} measured days · {marks} · crisis-sim {}",
         results.scenario.name,
         results.replications.len(),
         results.seed,
@@ -305,6 +313,25 @@ fn policy_tick(results: &Results, x: f64, numbered: bool) -> String {
             }
         }
         _ => String::new(),
+    }
+}
+
+/// A number on an axis: whole numbers without a decimal point (`2`, not `2.0`), thousands
+/// grouped (`60,000`), small ones with the decimals they need (`0.25`).
+fn number_tick(value: f64) -> String {
+    let decimals = if value == value.round() {
+        0
+    } else if value.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = crate::output::format_number(value, decimals);
+    // 1.60 and 1 on one axis read as two kinds of number: trailing zeros go.
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 
@@ -488,7 +515,7 @@ const KEY_FIGURES: [(&str, &str, &str); 5] = [
         "unit-hours a year",
     ),
     (key::FORCE_PER_1000, "Uses of force", "per 1,000 calls"),
-    (key::ANNUAL_COST, "Annual fleet cost", "$ millions a year"),
+    (key::ANNUAL_COST, "Annual fleet cost", "dollars a year"),
 ];
 
 fn scaled(figure: &str, value: f64) -> f64 {
@@ -532,12 +559,10 @@ fn draw_key_figures<DB: DrawingBackend>(
         } else {
             (0.0, 1.0)
         };
-        let pad = ((high - low) * 0.15).max(high.abs() * 0.02).max(1e-9);
-        let y_low = if low >= 0.0 {
-            (low - pad).max(0.0)
-        } else {
-            low - pad
-        };
+        // From zero (an axis cut short makes a small change look large), unless a value is
+        // negative.
+        let pad = ((high - low.min(0.0)) * 0.12).max(1e-9);
+        let y_low = if low >= 0.0 { 0.0 } else { low - pad };
         let mut chart = ChartBuilder::on(panel)
             .caption(label, (FONT, 20))
             .margin(12)
@@ -551,6 +576,13 @@ fn draw_key_figures<DB: DrawingBackend>(
             .x_labels(n)
             // Numbers when names would collide; the last panel is the key.
             .x_label_formatter(&|x| policy_tick(results, *x, n > 3))
+            .y_label_formatter(&|y| {
+                if key == key::ANNUAL_COST {
+                    money_tick(*y * 1e6)
+                } else {
+                    number_tick(*y)
+                }
+            })
             .y_desc(unit)
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))
@@ -834,6 +866,37 @@ pub struct SweepChart {
     /// Targets on the plotted figure: `(text, value)`.
     pub p90_targets: Vec<(String, f64)>,
     pub footnote: String,
+    /// The sweep had targets and no point met them all: the chart says so.
+    pub no_point_meets: bool,
+}
+
+/// How a person reads a `--vary` setting on an axis: `care.count` is "Units in care
+/// (care.count)", `facility.crisis_center.beds` "Beds at crisis_center".
+pub fn setting_name(setting: &str) -> String {
+    let parts: Vec<&str> = setting.split('.').collect();
+    let named = match parts.as_slice() {
+        [pool, "count"] => format!("Units in {pool}"),
+        [pool, "shifts"] => format!("Shift pattern of {pool}"),
+        ["facility", .., "beds"] => format!("Beds at {}", parts[1..parts.len() - 1].join(".")),
+        ["facility", .., "length_of_stay_hours"] => {
+            format!(
+                "Mean stay at {} (hours)",
+                parts[1..parts.len() - 1].join(".")
+            )
+        }
+        ["facility", .., "handover_minutes"] => {
+            format!(
+                "Mean handover at {} (minutes)",
+                parts[1..parts.len() - 1].join(".")
+            )
+        }
+        ["outcome_time", kind, outcome] => {
+            format!("Mean {} time, {kind} (minutes)", outcome.replace('_', " "))
+        }
+        ["costs", field] => format!("Cost: {}", field.replace('_', " ")),
+        _ => return setting.to_string(),
+    };
+    format!("{named} ({setting})")
 }
 
 impl SweepChart {
@@ -910,8 +973,14 @@ impl SweepChart {
                 Some((t.to_string(), value))
             })
             .collect();
+        let no_point_meets =
+            !sweep.targets.is_empty() && sweep.recommendations.iter().all(|r| r.point.is_none());
         Ok(Self {
-            title: format!("Sweep of {x_name}: eligible-call response and cost"),
+            no_point_meets,
+            title: format!(
+                "Sweep of {}: eligible-call response and cost",
+                setting_name(&x_name)
+            ),
             footnote: format!(
                 "Scenario: {} · {} replications per point · seed {} · bands: 95% CI · ringed: recommended point · crisis-sim {}",
                 sweep.scenario.name,
@@ -1009,11 +1078,9 @@ impl Drawable for SweepChart {
                 "minutes",
                 (|s: &SweepSeries| &s.p90) as fn(&SweepSeries) -> &Vec<(f64, f64, f64)>,
             ),
-            (
-                "Annual fleet cost",
-                "$ millions a year",
-                |s: &SweepSeries| &s.cost,
-            ),
+            ("Annual fleet cost", "dollars a year", |s: &SweepSeries| {
+                &s.cost
+            }),
         ]) {
             let values: Vec<f64> = self
                 .series
@@ -1033,20 +1100,38 @@ impl Drawable for SweepChart {
             } else {
                 (0.0, 1.0)
             };
-            let y_pad = ((high - low) * 0.1).max(0.5);
+            // From zero: an axis cut short makes a small change look large.
+            let y_pad = ((high - low.min(0.0)) * 0.1).max(0.5);
+            let whole_xs = self.xs.iter().all(|x| x.fract() == 0.0);
             let mut chart = ChartBuilder::on(panel)
                 .caption(caption, (FONT, 21))
                 .margin(16)
                 .x_label_area_size(48)
-                .y_label_area_size(70)
+                .y_label_area_size(80)
                 .build_cartesian_2d(
                     axis(x_min - pad, x_max + pad),
-                    axis((low - y_pad).max(0.0), high + y_pad),
+                    axis(low.min(0.0), high + y_pad),
                 )
                 .map_err(|e| e.to_string())?;
+            let x_name = setting_name(&self.x_name);
             chart
                 .configure_mesh()
-                .x_desc(&self.x_name)
+                .x_desc(&x_name)
+                // Counts tick as counts: 2, 4, not 2.0, 4.0 (and no ticks between them).
+                .x_label_formatter(&|x| {
+                    if whole_xs && x.fract() != 0.0 {
+                        String::new()
+                    } else {
+                        number_tick(*x)
+                    }
+                })
+                .y_label_formatter(&|y| {
+                    if unit == "dollars a year" {
+                        money_tick(*y * 1e6)
+                    } else {
+                        number_tick(*y)
+                    }
+                })
                 .y_desc(unit)
                 .label_style((FONT, 15))
                 .axis_desc_style((FONT, 17))
@@ -1056,20 +1141,30 @@ impl Drawable for SweepChart {
                 sweep_series(&mut chart, &self.xs, pick(series), i, series)?;
             }
             if unit == "minutes" {
+                // A target is a limit, not data: dashed grey, unlike every data line.
+                let target_style = RGBColor(110, 110, 110).stroke_width(2);
                 for (text, value) in &self.p90_targets {
                     chart
-                        .draw_series(LineSeries::new(
+                        .draw_series(DashedLineSeries::new(
                             [(x_min - pad, *value), (x_max + pad, *value)],
-                            RGBColor(213, 94, 0).stroke_width(2),
+                            10,
+                            8,
+                            target_style,
                         ))
                         .map_err(|e| e.to_string())?
                         .label(format!("target: {text}"))
-                        .legend(|(x, y)| {
-                            PathElement::new(
-                                [(x, y), (x + 20, y)],
-                                RGBColor(213, 94, 0).stroke_width(2),
-                            )
+                        .legend(move |(x, y)| {
+                            DashedPathElement::new([(x, y), (x + 24, y)], 6, 4, target_style)
                         });
+                }
+                if self.no_point_meets {
+                    panel
+                        .draw(&Text::new(
+                            "No point meets every target",
+                            (90, 60),
+                            (FONT, 22).into_font().color(&RGBColor(213, 94, 0)),
+                        ))
+                        .map_err(|e| e.to_string())?;
                 }
             }
             legend(&mut chart, SeriesLabelPosition::UpperRight)?;
