@@ -27,7 +27,7 @@
 //!      ▼
 //!  stats/             figures per replication in fixed memory (keys in stats::figures);
 //!      │              Estimate: mean, 95% CI (Student t), paired differences; load:
-//!      │              offered load and expected utilization, before any simulation
+//!      │              offered load per pool, before any simulation
 //!      ▼
 //!  experiment/        replications x policies in parallel (rayon), in order; batch: shards,
 //!      │              checkpoint, resume, precision target; sweep: grids; merge

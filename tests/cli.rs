@@ -251,7 +251,7 @@ fn validate_reports_loads_and_warns_about_overload() {
     let stdout = text(&output.stdout);
     assert!(stdout.contains("is valid"), "{stdout}");
     assert!(stdout.contains("14.0% care-eligible"), "{stdout}");
-    assert!(stdout.contains("expected utilization"), "{stdout}");
+    assert!(stdout.contains("offered load"), "{stdout}");
     assert!(stdout.contains("No warnings."), "{stdout}");
 
     let dir = scratch("validate");

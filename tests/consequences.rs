@@ -207,7 +207,7 @@ fn bad_consequence_sections_name_file_line_column_and_exit_2() {
             "beds = -3",
             "facilities[1].beds: expected a whole number of beds",
         ),
-        ("booking = 262", "booking = \"a lot\"", "expected f64"),
+        ("booking = 262", "booking = \"a lot\"", "expected a number"),
         (
             "length_of_stay_hours = { dist = \"lognormal\", mean = 18, sd = 8 }",
             "length_of_stay_hours = { mean = 18 }",

@@ -398,3 +398,52 @@ fn import_accounts_for_every_line_of_the_export() {
     assert!(text(&whole.stdout).contains("Rows read:                 56\n"));
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #16: a file with Windows line ends (`\r\n`) names the same line at fault as the same
+/// file with Unix ones (the csv reader counted one line short).
+#[test]
+fn windows_line_ends_name_the_right_line() {
+    let dir = scratch("crlf");
+    let rows = "received_minutes,call_type\n10,disturbance\n20,disturbance\n30,disturbance\n5,disturbance\n";
+    for (name, contents) in [
+        ("unix.csv", rows.to_string()),
+        ("windows.csv", rows.replace('\n', "\r\n")),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, contents).unwrap();
+        let out = crisis_sim(&["replay", path_str(&path), "-o", path_str(&dir.join("out"))]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("{name}:5")), "{stderr}");
+    }
+    // The same for import: the row of a broken time.
+    let export = fs::read_to_string(data("st-louis-2021-01.csv")).unwrap();
+    let mut lines: Vec<String> = export.lines().map(str::to_string).collect();
+    let fields: Vec<String> = lines[4].split(',').map(str::to_string).collect();
+    let broken: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            if f.contains(':') {
+                "not a time".to_string()
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    lines[4] = broken.join(",");
+    for (name, end) in [("unix-export.csv", "\n"), ("windows-export.csv", "\r\n")] {
+        let path = dir.join(name);
+        fs::write(&path, lines.join(end) + end).unwrap();
+        let out = crisis_sim(&[
+            "import",
+            path_str(&path),
+            "--mapping",
+            &mapping("st-louis.toml"),
+            "-o",
+            path_str(&dir.join(format!("{name}.stream.csv"))),
+        ]);
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("line 5"), "{name}: {stdout}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -691,13 +691,14 @@ pub fn import(
     let used = mapping.used_columns();
     let mut record = ByteRecord::new();
     let header_lines = reader.position().line();
+    let line_offset = crate::calls::crlf_line_offset(raw_path);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
                 // A broken quote or an I/O error: the reader cannot go on past it.
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| p.line() + line_offset);
                 report.rows_read += 1;
                 report
                     .malformed
@@ -718,7 +719,7 @@ pub fn import(
             .map(|field| field.iter().filter(|&&b| b == b'\n').count())
             .sum();
         if breaks > 0 {
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| p.line() + line_offset);
             // A quote left open runs to the end of the file, taking its last line end too.
             let ends_in_field = record
                 .iter()
@@ -736,8 +737,12 @@ pub fn import(
                 )
             });
         }
-        if let Some(call) = import_row(&mapping, &header, &used, &record, &mut tallies, &mut report)
-        {
+        if let Some(call) = import_row(
+            (&mapping, &header, &used),
+            (&record, line_offset),
+            &mut tallies,
+            &mut report,
+        ) {
             calls.push(call);
         }
     }
@@ -968,14 +973,12 @@ fn on_scene_minutes(
 /// One row of the export mapped to a call, or `None` with the reason counted in the report
 /// (malformed, excluded, a duplicate id, a bad time, an unknown code).
 fn import_row(
-    mapping: &Mapping,
-    header: &[String],
-    used: &[usize],
-    record: &ByteRecord,
+    (mapping, header, used): (&Mapping, &[String], &[usize]),
+    (record, line_offset): (&ByteRecord, u64),
     tallies: &mut Tallies,
     report: &mut ImportReport,
 ) -> Option<Imported> {
-    let line = record.position().map_or(0, |p| p.line());
+    let line = record.position().map_or(0, |p| p.line() + line_offset);
     if record.len() != header.len() {
         report.malformed.add(line, || {
             format!(

@@ -3,6 +3,23 @@
 //! hour (calls per day x day-of-week weight x hour-of-day weight), generated lazily so memory
 //! does not grow with the horizon.
 
+/// Lines to add to the `csv` crate's line numbers for the file at `path`: 1 when its lines end
+/// in `\r\n` (Windows), else 0. The crate takes a record's position before it reads the `\n`
+/// of the line end before it, so in such a file every record reads one line early.
+pub(crate) fn crlf_line_offset(path: &std::path::Path) -> u64 {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut head = Vec::with_capacity(4096);
+    // The first line end decides; a header longer than 64 KiB is not a call stream's.
+    let _ = file.take(1 << 16).read_to_end(&mut head);
+    match head.iter().position(|&b| b == b'\n') {
+        Some(i) if i > 0 && head[i - 1] == b'\r' => 1,
+        _ => 0,
+    }
+}
+
 pub mod fit;
 pub mod import;
 pub mod rng;

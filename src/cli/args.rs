@@ -129,7 +129,7 @@ mix and on-scene times replaced; edit its fleet and costs.")]
 --vary takes POOL.count=A..=B[:STEP] | A..B | a,b,c, or POOL.shifts=24x7|day|night|16h|H-H[+H-H],...
 --target takes FIGURE <= VALUE (or <, >=, >); a point meets it only if the 95% CI bound does.")]
     Sweep(SweepPlan),
-    /// Check a scenario and print offered load and expected utilization per pool and policy.
+    /// Check a scenario and print offered load per pool and policy (work sent over hours on duty).
     #[command(after_help = "Example:\n  crisis-sim validate scenarios/default.toml")]
     Validate {
         /// Scenario file (TOML); the built-in default scenario when omitted.
@@ -300,7 +300,8 @@ pub struct RunArgs {
     /// Write per-call (calls.csv) and/or per-unit (units.csv) logs into --out.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "calls,units")]
     log: Vec<LogKind>,
-    /// Also print utilization and unmet eligible calls by hour of day (always in results.json).
+    /// Also measure and print utilization, queue length and unmet eligible calls by hour of day
+    /// (added to results.json and the CSVs as detail figures).
     #[arg(long)]
     hourly: bool,
     /// Replications to log: 3, 0..3 (0 to 2), 0..=3, or 0,5,9 [default: the run's first].

@@ -80,7 +80,7 @@ pub fn check_runs(runs: u64, what: impl FnOnce() -> String) -> Result<(), Experi
 /// about the city (its fleet is too small for its calls), not a failure of the run.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error(
-    "the fleet cannot keep up with the calls under policy `{policy}`{at}: by day {day:.1} of replication {replication}, more than {max} calls were open at once, so the waiting queue grows without bound and response times would measure only the length of the horizon. Add units or shift hours, or lower calls_per_day; `crisis-sim validate` shows each pool's expected utilization",
+    "the fleet cannot keep up with the calls under policy `{policy}`{at}: by day {day:.1} of replication {replication}, more than {max} calls were open at once, so the waiting queue grows without bound and response times would measure only the length of the horizon. Add units or shift hours, or lower calls_per_day; `crisis-sim validate` shows each pool's offered load",
     at = if point.is_empty() { String::new() } else { format!(" at {point}") },
     max = "1,000,000"
 )]

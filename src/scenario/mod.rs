@@ -427,7 +427,7 @@ impl Scenario {
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ScenarioError> {
         let raw: RawScenario = toml::from_str(text).map_err(|err| ScenarioError::Syntax {
             location: err.span().map(|span| Location::at(file, text, span.start)),
-            message: err.message().to_string(),
+            message: plain_words(err.message()),
         })?;
         let mut checker = Checker::default();
         let scenario = checker.scenario(raw, file, text);
@@ -574,6 +574,23 @@ impl Scenario {
         self.policies = chosen;
         Ok(())
     }
+}
+
+/// The TOML reader's messages in a user's words: `invalid type: string "a lot", expected f64`
+/// becomes `... expected a number`.
+fn plain_words(message: &str) -> String {
+    [
+        ("expected f64", "expected a number"),
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected u16", "expected a whole number >= 0"),
+        ("expected usize", "expected a whole number >= 0"),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (from, to)| {
+        text.replace(from, to)
+    })
 }
 
 /// FNV-1a, 64-bit: a stable fingerprint (std's hasher is not stable across releases).

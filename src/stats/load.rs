@@ -1,5 +1,5 @@
 //! `crisis-sim validate`: what a scenario implies before anything is simulated. Offered load
-//! and expected utilization per pool under each policy, the eligible share, and warnings where
+//! and its ratio to the hours on duty per pool under each policy, the eligible share, and warnings where
 //! a pool cannot keep up. Each policy's routing shares are measured by asking the policy itself
 //! about sample calls, so this works for any policy without knowing its rule.
 //!
@@ -383,7 +383,7 @@ impl<'a> Week<'a> {
             / total_calls
     }
 
-    /// Each pool's offered and on-duty hours and expected utilization; overloads of pools the
+    /// Each pool's offered and on-duty hours and their ratio (the offered load); overloads of pools the
     /// policy uses are added to `warnings`.
     fn pool_loads(
         &self,
@@ -414,18 +414,18 @@ impl<'a> Week<'a> {
             if spec.policy.uses(pool.kind) && utilization >= 1.0 {
                 warnings.push(match pool.kind {
                 ResponderKind::Police => format!(
-                    "under {}, pool `{}` is overloaded (expected utilization {utilization:.2} >= 1): \
+                    "under {}, pool `{}` is overloaded (offered load {utilization:.2} of its hours on duty, >= 1): \
                      its queue will grow without bound; add units or route more calls elsewhere",
                     spec.label, pool.name
                 ),
                 ResponderKind::Care => format!(
-                    "under {}, pool `{}` is sent more work than it has hours (expected utilization \
-                     {utilization:.2} >= 1): many calls routed to care will overflow to police",
+                    "under {}, pool `{}` is sent more work than it has hours (offered load \
+                     {utilization:.2} of its hours on duty, >= 1): many calls routed to care will overflow to police",
                     spec.label, pool.name
                 ),
                 ResponderKind::Clinician | ResponderKind::Counsellor => format!(
-                    "under {}, pool `{}` is sent more work than it has hours (expected utilization \
-                     {utilization:.2} >= 1): many calls will go to police alone",
+                    "under {}, pool `{}` is sent more work than it has hours (offered load \
+                     {utilization:.2} of its hours on duty, >= 1): many calls will go to police alone",
                     spec.label, pool.name
                 ),
             });
@@ -457,7 +457,8 @@ pub fn render(scenario: &Scenario, report: &ScenarioReport) -> String {
         crate::output::format_number(scenario.population, 0),
         report.calls_per_day,
         report.calls_per_day * 365.0 / scenario.population,
-        report.eligible_share * 100.0
+        // `+ 0.0` turns a -0.0 into 0.0, which prints without a sign.
+        report.eligible_share * 100.0 + 0.0
     );
     let _ = writeln!(
         out,
@@ -472,14 +473,16 @@ pub fn render(scenario: &Scenario, report: &ScenarioReport) -> String {
     );
     let _ = writeln!(
         out,
-        "\nOffered load per pool (work sent to it, before queueing or overflow):"
+        "\nOffered load per pool: the work a policy sends each pool over its hours on duty. It is\n\
+         not the utilization a run measures: waits, overflow to police and backup change that\n\
+         (a care pool offered 1.05 may measure 0.70, the rest overflowing to police)."
     );
     for policy in &report.policies {
         let _ = writeln!(
             out,
             "  {}: {:.1}% of calls routed to care",
             policy.label,
-            policy.routed_to_care_share * 100.0
+            policy.routed_to_care_share * 100.0 + 0.0
         );
         for pool in &policy.pools {
             if !pool.used {
@@ -492,7 +495,7 @@ pub fn render(scenario: &Scenario, report: &ScenarioReport) -> String {
             }
             let _ = writeln!(
                 out,
-                "    {:<12} {:>7.1} unit-h/day on duty, {:>7.1} unit-h/day offered, expected utilization {:.2}",
+                "    {:<12} {:>7.1} unit-h/day on duty, {:>7.1} unit-h/day offered, offered load {:.2}",
                 pool.pool,
                 pool.on_duty_unit_hours_per_day,
                 pool.offered_unit_hours_per_day,

@@ -109,8 +109,9 @@ impl StreamError {
         }
     }
 
-    fn csv(path: &Path, error: csv::Error) -> Self {
-        let line = error.position().map(|p| p.line());
+    /// `line_offset`: see [`crate::calls::crlf_line_offset`].
+    fn csv(path: &Path, error: csv::Error, line_offset: u64) -> Self {
+        let line = error.position().map(|p| p.line() + line_offset);
         match error.into_kind() {
             csv::ErrorKind::Io(source) => Self::Io {
                 path: path.to_path_buf(),
@@ -220,6 +221,8 @@ struct RowParser {
     zones: Vec<String>,
     /// Midnight of day 0 (only needed when times come from `received_at`).
     origin: Option<NaiveDateTime>,
+    /// Added to the reader's line numbers (a file with Windows line ends).
+    line_offset: u64,
 }
 
 /// The timestamp forms `received_at` may take.
@@ -317,7 +320,7 @@ impl RowParser {
 
     /// Parses one row; `index_in_block` is the call id when the file has no `call_id` column.
     fn parse(&self, record: &ByteRecord, index_in_block: u64) -> Result<StreamRow, StreamError> {
-        let line = record.position().map_or(0, Position::line);
+        let line = record.position().map_or(0, Position::line) + self.line_offset;
         let c = &self.columns;
         let replication = match c.replication {
             None => 0,
@@ -612,7 +615,7 @@ impl StreamFile {
         let mut reader = open_reader(path)?;
         let header = reader
             .byte_headers()
-            .map_err(|e| StreamError::csv(path, e))?
+            .map_err(|e| StreamError::csv(path, e, 0))?
             .clone();
         if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
             return Err(StreamError::Empty {
@@ -626,6 +629,7 @@ impl StreamFile {
             call_types: scenario.call_types.iter().map(|t| t.name.clone()).collect(),
             zones: scenario.zones.iter().map(|z| z.name.clone()).collect(),
             origin: None,
+            line_offset: crate::calls::crlf_line_offset(path),
         };
         let mut record = ByteRecord::new();
         let mut blocks: Vec<Block> = Vec::new();
@@ -640,11 +644,11 @@ impl StreamFile {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => return Err(StreamError::csv(path, e)),
+                Err(e) => return Err(StreamError::csv(path, e, parser.line_offset)),
             }
             let start = record.position().cloned().unwrap_or(start);
             if calls == 0
-                && let Some(day0) = parser.set_origin(&record, start.line())?
+                && let Some(day0) = parser.set_origin(&record, start.line() + parser.line_offset)?
             {
                 start_date = day0;
             }
@@ -747,12 +751,13 @@ impl StreamFile {
     pub fn rows(&self, block: usize) -> Result<StreamRows<'_>, StreamError> {
         let block = &self.blocks[block];
         let mut reader = open_reader(&self.path)?;
+        let offset = self.parser.line_offset;
         reader
             .byte_headers()
-            .map_err(|e| StreamError::csv(&self.path, e))?;
+            .map_err(|e| StreamError::csv(&self.path, e, 0))?;
         reader
             .seek(block.start.clone())
-            .map_err(|e| StreamError::csv(&self.path, e))?;
+            .map_err(|e| StreamError::csv(&self.path, e, offset))?;
         Ok(StreamRows {
             reader,
             record: ByteRecord::new(),
@@ -826,10 +831,14 @@ impl Iterator for StreamRows<'_> {
             Ok(true) => self.parser.parse(&self.record, self.index),
             Ok(false) => Err(StreamError::Row {
                 path: self.parser.path.clone(),
-                line: self.reader.position().line(),
+                line: self.reader.position().line() + self.parser.line_offset,
                 message: "the file ended early: it changed after it was checked".to_string(),
             }),
-            Err(e) => Err(StreamError::csv(&self.parser.path, e)),
+            Err(e) => Err(StreamError::csv(
+                &self.parser.path,
+                e,
+                self.parser.line_offset,
+            )),
         };
         match row {
             Ok(row) => {
