@@ -29,6 +29,7 @@ fn main() {
         threads: None,
         policies: vec!["care_first".into()],
         targets: vec!["eligible.response_p90 <= 20".into()],
+        ..Default::default()
     };
     let started = Instant::now();
     let sweep = run_sweep(&scenario, &varies, &settings, &NoProgress).expect("sweep runs");

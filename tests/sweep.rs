@@ -431,3 +431,79 @@ fn no_police_is_refused_and_no_teams_is_explained() {
     assert!(text(&output.stderr).contains("Sweep: 3 points x 2 policies x 5 replications"));
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #16: a sweep stopped part-way resumes (`--resume`) to the very bytes of one that was
+/// never stopped.
+#[test]
+fn a_stopped_sweep_resumes_to_the_same_bytes() {
+    let dir = scratch("sweep-resume");
+    let scenario = dir.join("city.toml");
+    fs::write(
+        &scenario,
+        DEFAULT.replacen("horizon_days = 372", "horizon_days = 30", 1),
+    )
+    .unwrap();
+    let args = |out: &std::path::Path| -> Vec<String> {
+        [
+            "sweep",
+            path_str(&scenario),
+            "--vary",
+            "care.count=0..=8:2",
+            "-r",
+            "8",
+            "--threads",
+            "1",
+            "-q",
+            "-o",
+            path_str(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let whole = dir.join("whole");
+    let out = common::binary().args(args(&whole)).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Stopped once a few runs are saved.
+    let part = dir.join("part");
+    let mut child = common::binary().args(args(&part)).spawn().unwrap();
+    let saved = part.join("sweep-checkpoint.jsonl");
+    let started = std::time::Instant::now();
+    while fs::read_to_string(&saved).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no progress saved in 2 minutes"
+        );
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    if part.join("sweep.json").exists() {
+        // It finished before it could be stopped (a fast machine): nothing to resume.
+        fs::remove_dir_all(dir).unwrap();
+        return;
+    }
+    // Without --resume, the interrupted sweep is not replaced by accident.
+    let refused = common::binary().args(args(&part)).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("pass --resume"));
+    let mut resume = args(&part);
+    resume.push("--resume".to_string());
+    let out = common::binary().args(&resume).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in ["sweep.json", "sweep.csv", "sweep.svg"] {
+        assert_eq!(
+            fs::read(whole.join(file)).unwrap(),
+            fs::read(part.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert!(
+        !saved.exists(),
+        "the checkpoint is gone once the sweep is done"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -231,7 +231,8 @@ pub struct ImportPlan {
 pub struct SweepPlan {
     /// Scenario file (TOML); the built-in default scenario when omitted.
     pub scenario: Option<PathBuf>,
-    /// A pool setting to vary (repeat for a grid), e.g. care.count=0..=20.
+    /// A setting to vary (repeat for a grid), e.g. care.count=0..=20 or
+    /// facility.crisis_center.beds=8,16,32.
     #[arg(long = "vary", value_name = "POOL.SETTING=VALUES", required = true)]
     pub varies: Vec<String>,
     /// Policy to sweep (repeatable; default: every policy but the baseline).
@@ -255,6 +256,10 @@ pub struct SweepPlan {
     /// Also print the recommended point's utilization and unmet eligible calls by hour.
     #[arg(long)]
     pub hourly: bool,
+    /// Finish an interrupted sweep from its checkpoint in --out (the same command again,
+    /// with --resume).
+    #[arg(long)]
+    pub resume: bool,
     /// Print nothing but errors (set from the global `--quiet`).
     #[arg(skip)]
     pub quiet: bool,

@@ -12,6 +12,8 @@ use crisis_sim::experiment::sweep::SweepError;
 use crisis_sim::output;
 use crisis_sim::scenario::ScenarioError;
 
+use super::sweep::SWEEP_CHECKPOINT_FILE;
+
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
 /// Exit code for an internal error (including failing to write outputs).
@@ -146,6 +148,13 @@ impl From<SweepError> for AppError {
             SweepError::UnknownPolicy { .. } => Self::BadInput(format!("--policy {err}")),
             SweepError::TooManyPoints { .. } => Self::BadInput(format!("--vary: {err}")),
             SweepError::OutOfReach { .. } => Self::TargetsUnmet(err.to_string()),
+            SweepError::Checkpoint(CheckpointError::Io { .. }) => Self::Write {
+                path: std::path::PathBuf::from(SWEEP_CHECKPOINT_FILE),
+                source: std::io::Error::other(err.to_string()),
+            },
+            SweepError::Checkpoint(_) => Self::BadInput(format!(
+                "{err}; run without --resume (and with --force) to start afresh"
+            )),
             SweepError::Experiment(err) => Self::Settings(err),
         }
     }

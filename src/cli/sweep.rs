@@ -10,13 +10,35 @@ pub use super::args::SweepPlan;
 use super::common::{Bar, load_scenario, refuse_overwrite, write_file};
 use super::error::AppError;
 
+/// Where a sweep saves finished replication runs, in its --out, until it is done.
+pub const SWEEP_CHECKPOINT_FILE: &str = "sweep-checkpoint.jsonl";
+
 /// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
 pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::SweepResults, AppError> {
-    refuse_overwrite(
-        &options.out_dir.join(output::SWEEP_JSON),
-        "a finished sweep's results",
-        options.force,
-    )?;
+    let checkpoint = options.out_dir.join(SWEEP_CHECKPOINT_FILE);
+    if options.resume {
+        if !checkpoint.exists()
+            && !options.force
+            && options.out_dir.join(output::SWEEP_JSON).exists()
+        {
+            return Err(AppError::BadInput(format!(
+                "{} holds a finished sweep's results and no checkpoint to resume: pass --force (without --resume) to run it again",
+                options.out_dir.display()
+            )));
+        }
+    } else {
+        refuse_overwrite(
+            &options.out_dir.join(output::SWEEP_JSON),
+            "a finished sweep's results",
+            options.force,
+        )?;
+        if !options.force && checkpoint.exists() {
+            return Err(AppError::BadInput(format!(
+                "{} holds an interrupted sweep: pass --resume to finish it, or --force to start afresh",
+                checkpoint.display()
+            )));
+        }
+    }
     let out = output::OutputDir::lock(&options.out_dir, "sweep")?;
     let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
@@ -31,6 +53,8 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
         threads: options.threads,
         policies: options.policies.clone(),
         targets: options.targets.clone(),
+        checkpoint: Some(checkpoint.clone()),
+        resume: options.resume,
     };
     if !options.quiet {
         eprintln!("{}", time_estimate(&scenario, &varies, &settings));
@@ -58,6 +82,8 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
     let json = out.final_path(&json);
     let charts: Vec<std::path::PathBuf> = charts.iter().map(|p| out.final_path(p)).collect();
     out.commit(output::Replace::WholeSet)?;
+    // Everything is in sweep.json now; the checkpoint has served its purpose.
+    let _ = std::fs::remove_file(&checkpoint);
     if !options.quiet {
         let _ = write!(stdout, "{}", output::sweep_table(&results));
         if options.hourly {

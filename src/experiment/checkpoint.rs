@@ -68,6 +68,21 @@ impl Header {
         }
     }
 
+    /// A sweep's checkpoint: its "policies" are the sweep's distinct jobs (a policy on a
+    /// program, at the settings that change what it does), named by a fingerprint each, and
+    /// the scenario's fingerprint covers the grid (`identity`).
+    pub fn for_sweep(identity: &str, seed: u64, jobs: Vec<String>, figures: usize) -> Self {
+        Self {
+            crisis_sim_checkpoint: FORMAT,
+            crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            figures,
+            policies: jobs,
+            scenario_fingerprint: identity.to_string(),
+            seed,
+            shard: None,
+        }
+    }
+
     fn describe(&self) -> String {
         let shard = self
             .shard

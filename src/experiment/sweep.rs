@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::experiment::batch::Progress;
+use crate::experiment::checkpoint;
 use crate::experiment::{self, ExperimentError, PolicyInfo, Results, ScenarioInfo};
 use crate::scenario::parameter::{PARAMETER_PATHS, Parameter, Value};
 use crate::scenario::{KINDS, MAX_POOL_UNITS, ResponderKind, Scenario, ShiftBlock};
@@ -39,6 +40,8 @@ pub enum SweepError {
     /// [`run_sweep`]); the message says which, and the best value reached.
     #[error("{report}")]
     OutOfReach { report: String },
+    #[error(transparent)]
+    Checkpoint(#[from] crate::experiment::checkpoint::CheckpointError),
     #[error(transparent)]
     Experiment(#[from] ExperimentError),
 }
@@ -481,7 +484,7 @@ impl Target {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SweepSettings {
     pub replications: u32,
     pub seed: u64,
@@ -489,6 +492,10 @@ pub struct SweepSettings {
     /// Labels of the policies to sweep; empty = every policy but the baseline.
     pub policies: Vec<String>,
     pub targets: Vec<String>,
+    /// Where finished replication runs are saved as they complete (`None`: nowhere).
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Continue from the checkpoint instead of starting afresh.
+    pub resume: bool,
 }
 
 /// One point's results: the baseline and the swept policies, with the sweep's derived figures.
@@ -526,6 +533,9 @@ pub struct SweepResults {
     pub points: Vec<PointResults>,
     pub recommendations: Vec<Recommendation>,
 }
+
+/// How many figures [`sweep_figures`] adds to a run's.
+const SWEEP_FIGURES: usize = 3;
 
 /// The figure list of a sweep point: the run's figures plus the sweep's derived ones.
 pub(crate) fn sweep_figures(scenario: &Scenario) -> Vec<FigureDef> {
@@ -620,10 +630,72 @@ fn run_sweep_checked(
     let points = grid(base, varies);
 
     let (key_of, jobs) = distinct_jobs(&points, &run_policies, settings.replications);
-    progress.set(jobs.len() as u64, 0);
+    // The checkpoint (not for the probe of the grid's ends): each distinct job by the
+    // fingerprint of its signature, the grid and seed in the header.
+    let signatures: Vec<&String> = {
+        let mut keys: Vec<&String> = jobs.iter().map(|job| &job.0).collect();
+        keys.dedup();
+        keys
+    };
+    let index_of: BTreeMap<&String, usize> = signatures
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i))
+        .collect();
+    let job_index = |key: &String| index_of.get(key).copied().unwrap_or(0);
+    let saving = match (&settings.checkpoint, probe_ends) {
+        (Some(path), true) => {
+            let identity = crate::scenario::fingerprint(&format!(
+                "{}|{}",
+                base.fingerprint,
+                varies
+                    .iter()
+                    .map(|v| v.name.clone()
+                        + "="
+                        + &v.values
+                            .iter()
+                            .map(Setting::label)
+                            .collect::<Vec<_>>()
+                            .join(","))
+                    .collect::<Vec<_>>()
+                    .join(";")
+            ));
+            let header = checkpoint::Header::for_sweep(
+                &identity,
+                settings.seed,
+                signatures
+                    .iter()
+                    .map(|k| crate::scenario::fingerprint(k))
+                    .collect(),
+                figures.len() - SWEEP_FIGURES,
+            );
+            let done = if settings.resume {
+                checkpoint::read(path, &header, 0..u64::from(settings.replications))?
+            } else {
+                checkpoint::Done::new()
+            };
+            let writer = checkpoint::Writer::open(path, &header, &done)?;
+            Some((done, writer))
+        }
+        _ => None,
+    };
+    let resumed = |key: &String, r: u64| {
+        saving
+            .as_ref()
+            .and_then(|(done, _)| done.get(&(r, job_index(key))))
+    };
+    let already = jobs
+        .iter()
+        .filter(|(k, _, _, r)| resumed(k, *r).is_some())
+        .count();
+    progress.set(jobs.len() as u64, already as u64);
     let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
         jobs.par_iter()
-            .map(|&(_, x, p, r)| {
+            .map(|(key, x, p, r)| {
+                let (x, p, r) = (*x, *p, *r);
+                if let Some(values) = resumed(key, r) {
+                    return Ok(values.clone());
+                }
                 let point = &points[x];
                 let figures = experiment::run_replication(
                     &point.scenario,
@@ -641,7 +713,13 @@ fn run_sweep_checked(
                     ExperimentError::from(overloaded)
                 })?;
                 progress.advance();
-                Ok(figures.into_iter().map(|(_, v)| v).collect())
+                let values: Vec<f64> = figures.into_iter().map(|(_, v)| v).collect();
+                if let Some((_, writer)) = &saving
+                    && let Some(message) = writer.append(r, job_index(key), &values)
+                {
+                    progress.warn(&message);
+                }
+                Ok(values)
             })
             .collect::<Result<_, ExperimentError>>()
     })??;

@@ -131,6 +131,7 @@ fn a_small_sweep_finds_the_cheapest_point_meeting_the_targets() {
         threads: Some(2),
         policies: vec![],
         targets: vec!["eligible.care_share >= 0.5".into()],
+        ..Default::default()
     };
     let sweep = run_sweep(&scenario, &varies, &settings, &NoProgress).unwrap();
     assert_eq!(sweep.swept, ["care_first"]);
@@ -222,6 +223,7 @@ fn sweep_values_equal_separate_runs_of_each_point() {
         threads: Some(2),
         policies: vec![],
         targets: vec![],
+        ..Default::default()
     };
     let sweep = run_sweep(&scenario, &varies, &settings, &NoProgress).unwrap();
     let points = grid(&scenario, &varies);
@@ -261,6 +263,7 @@ fn grids_past_the_ceilings_are_refused_before_anything_is_made() {
         threads: Some(1),
         policies: Vec::new(),
         targets: Vec::new(),
+        ..Default::default()
     };
     let err = run_sweep(&scenario, &[stepped, police], &settings, &NoProgress).unwrap_err();
     assert!(
