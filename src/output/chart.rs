@@ -471,7 +471,9 @@ fn draw_response_distribution<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc("Minutes from call received to first unit on scene")
+            .x_label_formatter(&|x| number_tick(*x))
             .y_desc("Share of calls (cumulative)")
+            .y_label_formatter(&|y| number_tick(*y))
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 17))
             .draw()
@@ -756,7 +758,9 @@ fn draw_utilization_by_hour<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("Hour of day")
+        .x_label_formatter(&|x| number_tick(*x))
         .y_desc("Utilization (busy / on duty)")
+        .y_label_formatter(&|y| number_tick(*y))
         .x_labels(13)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
@@ -817,7 +821,9 @@ fn draw_queue_by_hour<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("Hour of day")
+        .x_label_formatter(&|x| number_tick(*x))
         .y_desc("Mean calls in queue")
+        .y_label_formatter(&|y| number_tick(*y))
         .x_labels(13)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))

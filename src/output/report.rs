@@ -500,7 +500,7 @@ pub fn report_html(
     html.push_str(&summary(results));
     if let Some((_, recommendation)) = sweep {
         html.push_str("<h3>How many teams?</h3>\n");
-        html.push_str(&rows_table(recommendation.rows, 1));
+        html.push_str(&rows_table(recommendation.rows, 2));
         let _ = writeln!(html, "<p class=\"meta\">{}</p>", esc(recommendation.note));
     }
     html.push_str("<h2>Charts</h2>\n");
