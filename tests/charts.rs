@@ -162,6 +162,17 @@ fn a_sweep_leaves_its_chart() {
         svg.matches("stroke=\"#6E6E6E\"").count() > 10,
         "the target is drawn in dashes"
     );
+    // Issue #16: what each step buys, beside the answer.
+    check_chart(
+        &out_dir,
+        "sweep_tradeoff",
+        &[
+            "What each step buys",
+            "Eligible calls handled by care",
+            "Police unit-hours freed",
+            "Net public cost a year",
+        ],
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 

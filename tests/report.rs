@@ -99,9 +99,11 @@ fn the_report_is_one_self_contained_page_with_everything_in_it() {
     ] {
         assert!(html.contains(part), "report lacks `{part}`");
     }
-    // Every chart inline: five of the run (the budget among them), one of the sweep.
-    assert_eq!(html.matches("<figure class=\"chart\">").count(), 6);
-    assert_eq!(html.matches("<svg ").count(), 6);
+    // Every chart inline: five of the run (the budget among them), two of the sweep (its
+    // answer, and what each step buys).
+    assert_eq!(html.matches("<figure class=\"chart\">").count(), 7);
+    assert_eq!(html.matches("<svg ").count(), 7);
+    assert!(html.contains("What each step buys"));
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -167,7 +169,7 @@ fn the_report_opens_in_headless_chromium_renders_every_chart_and_prints() {
         .collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     let built = text(&dom.stdout);
-    assert_eq!(built.matches("<svg ").count(), 6, "every chart in the page");
+    assert_eq!(built.matches("<svg ").count(), 7, "every chart in the page");
     assert!(built.contains("Key figures by policy"));
 
     // Issue #16: on a 390 px phone and at desktop width the page does not scroll sideways,
@@ -228,7 +230,7 @@ document.getElementById('desk').onload = done;
         );
         assert_eq!(
             (shown, charts),
-            (6, 6),
+            (7, 7),
             "{width}: every chart on screen, readable"
         );
     }

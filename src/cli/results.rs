@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crisis_sim::experiment::Results;
 use crisis_sim::experiment::merge;
-use crisis_sim::output::{self, Drawable, RESULTS_FILE};
+use crisis_sim::output::{self, RESULTS_FILE};
 use crisis_sim::stats::load;
 
 use super::common::{human_bytes, load_scenario, refuse_overwrite, write_file, write_results};
@@ -89,8 +89,10 @@ pub fn plot(
         || (file.file_name().is_none_or(|name| name != RESULTS_FILE) && read_sweep(&file).is_ok());
     let out = output::OutputDir::lock(&dir, "plot")?;
     let staged = if is_sweep {
-        sweep_chart(&read_sweep(&file)?, &file)?
-            .write(out.staging())
+        let sweep = read_sweep(&file)?;
+        // Names are checked (and a bad file named) before anything is drawn.
+        sweep_chart(&sweep, &file)?;
+        output::write_sweep_charts(&sweep, out.staging())
             .map_err(|e| AppError::from(e).in_output_dir(&out))?
     } else {
         let text = std::fs::read_to_string(&file)
@@ -179,18 +181,20 @@ pub fn report(
                 sweep_chart(&sweep, &path)?,
                 sweep.recommendation_rows(),
                 note,
+                output::TradeOffChart::of(&sweep),
             ))
         }
     };
     let html = output::report_html(
         &parsed.results,
         scenario_text.as_deref(),
-        sweep.as_ref().map(|(chart, rows, note)| {
+        sweep.as_ref().map(|(chart, rows, note, trade_off)| {
             (
                 chart,
                 output::SweepAnswer {
                     rows,
                     note: note.as_str(),
+                    trade_off: trade_off.as_ref(),
                 },
             )
         }),

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crisis_sim::experiment::sweep::{self, SweepSettings};
-use crisis_sim::output::{self, Drawable};
+use crisis_sim::output;
 
 pub use super::args::SweepPlan;
 use super::common::{Bar, load_scenario, refuse_overwrite, write_file};
@@ -69,10 +69,8 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
         output::sweep_json(&results).as_bytes(),
     )
     .map_err(named)?;
-    let charts = output::SweepChart::of(&document)
-        .map_err(|e| AppError::BadInput(format!("{}: {e}", out.final_path(&json).display())))?
-        .write(out.staging())
-        .map_err(|e| named(e.into()))?;
+    let charts =
+        output::write_sweep_charts(&document, out.staging()).map_err(|e| named(e.into()))?;
     let csv_path = out.staging().join(output::SWEEP_CSV);
     let csv_bytes = output::sweep_csv(&results).map_err(|e| AppError::Write {
         path: out.final_path(&csv_path),

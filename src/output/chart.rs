@@ -916,6 +916,14 @@ impl SweepChart {
         for label in &sweep.swept_policies {
             super::json::check_name("a policy label", label, max)?;
         }
+        for name in sweep
+            .points
+            .iter()
+            .flat_map(|p| &p.policies)
+            .filter_map(|q| q.name.as_deref())
+        {
+            super::json::check_name("a policy name", name, max)?;
+        }
         let x_name = sweep
             .varies
             .first()
@@ -954,8 +962,16 @@ impl SweepChart {
                     .iter()
                     .find(|r| &r.policy == label)
                     .and_then(|r| r.point);
+                // The name the scenario gives the policy, if any point's document has one.
+                let name = sweep
+                    .points
+                    .iter()
+                    .flat_map(|p| &p.policies)
+                    .find(|q| &q.label == label)
+                    .and_then(|q| q.name.clone())
+                    .unwrap_or_else(|| label.clone());
                 SweepSeries {
-                    label: label.clone(),
+                    label: name,
                     p90: sweep
                         .points
                         .iter()
@@ -1174,6 +1190,228 @@ impl Drawable for SweepChart {
                 }
             }
             legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a sweep's charts into `dir`: `sweep` and, for a care program, `sweep_tradeoff`.
+pub fn write_sweep_charts(sweep: &SweepDocument, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    let chart = SweepChart::of(sweep).map_err(|message| ChartError::Draw {
+        name: "sweep".to_string(),
+        message,
+    })?;
+    let mut written = chart.write(dir)?;
+    if let Some(trade_off) = TradeOffChart::of(sweep) {
+        written.extend(trade_off.write(dir)?);
+    }
+    Ok(written)
+}
+
+/// One policy's points on the trade-off chart, in grid order: its cost a year (dollars), the
+/// share of eligible calls care handles and the police hours freed (mean, CI low, CI high),
+/// and the point's setting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeOffSeries {
+    pub label: String,
+    pub cost: Vec<f64>,
+    pub share: Vec<(f64, f64, f64)>,
+    pub hours: Vec<(f64, f64, f64)>,
+    pub tags: Vec<String>,
+}
+
+/// What each step of a sweep buys: cost a year against the share of eligible calls care
+/// handles and against the police hours freed, one curve per swept policy (`sweep_tradeoff`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeOffChart {
+    pub cost_name: String,
+    pub series: Vec<TradeOffSeries>,
+    pub footnote: String,
+}
+
+impl TradeOffChart {
+    /// The chart of a sweep whose points measure care coverage (a program with care teams);
+    /// `None` otherwise. Its names were checked by [`SweepChart::of`].
+    pub fn of(sweep: &SweepDocument) -> Option<Self> {
+        let has_net = sweep.figures.iter().any(|f| f.key == key::NET_PUBLIC_COST);
+        let cost_key = if has_net {
+            key::NET_PUBLIC_COST
+        } else {
+            key::ANNUAL_COST
+        };
+        let x_name = sweep.varies.first()?;
+        let series: Vec<TradeOffSeries> = sweep
+            .swept_policies
+            .iter()
+            .filter_map(|label| {
+                let mut s = TradeOffSeries {
+                    label: label.clone(),
+                    cost: Vec::new(),
+                    share: Vec::new(),
+                    hours: Vec::new(),
+                    tags: Vec::new(),
+                };
+                for point in &sweep.points {
+                    let policy = point.policies.iter().find(|q| &q.label == label)?;
+                    if let Some(name) = &policy.name {
+                        s.label.clone_from(name);
+                    }
+                    let e = |k: &str| policy.estimates.get(k).copied();
+                    let triple = |e: Option<Estimate>| {
+                        e.map_or((f64::NAN, f64::NAN, f64::NAN), |e| {
+                            (e.mean, e.ci_low, e.ci_high)
+                        })
+                    };
+                    s.cost.push(e(cost_key).map_or(f64::NAN, |e| e.mean));
+                    s.share.push(triple(e(key::ELIGIBLE_CARE_SHARE)));
+                    s.hours.push(triple(e(key::POLICE_HOURS_FREED)));
+                    s.tags
+                        .push(point.settings.get(x_name).cloned().unwrap_or_default());
+                }
+                s.share
+                    .iter()
+                    .any(|t| plottable(t.0) && t.0 > 0.0)
+                    .then_some(s)
+            })
+            .collect();
+        if series.is_empty() {
+            return None;
+        }
+        Some(Self {
+            cost_name: if has_net {
+                "Net public cost a year".to_string()
+            } else {
+                "Fleet cost a year".to_string()
+            },
+            series,
+            footnote: format!(
+                "Scenario: {} · {} replications per point · seed {} · points labelled by {} · error bars: 95% CI · crisis-sim {}",
+                sweep.scenario.name,
+                sweep.replications,
+                sweep.seed,
+                x_name,
+                env!("CARGO_PKG_VERSION")
+            ),
+        })
+    }
+}
+
+impl Drawable for TradeOffChart {
+    fn name(&self) -> &str {
+        "sweep_tradeoff"
+    }
+
+    fn title(&self) -> String {
+        "What each step buys: cost against care coverage and police hours freed".to_string()
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = frame(root, &self.title(), &self.footnote)?;
+        let panels = body.split_evenly((1, 2));
+        let costs: Vec<f64> = self
+            .series
+            .iter()
+            .flat_map(|s| s.cost.iter().copied())
+            .filter(|c| plottable(*c))
+            .collect();
+        let x_low = costs.iter().copied().fold(f64::INFINITY, f64::min);
+        let x_high = costs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (x_low, x_high) = if plottable(x_low) {
+            (x_low, x_high)
+        } else {
+            (0.0, 1.0)
+        };
+        let x_pad = ((x_high - x_low) * 0.08).max(1.0);
+        for (panel, (caption, unit, pick)) in panels.iter().zip([
+            (
+                "Eligible calls handled by care",
+                "share of eligible calls",
+                (|s: &TradeOffSeries| &s.share) as fn(&TradeOffSeries) -> &Vec<(f64, f64, f64)>,
+            ),
+            (
+                "Police unit-hours freed",
+                "unit-hours a year",
+                |s: &TradeOffSeries| &s.hours,
+            ),
+        ]) {
+            let high = self
+                .series
+                .iter()
+                .flat_map(|s| pick(s).iter().map(|t| t.2.max(t.0)))
+                .filter(|v| plottable(*v))
+                .fold(0.0f64, f64::max);
+            let high = if unit.starts_with("share") {
+                high.clamp(0.1, 1.0) * 1.08
+            } else {
+                high.max(1.0) * 1.1
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(caption, (FONT, 21))
+                .margin(16)
+                .x_label_area_size(48)
+                .y_label_area_size(80)
+                .build_cartesian_2d(axis(x_low - x_pad, x_high + x_pad), axis(0.0, high))
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.cost_name)
+                .y_desc(unit)
+                .x_labels(5)
+                .x_label_formatter(&|x| money_tick(*x))
+                .y_label_formatter(&|y| number_tick(*y))
+                .label_style((FONT, 15))
+                .axis_desc_style((FONT, 17))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (i, series) in self.series.iter().enumerate() {
+                let points: Vec<(f64, (f64, f64, f64), &String)> = series
+                    .cost
+                    .iter()
+                    .zip(pick(series))
+                    .zip(&series.tags)
+                    .filter(|((c, t), _)| plottable(**c) && plottable(t.0))
+                    .map(|((c, t), tag)| (*c, *t, tag))
+                    .collect();
+                let style = colour(i + 1);
+                chart
+                    .draw_series(LineSeries::new(
+                        points.iter().map(|p| (p.0, p.1.0)),
+                        style.stroke_width(3),
+                    ))
+                    .map_err(|e| e.to_string())?
+                    .label(series.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], style.stroke_width(3))
+                    });
+                for (cost, (mean, low, high), tag) in &points {
+                    let (low, high) = if plottable(*low) && plottable(*high) {
+                        (*low, *high)
+                    } else {
+                        (*mean, *mean)
+                    };
+                    chart
+                        .draw_series([ErrorBar::new_vertical(
+                            *cost,
+                            low,
+                            *mean,
+                            high,
+                            style.filled(),
+                            10,
+                        )])
+                        .map_err(|e| e.to_string())?;
+                    chart
+                        .draw_series([Circle::new((*cost, *mean), 5, style.filled())])
+                        .map_err(|e| e.to_string())?;
+                    chart
+                        .draw_series([Text::new(
+                            (*tag).clone(),
+                            (*cost, *mean),
+                            (FONT, 15).into_font().color(&BLACK),
+                        )])
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }

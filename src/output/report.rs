@@ -463,6 +463,8 @@ figcaption{font-size:.9em;color:#555}pre{font-size:.72em;background:#f7f7f7;padd
 pub struct SweepAnswer<'a> {
     pub rows: &'a [Vec<String>],
     pub note: &'a str,
+    /// What each step buys, for a sweep of a care program.
+    pub trade_off: Option<&'a super::TradeOffChart>,
 }
 
 /// The report page. `scenario_text` is the scenario file the results came from (with its
@@ -508,8 +510,11 @@ pub fn report_html(
     for chart in results_charts(results) {
         charts.push((chart.title(), chart.svg()?));
     }
-    if let Some((chart, _)) = sweep {
+    if let Some((chart, answer)) = sweep {
         charts.push((chart.title(), chart.svg()?));
+        if let Some(trade_off) = answer.trade_off {
+            charts.push((trade_off.title(), trade_off.svg()?));
+        }
     }
     for (title, svg) in &charts {
         let _ = writeln!(

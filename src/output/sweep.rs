@@ -345,6 +345,9 @@ pub struct SweepPointDocument {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPolicyDocument {
     pub label: String,
+    /// How charts and reports name the policy, when its scenario entry gives a `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// By figure key.
     pub estimates: BTreeMap<String, Estimate>,
     /// Whether the point meets every target under this policy (`null` if it is not swept).
@@ -380,6 +383,7 @@ impl SweepDocument {
                     .iter()
                     .map(|policy| SweepPolicyDocument {
                         label: policy.label().to_string(),
+                        name: (policy.name() != policy.label()).then(|| policy.name().to_string()),
                         estimates: point
                             .results
                             .figures
