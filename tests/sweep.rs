@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 
-use common::{DEFAULT, crisis_sim, path_str, scratch, text};
+use common::{DEFAULT, crisis_sim, path_str, scratch, short_scenario, text};
 
 /// The default city over 20 days, with a care pool of two shift blocks: 07:00-19:00 with all
 /// teams and 19:00-03:00 with 3 of them.
@@ -251,12 +251,7 @@ fn hourly_profiles_only_when_asked() {
 #[test]
 fn a_sweep_varies_facility_beds_and_costs() {
     let dir = scratch("sweep-consequences");
-    let scenario = dir.join("city.toml");
-    fs::write(
-        &scenario,
-        DEFAULT.replacen("horizon_days = 372", "horizon_days = 30", 1),
-    )
-    .unwrap();
+    let scenario = short_scenario(&dir, 30);
     let out = dir.join("out");
     let output = crisis_sim(&[
         "sweep",
@@ -328,12 +323,7 @@ fn a_sweep_varies_facility_beds_and_costs() {
 #[test]
 fn a_target_out_of_reach_stops_at_the_grid_ends_with_exit_3() {
     let dir = scratch("sweep-out-of-reach");
-    let scenario = dir.join("city.toml");
-    fs::write(
-        &scenario,
-        DEFAULT.replacen("horizon_days = 372", "horizon_days = 20", 1),
-    )
-    .unwrap();
+    let scenario = short_scenario(&dir, 20);
     let out = dir.join("out");
     let output = crisis_sim(&[
         "sweep",
@@ -383,12 +373,7 @@ fn a_target_out_of_reach_stops_at_the_grid_ends_with_exit_3() {
 #[test]
 fn no_police_is_refused_and_no_teams_is_explained() {
     let dir = scratch("sweep-zero");
-    let scenario = dir.join("city.toml");
-    fs::write(
-        &scenario,
-        DEFAULT.replacen("horizon_days = 372", "horizon_days = 20", 1),
-    )
-    .unwrap();
+    let scenario = short_scenario(&dir, 20);
     let output = crisis_sim(&[
         "sweep",
         path_str(&scenario),
@@ -437,12 +422,7 @@ fn no_police_is_refused_and_no_teams_is_explained() {
 #[test]
 fn a_stopped_sweep_resumes_to_the_same_bytes() {
     let dir = scratch("sweep-resume");
-    let scenario = dir.join("city.toml");
-    fs::write(
-        &scenario,
-        DEFAULT.replacen("horizon_days = 372", "horizon_days = 30", 1),
-    )
-    .unwrap();
+    let scenario = short_scenario(&dir, 30);
     let args = |out: &std::path::Path| -> Vec<String> {
         [
             "sweep",
