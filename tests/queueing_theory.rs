@@ -207,3 +207,30 @@ fn a_full_crisis_center_turns_people_away_at_the_erlang_b_rate() {
         assert!(results.baseline().values.iter().all(|v| v[nowhere] == 0.0));
     }
 }
+
+/// Issue #17: a fixed call-processing time d before dispatch adds exactly d to every response
+/// and nothing to the queue: on M/M/c (no travel), mean response = d + Erlang C mean wait.
+#[test]
+fn dispatch_delay_adds_to_response_and_not_to_the_queue() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/erlang_c.toml");
+    let d = 1.5;
+    let text = std::fs::read_to_string(&path).unwrap()
+        + &format!("\n[dispatch_delay]\ndefault = {{ dist = \"fixed\", mean = {d} }}\n");
+    let scenario =
+        Scenario::from_toml_str(&text, "erlang_c_delay.toml").unwrap_or_else(|e| panic!("{e}"));
+    let results = experiment::run(&scenario, &RunSettings::from_scenario(&scenario)).unwrap();
+    let servers = scenario.pools[0].count;
+    let arrivals_per_minute = scenario.demand.calls_per_day / 1440.0;
+    let service_minutes = scenario.call_types[0].on_scene[0].mean();
+    let a = arrivals_per_minute * service_minutes;
+    let mean_wait =
+        erlang_c(servers, a) / (f64::from(servers) / service_minutes - arrivals_per_minute);
+    assert_within_ci(&results, "police_only", "wait_mean", mean_wait);
+    assert_within_ci(&results, "police_only", "response_mean", d + mean_wait);
+    let delay = results
+        .estimate("police_only", "dispatch_delay_mean")
+        .unwrap();
+    assert!((delay.mean - d).abs() < 1e-9, "{delay:?}");
+    let travel = results.estimate("police_only", "travel_mean").unwrap();
+    assert_eq!(travel.mean, 0.0, "the validation city has no travel");
+}

@@ -53,6 +53,8 @@ pub enum Purpose {
     BookingHandover = 26,
     /// Days in jail per booking (the cost ledger).
     JailDays = 27,
+    /// Call-processing time from received to dispatch.
+    DispatchDelay = 28,
 }
 
 /// SplitMix64's output finaliser: a bijective 64-bit mixer with full avalanche.

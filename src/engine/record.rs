@@ -61,6 +61,9 @@ pub struct CallRecord {
     /// No unit was on scene by the horizon.
     pub unserved_at_horizon: bool,
     pub outcomes: Outcomes,
+    /// Call-processing time before the call could be dispatched (0 without a
+    /// `[dispatch_delay]`): part of the response time, not of the queue wait.
+    pub dispatch_delay_minutes: f64,
 }
 
 impl CallRecord {
@@ -82,6 +85,7 @@ impl CallRecord {
             cleared_minutes: None,
             unserved_at_horizon: false,
             outcomes: Outcomes::default(),
+            dispatch_delay_minutes: 0.0,
         }
     }
 
@@ -96,11 +100,16 @@ impl CallRecord {
         }
     }
 
-    /// Received to first dispatch (time in queue), for a dispatched call.
+    /// Ready to dispatch to first dispatch (time in queue), for a dispatched call: the
+    /// call-processing time before it is not queueing.
     pub fn wait_minutes(&self) -> Option<f64> {
         self.primary
             .filter(|primary| primary.kind != ResponderKind::Counsellor)
-            .map(|primary| primary.dispatched_minutes - self.call.received_minutes)
+            .map(|primary| {
+                primary.dispatched_minutes
+                    - self.call.received_minutes
+                    - self.dispatch_delay_minutes
+            })
     }
 
     /// A crisis-line counsellor resolved the call by phone.

@@ -265,6 +265,9 @@ pub struct Scenario {
     pub transport: Transport,
     /// The downstream cost ledger; `None` without a `[costs]` section (no ledger figures).
     pub costs: Option<Costs>,
+    /// Call-processing time from received to dispatch, by priority (index 1-9; 0 unused);
+    /// `None` without a `[dispatch_delay]` section: no delay, as before it existed.
+    pub dispatch_delay: Option<[Option<DurationSpec>; 10]>,
     /// The first is the baseline every other is compared against.
     pub policies: Vec<PolicySpec>,
     /// Also measure utilization and unmet eligible calls by hour of day (`--hourly`). Not read
@@ -717,6 +720,10 @@ impl Checker {
         let call_types = self.call_types(&root, &raw.call_types);
         let pools = self.fleet(&root, &raw.fleet, &zones);
         let outcome_time = self.outcome_time(&root, &raw);
+        let dispatch_delay = raw
+            .dispatch_delay
+            .as_ref()
+            .map(|raw| self.dispatch_delay(&root.key("dispatch_delay"), raw, &call_types));
         let mut call_types = call_types;
         let consequences = self.consequences(&root, &raw, &zones, &mut call_types);
         let policies = self.policies(
@@ -747,9 +754,60 @@ impl Checker {
             facilities: consequences.facilities,
             transport: consequences.transport,
             costs: consequences.costs,
+            dispatch_delay,
             policies,
             report_hourly: false,
         })
+    }
+
+    /// `[dispatch_delay]`: a duration per priority (`1 = {...}`) and `default` for the others;
+    /// every priority the call types use must get one.
+    fn dispatch_delay(
+        &mut self,
+        path: &FieldPath,
+        raw: &std::collections::BTreeMap<String, DurationSpec>,
+        call_types: &[CallType],
+    ) -> [Option<DurationSpec>; 10] {
+        let mut by_priority: [Option<DurationSpec>; 10] = [None; 10];
+        let mut default = None;
+        for (key, spec) in raw {
+            let spec = self.duration(path.key(key), *spec);
+            if spec.mean() > MAX_HORIZON_DAYS * MINUTES_PER_DAY {
+                self.fail(
+                    path.key(key).key("mean"),
+                    format!(
+                        "a mean of at most the longest horizon in minutes, found {}",
+                        spec.mean()
+                    ),
+                );
+            }
+            match key.as_str() {
+                "default" => default = Some(spec),
+                digits => match digits.parse::<usize>() {
+                    Ok(p) if (1..=9).contains(&p) => by_priority[p] = Some(spec),
+                    _ => self.fail(
+                        path.key(key),
+                        format!("a priority from 1 to 9, or `default`; found `{key}`"),
+                    ),
+                },
+            }
+        }
+        for call_type in call_types {
+            let p = usize::from(call_type.priority);
+            if by_priority[p].is_none() {
+                match default {
+                    Some(spec) => by_priority[p] = Some(spec),
+                    None => self.fail(
+                        path.clone(),
+                        format!(
+                            "a delay for priority {p} (call type `{}`), or a `default`",
+                            call_type.name
+                        ),
+                    ),
+                }
+            }
+        }
+        by_priority
     }
 
     /// `[city]`: population, horizon, warm-up and start date.

@@ -28,6 +28,8 @@ pub struct RawScenario {
     pub transport: Option<RawTransport>,
     /// The downstream cost ledger (optional; a line left out is "not costed").
     pub costs: Option<RawCosts>,
+    /// Call-processing time from received to dispatch, by priority (optional).
+    pub dispatch_delay: Option<std::collections::BTreeMap<String, DurationSpec>>,
 }
 
 /// One `[[facilities]]` entry.

@@ -553,3 +553,41 @@ fn after_the_scene_sections_are_checked() {
         error_of(&unused)
     );
 }
+
+/// Issue #17: call processing per priority, with a default for the rest; every priority the
+/// call types use must have one.
+#[test]
+fn dispatch_delay_is_checked() {
+    let scenario = Scenario::default_scenario();
+    let by_priority = scenario.dispatch_delay.expect("the default has one");
+    for p in scenario.priorities() {
+        assert_eq!(by_priority[usize::from(p)].map(|d| d.mean()), Some(0.6));
+    }
+    let with = |section: &str| {
+        default_with(
+            "default = { dist = \"lognormal\", mean = 0.6, sd = 0.4 }",
+            section,
+        )
+    };
+    let error = error_of(&with("1 = { dist = \"fixed\", mean = 1 }"));
+    assert!(
+        error.contains("dispatch_delay: expected a delay for priority 2"),
+        "{error}"
+    );
+    let error = error_of(&with("urgent = { dist = \"fixed\", mean = 1 }"));
+    assert!(
+        error.contains("dispatch_delay.urgent: expected a priority from 1 to 9"),
+        "{error}"
+    );
+    let error = error_of(&with("default = { dist = \"fixed\", mean = -1 }"));
+    assert!(error.contains("dispatch_delay.default.mean"), "{error}");
+    let one = Scenario::from_toml_str(
+        &with("1 = { dist = \"fixed\", mean = 2 }\ndefault = { dist = \"fixed\", mean = 0.5 }"),
+        "city.toml",
+    )
+    .unwrap();
+    let by_priority = one.dispatch_delay.unwrap();
+    assert_eq!(by_priority[1].map(|d| d.mean()), Some(2.0));
+    assert_eq!(by_priority[3].map(|d| d.mean()), Some(0.5));
+    assert!(default_without_consequences().contains("[dispatch_delay]"));
+}

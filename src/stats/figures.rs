@@ -16,6 +16,12 @@ pub const RESPONSE_MEDIAN: &str = "response_median";
 pub const RESPONSE_P90: &str = "response_p90";
 pub const ELIGIBLE_RESPONSE_P90: &str = "eligible.response_p90";
 
+/// With `[dispatch_delay]`: a response taken apart (call processing + queue wait + travel).
+pub const DISPATCH_DELAY_MEAN: &str = "dispatch_delay_mean";
+pub const DISPATCH_DELAY_P90: &str = "dispatch_delay_p90";
+pub const TRAVEL_MEAN: &str = "travel_mean";
+pub const TRAVEL_P90: &str = "travel_p90";
+
 pub const WAIT_MEAN: &str = "wait_mean";
 pub const WAIT_P90: &str = "wait_p90";
 pub const WAITED_SHARE: &str = "waited_share";

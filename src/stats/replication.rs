@@ -134,6 +134,9 @@ pub struct ReplicationStats {
     /// With a costed jail line: days in jail per booking, and their sum.
     jail_days: Option<Sampler>,
     jail_days_sum: f64,
+    /// With `[dispatch_delay]`: call processing and travel of served calls (the response
+    /// taken apart, with the queue wait).
+    parts: Option<Box<(TimeSummary, TimeSummary)>>,
 }
 
 impl ReplicationStats {
@@ -180,6 +183,10 @@ impl ReplicationStats {
                 .and_then(|costs| costs.jail_bed_days)
                 .map(|(_, days)| days.sampler()),
             jail_days_sum: 0.0,
+            parts: scenario
+                .dispatch_delay
+                .is_some()
+                .then(|| Box::new((TimeSummary::new(max), TimeSummary::new(max)))),
         }
     }
 
@@ -239,6 +246,33 @@ impl ReplicationStats {
             "Eligible-call response",
             &self.response_eligible,
         );
+        if let Some(parts) = &self.parts {
+            let (delay, travel) = &**parts;
+            out.push(
+                key::DISPATCH_DELAY_MEAN,
+                "Call processing (received to ready to dispatch), mean",
+                "min",
+                delay.mean(),
+            );
+            out.push(
+                key::DISPATCH_DELAY_P90,
+                "Call processing, 90th percentile",
+                "min",
+                delay.quantile(0.9),
+            );
+            out.push(
+                key::TRAVEL_MEAN,
+                "Travel of the first unit, mean",
+                "min",
+                travel.mean(),
+            );
+            out.push(
+                key::TRAVEL_P90,
+                "Travel of the first unit, 90th percentile",
+                "min",
+                travel.quantile(0.9),
+            );
+        }
         out.push(key::WAIT_MEAN, "Queue wait, mean", "min", self.wait.mean());
         out.push(
             key::WAIT_P90,
@@ -756,6 +790,14 @@ impl Observer for ReplicationStats {
         };
         self.response_by_priority[self.priority_slot[usize::from(record.priority)]]
             .record(response);
+        if let Some(parts) = &mut self.parts
+            && let Some(primary) = record.primary
+        {
+            parts.0.record(record.dispatch_delay_minutes);
+            parts
+                .1
+                .record(primary.on_scene_minutes - primary.dispatched_minutes);
+        }
         if record.care_eligible {
             self.response_eligible.record(response);
         }

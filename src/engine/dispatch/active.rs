@@ -6,6 +6,8 @@ use crate::engine::record::CallRecord;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// The dispatcher is still taking the call (`[dispatch_delay]`): no route yet.
+    Processing,
     WaitingCare,
     WaitingPolice,
     Assigned,

@@ -62,6 +62,8 @@ pub enum Event {
     AtFacility { unit: u32 },
     /// A person's stay at a facility ends: a bed is free.
     BedFrees { facility: u16 },
+    /// The dispatcher has taken the call (`[dispatch_delay]`): it can be routed now.
+    Processed { slot: u32, call_id: u64 },
 }
 
 /// Asks a policy's own unit chooser (kept out of line: the built-in policies have none).
@@ -152,6 +154,11 @@ impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
                 let now = self.now();
                 self.facilities.release(usize::from(facility), now);
             }
+            Event::Processed { slot, call_id } => {
+                if self.calls.find_mut(slot, call_id).is_some() {
+                    self.route_call(slot);
+                }
+            }
         }
     }
 }
@@ -226,17 +233,16 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     // ---- arrivals and routes -------------------------------------------------------------
 
-    /// A call arrives (the clock already reads its time): ask the policy, then carry it out.
+    /// A call arrives (the clock already reads its time): ask the policy, then carry it out;
+    /// with `[dispatch_delay]`, once the dispatcher has taken it.
     #[inline(always)]
     pub fn arrive(&mut self, call: Call) {
+        if self.service.has_dispatch_delay() {
+            self.hold_for_processing(call);
+            return;
+        }
+        let routing = self.ask_route(&call);
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
-        let routing = self.policy.route(
-            &CallContext {
-                call: &call,
-                call_type,
-            },
-            &self.system_view(),
-        );
         let mut record = CallRecord::new(call, call_type.priority, call_type.care_eligible);
         record.triaged_eligible = routing.triaged_eligible;
         record.routed_to_care = routing.route.is_care();
@@ -248,6 +254,56 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             police_alongside: false,
             follow_up_window: routing.follow_up_within_minutes,
         });
+        self.start_route(slot, routing.route);
+    }
+
+    /// The policy's route for a call.
+    #[inline(always)]
+    fn ask_route(&self, call: &Call) -> crate::policy::Routing {
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        self.policy
+            .route(&CallContext { call, call_type }, &self.system_view())
+    }
+
+    /// Holds a call for its call-processing time before it is routed (kept out of line: only
+    /// scenarios with `[dispatch_delay]` come here).
+    #[inline(never)]
+    fn hold_for_processing(&mut self, call: Call) {
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let mut record = CallRecord::new(call, call_type.priority, call_type.care_eligible);
+        let delay = self.service.dispatch_delay_minutes(record.priority, &call);
+        record.dispatch_delay_minutes = delay.max(0.0);
+        let slot = self.calls.insert(ActiveCall {
+            record,
+            stage: Stage::Processing,
+            outstanding: 0,
+            wants_clinician: false,
+            police_alongside: false,
+            follow_up_window: None,
+        });
+        if delay > 0.0 {
+            let now = self.now();
+            self.schedule(
+                now + delay,
+                Event::Processed {
+                    slot,
+                    call_id: call.id,
+                },
+            );
+        } else {
+            self.route_call(slot);
+        }
+    }
+
+    /// Routes a call the dispatcher has finished taking.
+    fn route_call(&mut self, slot: u32) {
+        let call = self.calls.get(slot).record.call;
+        let routing = self.ask_route(&call);
+        let active = self.calls.get_mut(slot);
+        active.stage = Stage::WaitingPolice;
+        active.follow_up_window = routing.follow_up_within_minutes;
+        active.record.triaged_eligible = routing.triaged_eligible;
+        active.record.routed_to_care = routing.route.is_care();
         self.start_route(slot, routing.route);
     }
 

@@ -35,6 +35,8 @@ pub struct ServiceTimes<'a> {
     /// Per facility: length of stay (minutes) and handover.
     stay: Vec<Sampler>,
     handover: Vec<Sampler>,
+    /// Call-processing time by priority (index 1-9); `None` without `[dispatch_delay]`.
+    dispatch_delay: Option<[Sampler; 10]>,
 }
 
 impl<'a> ServiceTimes<'a> {
@@ -71,7 +73,27 @@ impl<'a> ServiceTimes<'a> {
                 .iter()
                 .map(|f| f.handover_minutes.sampler())
                 .collect(),
+            dispatch_delay: scenario.dispatch_delay.map(|by_priority| {
+                by_priority.map(|spec| spec.map_or(Sampler::Fixed(0.0), |d| d.sampler()))
+            }),
         }
+    }
+
+    /// Whether calls wait for call processing before they are dispatched.
+    #[inline(always)]
+    pub fn has_dispatch_delay(&self) -> bool {
+        self.dispatch_delay.is_some()
+    }
+
+    /// Minutes from a call's receipt until it can be dispatched.
+    pub fn dispatch_delay_minutes(&self, priority: u8, call: &Call) -> f64 {
+        self.dispatch_delay.as_ref().map_or(0.0, |by_priority| {
+            draw(
+                &by_priority[usize::from(priority).min(9)],
+                call.draw_key,
+                Purpose::DispatchDelay,
+            )
+        })
     }
 
     /// Minutes a person admitted to `facility` stays (`booking`: a booked arrest at a jail).
