@@ -333,6 +333,10 @@ pub struct CallType {
     /// 1 = most urgent.
     pub priority: u8,
     pub care_eligible: bool,
+    /// 911 demand (the default). Work that is not (scheduled or inter-facility transports)
+    /// takes units like any call but is left out of every call figure: response times,
+    /// shares, outcome rates.
+    pub demand: bool,
     /// On-scene time by responder kind (indexed by [`ResponderKind::index`]).
     pub on_scene: [DurationSpec; 2],
     pub outcomes: [OutcomeProbabilities; 2],
@@ -1275,6 +1279,12 @@ impl Checker {
                 ),
             );
         }
+        if !raw.demand && raw.care_eligible {
+            self.fail(
+                path.key("demand"),
+                "911 demand for a care-eligible call type (work that is not demand is not routed to care)",
+            );
+        }
         let on_scene_path = path.key("on_scene");
         let police = self.duration(on_scene_path.key("police"), raw.on_scene.police);
         // A care team may be sent to any call by a triage error; with no care time given, it
@@ -1300,6 +1310,7 @@ impl Checker {
             share,
             priority: raw.priority.clamp(1, 9) as u8,
             care_eligible: raw.care_eligible,
+            demand: raw.demand,
             on_scene: [police, care],
             outcomes: [police_outcomes, care_outcomes],
             care_backup,

@@ -166,6 +166,9 @@ pub struct RawCallType {
     pub share: f64,
     pub priority: i64,
     pub care_eligible: bool,
+    /// False for work that takes units but is not 911 demand (scheduled transports, say).
+    #[serde(default = "yes")]
+    pub demand: bool,
     pub on_scene: RawOnScene,
     #[serde(default)]
     pub outcomes: RawOutcomes,
@@ -253,4 +256,8 @@ pub struct RawPolicy {
     pub label: Option<String>,
     #[serde(flatten)]
     pub params: toml::Table,
+}
+
+fn yes() -> bool {
+    true
 }

@@ -137,6 +137,8 @@ pub struct ReplicationStats {
     /// With `[dispatch_delay]`: call processing and travel of served calls (the response
     /// taken apart, with the queue wait).
     parts: Option<Box<(TimeSummary, TimeSummary)>>,
+    /// With call types that are not 911 demand: which (by call type); their calls are left out.
+    not_demand: Option<Vec<bool>>,
 }
 
 impl ReplicationStats {
@@ -187,6 +189,11 @@ impl ReplicationStats {
                 .dispatch_delay
                 .is_some()
                 .then(|| Box::new((TimeSummary::new(max), TimeSummary::new(max)))),
+            not_demand: scenario
+                .call_types
+                .iter()
+                .any(|t| !t.demand)
+                .then(|| scenario.call_types.iter().map(|t| !t.demand).collect()),
         }
     }
 
@@ -738,6 +745,12 @@ impl Observer for ReplicationStats {
         if record.call.received_minutes < self.warmup_minutes {
             return;
         }
+        // Work that is not 911 demand took its units (in the fleet's books) and nothing else.
+        if let Some(not_demand) = &self.not_demand
+            && not_demand[usize::from(record.call.call_type.0)]
+        {
+            return;
+        }
         self.calls += 1;
         if record.care_eligible {
             self.eligible_calls += 1;
@@ -890,6 +903,53 @@ mod tests {
     use crate::experiment::run_replication;
     use crate::scenario::Scenario;
     use crate::stats::figures as key;
+
+    /// Issue #17: work that is not 911 demand (scheduled transports) takes units, so it counts
+    /// in utilization exactly as before, but no call figure sees it.
+    #[test]
+    fn work_that_is_not_demand_takes_units_and_no_call_figure() {
+        let text = crate::scenario::DEFAULT_SCENARIO_TOML.replacen(
+            "[[call_types]]\nname = \"other_service\"\nshare = 0.20",
+            "[[call_types]]\nname = \"scheduled_transport\"\nshare = 0.10\npriority = 3\ncare_eligible = false\ndemand = false\non_scene.police = { dist = \"lognormal\", mean = 45, sd = 30 }\n\n[[call_types]]\nname = \"other_service\"\nshare = 0.10",
+            1,
+        );
+        assert!(text.contains("scheduled_transport"));
+        let run = |text: &str| {
+            let mut scenario = Scenario::from_toml_str(text, "city.toml").unwrap();
+            scenario.horizon_days = 12.0;
+            let police_only = scenario.policy("police_only").unwrap().clone();
+            run_replication(&scenario, &police_only, 1, 0).unwrap()
+        };
+        let value = |figures: &[(crate::stats::FigureDef, f64)], k: &str| {
+            figures.iter().find(|(d, _)| d.key == k).unwrap().1
+        };
+        let apart = run(&text);
+        let counted = run(&text.replace("demand = false\n", ""));
+        assert_eq!(
+            value(&apart, &key::pool_utilization("police")),
+            value(&counted, &key::pool_utilization("police")),
+            "the same work in the fleet's books"
+        );
+        let (calls_apart, calls_counted) = (value(&apart, key::CALLS), value(&counted, key::CALLS));
+        assert!(
+            (calls_apart / calls_counted - 0.9).abs() < 0.02,
+            "{calls_apart} of {calls_counted}: a tenth left out"
+        );
+        let error = Scenario::from_toml_str(
+            &text.replacen(
+                "care_eligible = false\ndemand = false",
+                "care_eligible = true\ndemand = false",
+                1,
+            ),
+            "city.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("demand: expected 911 demand for a care-eligible"),
+            "{error}"
+        );
+    }
 
     /// Issue #16: the default care teams work 07:00-23:00. Overnight the only time they were
     /// on duty was a team finishing a call past 23:00, which read as 100% busy; those hours
