@@ -447,3 +447,70 @@ fn windows_line_ends_name_the_right_line() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #17, step 2: a real dispatch log (Boone County EMS, 2016, every timestamp) imports with
+/// its timestamp chain kept, its scheduled transports as work that is not 911 demand, and the
+/// rows whose stamps are out of order counted; the stream replays.
+#[test]
+fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
+    let dir = scratch("boone");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let log = root.join("tests/data/boone-county-mo-ems-2016.csv");
+    let scenario = root.join("scenarios/boone-county.toml");
+    let stream = dir.join("boone.csv");
+    let out = crisis_sim(&[
+        "import",
+        path_str(&log),
+        "--mapping",
+        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
+        "--scenario",
+        path_str(&scenario),
+        "-o",
+        path_str(&stream),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for expected in [
+        "Rows read:                 11,652",
+        "Calls imported:            11,652 (100.0%)",
+        "7,568  transport",
+        "343 have stamps out of order, their chain dropped (first on line 17)",
+    ] {
+        assert!(report.contains(expected), "{expected:?} in {report}");
+    }
+    let written = fs::read_to_string(&stream).unwrap();
+    let mut lines = written.lines();
+    assert!(lines.next().unwrap().ends_with(
+        "on_scene_minutes,dispatched_after_minutes,enroute_after_minutes,arrived_after_minutes,cleared_after_minutes"
+    ));
+    // The log's first call of the year: received 00:47:01, dispatched 00:47:09, en route
+    // 00:48:30, on scene 00:54:24, clear 00:58:57.
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let minutes: Vec<f64> = first[8..12].iter().map(|m| m.parse().unwrap()).collect();
+    for (got, want) in minutes
+        .iter()
+        .zip([8.0 / 60.0, 89.0 / 60.0, 443.0 / 60.0, 716.0 / 60.0])
+    {
+        assert!((got - want).abs() < 1e-4, "{minutes:?}");
+    }
+    // Replayed: only the 4,084 calls that are 911 demand count.
+    let run = dir.join("run");
+    let out = crisis_sim(&[
+        "replay",
+        path_str(&stream),
+        "--scenario",
+        path_str(&scenario),
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&run),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let results = json(&run.join("results.json"));
+    assert_eq!(
+        results["policies"][0]["estimates"]["calls"]["mean"].as_f64(),
+        Some(4084.0)
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

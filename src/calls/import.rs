@@ -76,6 +76,9 @@ struct RawMapping {
     #[serde(default)]
     source: RawSource,
     received: RawTime,
+    /// The first unit dispatched, and en route: with them the stream keeps the timestamp chain.
+    dispatched: Option<RawTime>,
+    enroute: Option<RawTime>,
     arrived: Option<RawTime>,
     cleared: Option<RawTime>,
     call_type: RawCallType,
@@ -253,6 +256,8 @@ struct Rule {
 struct Mapping {
     id: Option<usize>,
     received: TimeSource,
+    dispatched: Option<TimeSource>,
+    enroute: Option<TimeSource>,
     arrived: Option<TimeSource>,
     cleared: Option<TimeSource>,
     call_type: usize,
@@ -358,6 +363,16 @@ impl Mapping {
                 .map(|c| column("source.id", c))
                 .transpose()?,
             received: time("received", &raw.received)?,
+            dispatched: raw
+                .dispatched
+                .as_ref()
+                .map(|t| time("dispatched", t))
+                .transpose()?,
+            enroute: raw
+                .enroute
+                .as_ref()
+                .map(|t| time("enroute", t))
+                .transpose()?,
             arrived: raw
                 .arrived
                 .as_ref()
@@ -428,7 +443,14 @@ impl Mapping {
         };
         let mut used = vec![self.call_type];
         used.extend(time(&self.received));
-        used.extend(self.arrived.iter().chain(&self.cleared).flat_map(time));
+        used.extend(
+            self.dispatched
+                .iter()
+                .chain(&self.enroute)
+                .chain(&self.arrived)
+                .chain(&self.cleared)
+                .flat_map(time),
+        );
         used.extend(self.id.iter().chain(&self.priority));
         used.extend(self.zone.iter().map(|(c, _)| *c));
         used.extend(self.exclude.iter().map(|(c, _, _)| *c));
@@ -501,6 +523,11 @@ pub struct ImportReport {
     /// Rows with arrival and clear times, and those without.
     pub with_on_scene: u64,
     pub without_on_scene: u64,
+    /// With the timestamp chain: calls missing a stamp of it, and calls whose stamps are out
+    /// of order (their chain dropped), with the first such line.
+    pub chain_incomplete: u64,
+    pub chain_out_of_order: u64,
+    pub first_chain_out_of_order: Option<u64>,
     /// Imported rows with the same time, type and zone as the one before them.
     pub possible_duplicates: Problem,
     pub first: Option<NaiveDateTime>,
@@ -609,6 +636,16 @@ impl ImportReport {
                 n(self.without_on_scene)
             );
         }
+        if self.chain_incomplete + self.chain_out_of_order > 0 {
+            let _ = writeln!(
+                out,
+                "Timestamp chain (dispatched, en route, arrived, cleared): {} calls miss a stamp; {} have stamps out of order, their chain dropped{}",
+                n(self.chain_incomplete),
+                n(self.chain_out_of_order),
+                self.first_chain_out_of_order
+                    .map_or(String::new(), |line| format!(" (first on line {line})"))
+            );
+        }
         problem(
             &mut out,
             "Warning, same time, type and zone as the previous call (duplicates? kept; set source.id to merge)",
@@ -650,6 +687,9 @@ struct Imported {
     /// Index into the distinct priority texts.
     priority: u32,
     on_scene_minutes: Option<f64>,
+    /// Minutes after receipt of the first dispatch, en route, arrival and last clear (NaN
+    /// where missing); all NaN unless the mapping keeps the chain.
+    chain: [f32; 4],
     source_id: Option<Box<str>>,
 }
 
@@ -970,6 +1010,55 @@ fn on_scene_minutes(
     }
 }
 
+/// The columns of the timestamp chain in a stream: minutes after receipt.
+pub const CHAIN_COLUMNS: [&str; 4] = [
+    "dispatched_after_minutes",
+    "enroute_after_minutes",
+    "arrived_after_minutes",
+    "cleared_after_minutes",
+];
+
+/// The row's timestamp chain (dispatched, en route, arrived, cleared), in minutes after
+/// receipt, when the mapping keeps it. A stamp that is missing or unreadable is NaN (counted);
+/// a chain whose stamps are out of order (on scene before dispatch, say) is dropped whole
+/// (counted, with its first line): the call itself is kept.
+fn timestamp_chain(
+    mapping: &Mapping,
+    record: &ByteRecord,
+    at: NaiveDateTime,
+    line: u64,
+    report: &mut ImportReport,
+) -> [f32; 4] {
+    let missing = [f32::NAN; 4];
+    if mapping.dispatched.is_none() && mapping.enroute.is_none() {
+        return missing;
+    }
+    let sources = [
+        &mapping.dispatched,
+        &mapping.enroute,
+        &mapping.arrived,
+        &mapping.cleared,
+    ];
+    let mut chain = missing;
+    for (slot, source) in chain.iter_mut().zip(sources) {
+        if let Some(Ok(Some(stamp))) = source.as_ref().map(|s| s.read(record)) {
+            *slot = ((stamp - at).num_milliseconds() as f64 / 60_000.0) as f32;
+        }
+    }
+    let present: Vec<f32> = chain.iter().copied().filter(|m| !m.is_nan()).collect();
+    if present.len() < chain.len() {
+        report.chain_incomplete += 1;
+    }
+    let in_order = present.first().is_none_or(|&m| m >= 0.0)
+        && present.windows(2).all(|pair| pair[0] <= pair[1]);
+    if !in_order {
+        report.chain_out_of_order += 1;
+        report.first_chain_out_of_order.get_or_insert(line);
+        return missing;
+    }
+    chain
+}
+
 /// One row of the export mapped to a call, or `None` with the reason counted in the report
 /// (malformed, excluded, a duplicate id, a bad time, an unknown code).
 fn import_row(
@@ -1065,6 +1154,7 @@ fn import_row(
         .priority
         .map_or(0, |column| tallies.priority_id(text(column)));
     let on_scene_minutes = on_scene_minutes(mapping, record, at, report);
+    let chain = timestamp_chain(mapping, record, at, line, report);
     let source_id = mapping.id.map(|i| text(i).into_boxed_str());
     Some(Imported {
         at,
@@ -1073,6 +1163,7 @@ fn import_row(
         zone,
         priority,
         on_scene_minutes,
+        chain,
         source_id,
     })
 }
@@ -1094,6 +1185,10 @@ fn write_stream(
     let on_scene = mapping.arrived.is_some() && mapping.cleared.is_some();
     if on_scene {
         columns.push(ON_SCENE_MINUTES);
+    }
+    let chain = mapping.dispatched.is_some() || mapping.enroute.is_some();
+    if chain {
+        columns.extend(CHAIN_COLUMNS);
     }
     if mapping.id.is_some() {
         columns.push(SOURCE_ID);
@@ -1125,6 +1220,15 @@ fn write_stream(
                 call.on_scene_minutes
                     .map_or_else(String::new, |m| m.to_string()),
             );
+        }
+        if chain {
+            row.extend(call.chain.iter().map(|m| {
+                if m.is_nan() {
+                    String::new()
+                } else {
+                    m.to_string()
+                }
+            }));
         }
         if let Some(source_id) = &call.source_id {
             row.push(spreadsheet_safe(source_id.as_ref()).into_owned());
