@@ -493,6 +493,13 @@ fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
     {
         assert!((got - want).abs() < 1e-4, "{minutes:?}");
     }
+    // The priority is the MPDS letter: the first call (`EMS RESPONSE`) has none, a sick person
+    // (`26A1`) has A.
+    assert_eq!(first[4], "none");
+    assert!(
+        written.lines().any(|l| l.contains(",ems_911,A,")),
+        "an A call"
+    );
     // Replayed: only the 4,084 calls that are 911 demand count.
     let run = dir.join("run");
     let out = crisis_sim(&[

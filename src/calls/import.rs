@@ -82,7 +82,7 @@ struct RawMapping {
     arrived: Option<RawTime>,
     cleared: Option<RawTime>,
     call_type: RawCallType,
-    priority: Option<RawColumn>,
+    priority: Option<RawPriority>,
     zone: Option<RawZone>,
     #[serde(default)]
     exclude: Vec<RawExclude>,
@@ -107,10 +107,30 @@ struct RawTime {
     time_format: Option<OneOrMany>,
 }
 
+/// `[priority]`: a column, read as it is or, with `from = "mpds_letter"`, as the determinant
+/// letter of a leading MPDS code (`26A1 SICK PRSN` is `A`; a text without one is `none`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawColumn {
+struct RawPriority {
     column: OneOrMany,
+    from: Option<PriorityFrom>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PriorityFrom {
+    MpdsLetter,
+}
+
+/// The determinant letter of an MPDS code at the start of `text` (digits, then a letter A-E
+/// or O for Omega): `26A1 SICK PRSN` is `A`, `127D1 SUICIDE ATMPT` is `D`; anything else is
+/// `none`.
+fn mpds_letter(text: &str) -> &str {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    match text.as_bytes().get(digits) {
+        Some(b'A'..=b'E' | b'O') if digits > 0 => &text[digits..=digits],
+        _ => "none",
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,6 +284,8 @@ struct Mapping {
     rules: Vec<Rule>,
     default_type: Option<u16>,
     priority: Option<usize>,
+    /// How the priority column is read (`None`: as it is).
+    priority_from: Option<PriorityFrom>,
     zone: Option<(usize, HashMap<String, u16>)>,
     exclude: Vec<(usize, HashSet<String>, String)>,
 }
@@ -396,6 +418,7 @@ impl Mapping {
                 .as_ref()
                 .map(|p| column("priority.column", &p.column))
                 .transpose()?,
+            priority_from: raw.priority.as_ref().and_then(|p| p.from),
             zone,
             exclude: raw
                 .exclude
@@ -1150,9 +1173,13 @@ fn import_row(
         }
         zone
     });
-    let priority = mapping
-        .priority
-        .map_or(0, |column| tallies.priority_id(text(column)));
+    let priority = mapping.priority.map_or(0, |column| {
+        let value = text(column);
+        match mapping.priority_from {
+            Some(PriorityFrom::MpdsLetter) => tallies.priority_id(mpds_letter(&value).to_string()),
+            None => tallies.priority_id(value),
+        }
+    });
     let on_scene_minutes = on_scene_minutes(mapping, record, at, report);
     let chain = timestamp_chain(mapping, record, at, line, report);
     let source_id = mapping.id.map(|i| text(i).into_boxed_str());
@@ -1240,3 +1267,19 @@ fn write_stream(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod mpds_tests {
+    #[test]
+    fn the_determinant_letter_of_a_leading_mpds_code() {
+        use super::mpds_letter;
+        assert_eq!(mpds_letter("26A1 SICK PRSN"), "A");
+        assert_eq!(mpds_letter("127D1 SUICIDE ATMPT"), "D");
+        assert_eq!(mpds_letter("33C6 EMER PT TRANSFER"), "C");
+        assert_eq!(mpds_letter("9E1 CARDIAC ARREST"), "E");
+        assert_eq!(mpds_letter("25O1 PSYCH"), "O");
+        assert_eq!(mpds_letter("EMS RESPONSE"), "none");
+        assert_eq!(mpds_letter("26 SICK"), "none");
+        assert_eq!(mpds_letter(""), "none");
+    }
+}
