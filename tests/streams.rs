@@ -521,3 +521,86 @@ fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #17, step 4 (first cut): the log's own calls of the last quarter replay through a
+/// scenario, and each figure is set against the log's: observed, simulated with its 95%
+/// interval, a verdict. The observed side is exact (computed independently for this test).
+#[test]
+fn a_backtest_compares_the_log_with_the_simulation() {
+    let dir = scratch("backtest");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/boone-county.toml");
+    let stream = dir.join("boone.csv");
+    let out = crisis_sim(&[
+        "import",
+        path_str(&root.join("tests/data/boone-county-mo-ems-2016.csv")),
+        "--mapping",
+        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
+        "--scenario",
+        path_str(&scenario),
+        "-q",
+        "-o",
+        path_str(&stream),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = dir.join("q4");
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&scenario),
+        "--from",
+        "2016-10-01",
+        "-r",
+        "3",
+        "-o",
+        path_str(&run),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("2,851 of 11,652 rows"), "{stdout}");
+    assert!(stdout.contains("Response, 90th percentile"), "{stdout}");
+    let document = json(&run.join("backtest.json"));
+    let rows = document["rows"].as_array().unwrap();
+    let row = |figure: &str| rows.iter().find(|r| r["figure"] == figure).unwrap();
+    // 680 of the quarter's 911 calls have an arrival: median 8.883 min, p90 16.567 min.
+    assert_eq!(row("response_median")["observed_calls"], 680);
+    assert!((row("response_median")["observed"].as_f64().unwrap() - 8.883_333).abs() < 1e-4);
+    assert!((row("response_p90")["observed"].as_f64().unwrap() - 16.566_668).abs() < 1e-4);
+    for r in rows {
+        let s = &r["simulated"];
+        let inside = s["ci_low"].as_f64() <= r["observed"].as_f64()
+            && r["observed"].as_f64() <= s["ci_high"].as_f64();
+        assert_eq!(r["inside"].as_bool(), Some(inside), "{r}");
+    }
+    // Days with no call, and a stream without the chain: exit 2, said why.
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&scenario),
+        "--from",
+        "2017-01-01",
+        "-o",
+        path_str(&dir.join("none")),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no call is received between 2017-01-01"));
+    let generated = dir.join("generated.csv");
+    generate(&scenario, &generated, &["--days", "3"]);
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&generated),
+        "--scenario",
+        path_str(&scenario),
+        "-o",
+        path_str(&dir.join("nochain")),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no timestamp chain"),
+        "{}",
+        text(&out.stderr)
+    );
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -77,6 +77,17 @@ a single stream (a city's calls) replays -r times with fresh on-scene times and 
         #[command(flatten)]
         args: RunArgs,
     },
+    /// Replay a dispatch log's own calls through a scenario and compare with what the log says
+    /// happened: response, call processing and travel, observed against simulated with its 95%
+    /// interval.
+    #[command(after_help = "Examples:
+  crisis-sim import log.csv --mapping scenarios/mappings/boone-county-ems.toml \\
+      --scenario scenarios/boone-county.toml -o boone.csv
+  crisis-sim backtest boone.csv --scenario scenarios/boone-county.toml --from 2016-10-01
+
+The stream needs the timestamp chain (a mapping with [dispatched] or [enroute]). --from and
+--to choose the days to test, so a scenario fitted on other days is tested out of sample.")]
+    Backtest(BacktestPlan),
     /// Write the synthetic call stream a scenario generates (the calls `run` simulates).
     #[command(after_help = "Examples:
   crisis-sim generate --days 30 -o calls.csv
@@ -266,6 +277,46 @@ pub struct SweepPlan {
     /// Replace earlier output (set from the global `--force`).
     #[arg(skip)]
     pub force: bool,
+}
+
+/// `crisis-sim backtest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BacktestPlan {
+    /// Call stream imported from the log, with its timestamp chain.
+    pub calls: PathBuf,
+    /// The scenario to test (its fleet, travel, on-scene times, dispatch delay).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// First day to test (YYYY-MM-DD) [default: the stream's first].
+    #[arg(long, value_parser = date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Day after the last to test (YYYY-MM-DD, exclusive) [default: past the stream's last].
+    #[arg(long, value_parser = date)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Replications (fresh draws of everything the log does not fix).
+    #[arg(short, long, value_parser = replications::<u32>)]
+    pub replications: Option<u32>,
+    /// Base random seed (overrides the scenario's [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = threads)]
+    pub threads: Option<usize>,
+    /// Directory for backtest.json, the replay's results.json and charts.
+    #[arg(short, long = "out", value_name = "OUT", default_value = "backtest")]
+    pub out_dir: PathBuf,
+    /// Print nothing but errors (set from the global `--quiet`).
+    #[arg(skip)]
+    pub quiet: bool,
+    /// Replace earlier output (set from the global `--force`).
+    #[arg(skip)]
+    pub force: bool,
+}
+
+/// `YYYY-MM-DD`.
+fn date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date like 2016-10-01, found `{text}`"))
 }
 
 /// Options shared by `run` and `replay`.

@@ -10,6 +10,7 @@
 //! | [`results`] | `merge`, `plot`, `report`, `validate` |
 
 mod args;
+mod backtest;
 mod common;
 mod error;
 mod results;
@@ -82,6 +83,14 @@ pub fn main() -> ExitCode {
             };
             run::run(&options, &mut stdout).map(|_| ())
         }
+        Command::Backtest(plan) => backtest::backtest(
+            &args::BacktestPlan {
+                quiet,
+                force,
+                ..plan
+            },
+            &mut stdout,
+        ),
         Command::Generate(plan) => streams::generate(
             &GeneratePlan {
                 quiet,

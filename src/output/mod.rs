@@ -30,4 +30,4 @@ pub use sweep::{
     RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,
     SweepPolicyDocument, recommendation_text, sweep_csv, sweep_json, sweep_table,
 };
-pub use table::{comparison_table, format_number, hourly_table};
+pub use table::{comparison_table, format_number, hourly_table, render_table};

@@ -92,6 +92,16 @@ pub(super) fn difference(e: &Estimate) -> String {
 /// `left_aligned` columns flush left, the rest flush right, with a rule under the header when
 /// `rule`. Every table this crate prints goes through here.
 pub(super) fn render_rows(rows: &[Vec<String>], left_aligned: usize, rule: bool) -> String {
+    render_rows_inner(rows, left_aligned, rule)
+}
+
+/// A plain table (the first row is the header, the first column text, the rest numbers), laid
+/// out as every table this crate prints.
+pub fn render_table(rows: &[Vec<String>]) -> String {
+    render_rows_inner(rows, 1, true)
+}
+
+fn render_rows_inner(rows: &[Vec<String>], left_aligned: usize, rule: bool) -> String {
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))

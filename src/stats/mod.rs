@@ -1,6 +1,7 @@
 //! Statistics: per replication, figures folded from call records in fixed memory; across
 //! replications, means with 95% confidence intervals and paired differences between policies.
 
+pub mod backtest;
 mod estimate;
 pub mod figures;
 pub mod load;

@@ -1,0 +1,127 @@
+//! `crisis-sim backtest`: a log's own calls replayed through a scenario, and what the log says
+//! happened set beside what the simulation gives.
+
+use std::io::Write;
+
+use crisis_sim::output::{self, format_number};
+use crisis_sim::stats::backtest::{self, Observed};
+
+use super::args::BacktestPlan;
+use super::common::load_scenario;
+use super::error::AppError;
+use super::run::{self, RunPlan};
+
+/// The file `backtest` writes beside the replay's results.
+pub const BACKTEST_FILE: &str = "backtest.json";
+/// The log's calls on the tested days, as the replay read them.
+pub const TESTED_CALLS_FILE: &str = "backtest-calls.csv";
+
+/// What `backtest.json` holds.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    crisis_sim_version: &'a str,
+    stream: String,
+    scenario: String,
+    from: Option<String>,
+    to: Option<String>,
+    calls_tested: u64,
+    replications: usize,
+    rows: &'a [backtest::Row],
+}
+
+pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppError> {
+    let scenario = load_scenario(Some(&plan.scenario))?;
+    let bad = |e: backtest::BacktestError| AppError::BadInput(e.to_string());
+    std::fs::create_dir_all(&plan.out_dir).map_err(|source| AppError::Write {
+        path: plan.out_dir.clone(),
+        source,
+    })?;
+    super::common::refuse_overwrite(
+        &plan.out_dir.join(BACKTEST_FILE),
+        "a finished back-test",
+        plan.force,
+    )?;
+    let tested = plan.out_dir.join(TESTED_CALLS_FILE);
+    let kept = backtest::filter_stream(&plan.calls, &tested, plan.from, plan.to).map_err(bad)?;
+    let observed = Observed::read(&tested, &scenario).map_err(bad)?;
+    let replay = RunPlan {
+        scenario: Some(plan.scenario.clone()),
+        replications: plan.replications,
+        seed: plan.seed,
+        threads: plan.threads,
+        out_dir: plan.out_dir.clone(),
+        quiet: true,
+        shard: None,
+        resume: false,
+        target_ci: None,
+        max_replications: None,
+        csv: false,
+        log_calls: false,
+        log_units: false,
+        log_replications: None,
+        hourly: false,
+        stream: Some(tested.clone()),
+        warmup_days: Some(0.0),
+        policies: Vec::new(),
+        force: true,
+    };
+    let results = run::run(&replay, &mut std::io::sink())?;
+    let rows = backtest::compare(&observed, &results);
+    let document = Document {
+        crisis_sim_version: env!("CARGO_PKG_VERSION"),
+        stream: plan.calls.display().to_string(),
+        scenario: plan.scenario.display().to_string(),
+        from: plan.from.map(|d| d.to_string()),
+        to: plan.to.map(|d| d.to_string()),
+        calls_tested: kept.kept,
+        replications: results.replications.len(),
+        rows: &rows,
+    };
+    let json = serde_json::to_string_pretty(&document).unwrap_or_default() + "\n";
+    let path = plan.out_dir.join(BACKTEST_FILE);
+    output::write_atomic(&path, json.as_bytes()).map_err(|source| AppError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    if !plan.quiet {
+        let mut table = vec![vec![
+            "figure".to_string(),
+            "calls".to_string(),
+            "observed".to_string(),
+            "simulated (95% CI)".to_string(),
+            "error".to_string(),
+            "verdict".to_string(),
+        ]];
+        for row in &rows {
+            let s = row.simulated;
+            table.push(vec![
+                row.label.clone(),
+                format_number(row.observed_calls as f64, 0),
+                format_number(row.observed, 2),
+                format!(
+                    "{} [{}, {}]",
+                    format_number(s.mean, 2),
+                    format_number(s.ci_low, 2),
+                    format_number(s.ci_high, 2)
+                ),
+                format!("{:+.0}%", row.relative_error * 100.0),
+                if row.inside { "inside" } else { "OUTSIDE" }.to_string(),
+            ]);
+        }
+        let _ = writeln!(
+            stdout,
+            "Back-test of {} on {} ({} of {} rows, the days {} to {}), {} replications. Minutes; 911 calls only.\n",
+            plan.scenario.display(),
+            plan.calls.display(),
+            format_number(kept.kept as f64, 0),
+            format_number(kept.rows as f64, 0),
+            plan.from.map_or("first".to_string(), |d| d.to_string()),
+            plan.to
+                .map_or("last".to_string(), |d| format!("before {d}")),
+            results.replications.len()
+        );
+        let _ = write!(stdout, "{}", output::render_table(&table));
+        let _ = writeln!(stdout, "\nWrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! The back-test: does the model reproduce what a dispatch log says happened? The log's own
+//! arrivals (an imported stream with its timestamp chain) replay through a scenario; here the
+//! observed figures are read from the stream and set against the simulated ones, each with
+//! the simulation's 95% interval and a verdict.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::Results;
+use crate::scenario::Scenario;
+use crate::stats::Estimate;
+use crate::stats::figures as key;
+
+/// What a filtered copy of a stream holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kept {
+    pub rows: u64,
+    pub kept: u64,
+}
+
+/// Why a stream cannot be back-tested.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    #[error("{path}: {message}")]
+    Stream { path: String, message: String },
+    #[error("{path}: no call is received between {from} and {to}")]
+    NoCalls {
+        path: String,
+        from: String,
+        to: String,
+    },
+    #[error(
+        "{path}: no timestamp chain (`arrived_after_minutes`): import the log with a mapping that names [dispatched] or [enroute]"
+    )]
+    NoChain { path: String },
+}
+
+/// Copies the rows of `input` received on days `from` (inclusive) to `to` (exclusive) into
+/// `output`, without `received_minutes`, so that the copy's day 0 is its first call's date
+/// (`received_at` sets it).
+pub fn filter_stream(
+    input: &Path,
+    output: &Path,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Kept, BacktestError> {
+    let err = |message: String| BacktestError::Stream {
+        path: input.display().to_string(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(input).map_err(|e| err(e.to_string()))?;
+    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+    let received_at = header
+        .iter()
+        .position(|h| h == "received_at")
+        .ok_or_else(|| err("no `received_at` column (an imported stream has one)".to_string()))?;
+    if !header.iter().any(|h| h == "arrived_after_minutes") {
+        return Err(BacktestError::NoChain {
+            path: input.display().to_string(),
+        });
+    }
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| &header[i] != "received_minutes")
+        .collect();
+    let mut text = Vec::new();
+    let mut kept = Kept { rows: 0, kept: 0 };
+    {
+        let mut writer = csv::Writer::from_writer(&mut text);
+        writer
+            .write_record(keep.iter().map(|&i| &header[i]))
+            .map_err(|e| err(e.to_string()))?;
+        for record in reader.records() {
+            let record = record.map_err(|e| err(e.to_string()))?;
+            kept.rows += 1;
+            let date = record
+                .get(received_at)
+                .and_then(|t| NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok())
+                .ok_or_else(|| {
+                    err(format!(
+                        "line {}: `received_at` is not a date",
+                        record.position().map_or(0, |p| p.line())
+                    ))
+                })?;
+            if from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t) {
+                continue;
+            }
+            kept.kept += 1;
+            writer
+                .write_record(keep.iter().map(|&i| &record[i]))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        writer.flush().map_err(|e| err(e.to_string()))?;
+    }
+    if kept.kept == 0 {
+        let day = |d: Option<NaiveDate>| d.map_or("the end".to_string(), |d| d.to_string());
+        return Err(BacktestError::NoCalls {
+            path: input.display().to_string(),
+            from: from.map_or("the start".to_string(), |d| d.to_string()),
+            to: day(to),
+        });
+    }
+    crate::output::write_atomic(output, &text).map_err(|e| err(e.to_string()))?;
+    Ok(kept)
+}
+
+/// The observed side: per 911 call (call types that are demand), from the stream's chain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    /// Received to first arrival, minutes.
+    pub response: Vec<f64>,
+    /// Received to first dispatch.
+    pub dispatch: Vec<f64>,
+    /// First dispatch to first arrival.
+    pub travel: Vec<f64>,
+}
+
+impl Observed {
+    /// Reads a (filtered) stream: only call types the scenario counts as 911 demand.
+    pub fn read(stream: &Path, scenario: &Scenario) -> Result<Self, BacktestError> {
+        let err = |message: String| BacktestError::Stream {
+            path: stream.display().to_string(),
+            message,
+        };
+        let mut reader = csv::Reader::from_path(stream).map_err(|e| err(e.to_string()))?;
+        let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let (Some(call_type), Some(dispatched), Some(arrived)) = (
+            column("call_type"),
+            column("dispatched_after_minutes"),
+            column("arrived_after_minutes"),
+        ) else {
+            return Err(BacktestError::NoChain {
+                path: stream.display().to_string(),
+            });
+        };
+        let mut observed = Self::default();
+        for record in reader.records() {
+            let record = record.map_err(|e| err(e.to_string()))?;
+            let demand = scenario
+                .call_types
+                .iter()
+                .find(|t| t.name == record[call_type])
+                .is_some_and(|t| t.demand);
+            if !demand {
+                continue;
+            }
+            let minutes = |i: usize| record[i].parse::<f64>().ok().filter(|m| m.is_finite());
+            if let Some(d) = minutes(dispatched) {
+                observed.dispatch.push(d);
+            }
+            if let Some(a) = minutes(arrived) {
+                observed.response.push(a);
+                if let Some(d) = minutes(dispatched) {
+                    observed.travel.push(a - d);
+                }
+            }
+        }
+        for values in [
+            &mut observed.response,
+            &mut observed.dispatch,
+            &mut observed.travel,
+        ] {
+            values.sort_by(f64::total_cmp);
+        }
+        Ok(observed)
+    }
+}
+
+/// The `q` quantile of sorted values (the nearest-rank definition); NaN for none.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+/// One figure compared: the log's value, the simulation's mean and 95% interval, and whether
+/// the log's value lies inside the interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub figure: String,
+    pub label: String,
+    /// Calls the observed figure rests on.
+    pub observed_calls: usize,
+    pub observed: f64,
+    pub simulated: Estimate,
+    pub inside: bool,
+    /// (simulated mean - observed) / observed.
+    pub relative_error: f64,
+}
+
+/// The comparison, figure by figure: response median and 90th percentile, and (with the
+/// scenario's `[dispatch_delay]`) call processing and travel, each against the simulation's
+/// figure of the same name under the first policy.
+pub fn compare(observed: &Observed, results: &Results) -> Vec<Row> {
+    let policy = results.baseline().label();
+    let rows = [
+        (
+            key::RESPONSE_MEDIAN,
+            "Response, median (received to first arrival)",
+            &observed.response,
+            quantile(&observed.response, 0.5),
+        ),
+        (
+            key::RESPONSE_P90,
+            "Response, 90th percentile",
+            &observed.response,
+            quantile(&observed.response, 0.9),
+        ),
+        (
+            key::DISPATCH_DELAY_MEAN,
+            "Call processing (received to dispatch), mean",
+            &observed.dispatch,
+            mean(&observed.dispatch),
+        ),
+        (
+            key::DISPATCH_DELAY_P90,
+            "Call processing, 90th percentile",
+            &observed.dispatch,
+            quantile(&observed.dispatch, 0.9),
+        ),
+        (
+            key::TRAVEL_MEAN,
+            "Travel (dispatch to arrival), mean",
+            &observed.travel,
+            mean(&observed.travel),
+        ),
+        (
+            key::TRAVEL_P90,
+            "Travel, 90th percentile",
+            &observed.travel,
+            quantile(&observed.travel, 0.9),
+        ),
+    ];
+    rows.into_iter()
+        .filter_map(|(figure, label, values, value)| {
+            let simulated = results.estimate(policy, figure)?;
+            Some(Row {
+                figure: figure.to_string(),
+                label: label.to_string(),
+                observed_calls: values.len(),
+                observed: value,
+                simulated,
+                inside: simulated.ci_low <= value && value <= simulated.ci_high,
+                relative_error: (simulated.mean - value) / value,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(quantile(&values, 0.5), 5.0);
+        assert_eq!(quantile(&values, 0.9), 9.0);
+        assert_eq!(quantile(&values, 1.0), 10.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+}
