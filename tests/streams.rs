@@ -604,3 +604,69 @@ fn a_backtest_compares_the_log_with_the_simulation() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #17: out of sample by construction. Fitted on January-September (call processing and
+/// travel from the timestamp chain, on-scene times, demand), the model reproduces the 911
+/// response of October-December within 15%, median and 90th percentile.
+#[test]
+fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
+    let dir = scratch("out-of-sample");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = root.join("scenarios/boone-county.toml");
+    let stream = dir.join("boone.csv");
+    let out = crisis_sim(&[
+        "import",
+        path_str(&root.join("tests/data/boone-county-mo-ems-2016.csv")),
+        "--mapping",
+        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
+        "--scenario",
+        path_str(&base),
+        "-q",
+        "-o",
+        path_str(&stream),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let fitted = dir.join("fitted.toml");
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&stream),
+        "--scenario",
+        path_str(&base),
+        "--to",
+        "2016-10-01",
+        "-o",
+        path_str(&fitted),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Call processing (received to dispatch): lognormal"));
+    assert!(
+        dir.join("fitted-calls.csv").exists(),
+        "the days fitted on are kept"
+    );
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&fitted),
+        "--from",
+        "2016-10-01",
+        "-r",
+        "5",
+        "-q",
+        "-o",
+        path_str(&dir.join("q4")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let document = json(&dir.join("q4/backtest.json"));
+    for figure in ["response_median", "response_p90"] {
+        let row = document["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["figure"] == figure)
+            .unwrap();
+        let error = row["relative_error"].as_f64().unwrap();
+        assert!(error.abs() <= 0.15, "{figure}: {row}");
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

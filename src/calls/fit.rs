@@ -89,6 +89,10 @@ pub struct FitReport {
     pub arrivals: KsDistance,
     /// The log's times are whole seconds (spread within their second for the arrivals test).
     pub seconds_resolution: bool,
+    /// From the timestamp chain (an imported log with `[dispatched]`): call processing and
+    /// travel as lognormals (mean, sd, KS distance).
+    pub dispatch_delay: Option<(f64, f64, KsDistance)>,
+    pub travel: Option<(f64, f64, KsDistance)>,
     pub output: PathBuf,
 }
 
@@ -117,6 +121,25 @@ fn fit_lognormal(samples: &mut [f64]) -> Option<(f64, f64, KsDistance)> {
     let mu = logs.iter().sum::<f64>() / n;
     let sigma = (logs.iter().map(|l| (l - mu).powi(2)).sum::<f64>() / n).sqrt();
     let distribution = LogNormal::new(mu, sigma.max(1e-6)).ok()?;
+    let ks = ks_distance(samples, |x| distribution.cdf(x.max(0.05)));
+    let mean = (mu + sigma * sigma / 2.0).exp();
+    let sd = mean * ((sigma * sigma).exp() - 1.0).sqrt();
+    Some((mean, sd, ks))
+}
+
+/// Lognormal through the sample's median and 90th percentile (as mean and sd in minutes): a
+/// fit that a few extreme records (a stamp hours late) cannot pull, and that reproduces the two
+/// quantiles a back-test compares. Maximum likelihood on such logs puts the mean far out in the
+/// tail.
+fn fit_lognormal_quantiles(samples: &mut [f64]) -> Option<(f64, f64, KsDistance)> {
+    samples.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    // Times of 0 (a dispatch in the same second) sit at the floor of a few seconds.
+    let (median, p90) = (at(0.5).max(0.05), at(0.9).max(0.05));
+    let mu = median.ln();
+    let sigma = ((p90.ln() - mu) / 1.281_551_6).max(1e-6);
+    let distribution = LogNormal::new(mu, sigma).ok()?;
     let ks = ks_distance(samples, |x| distribution.cdf(x.max(0.05)));
     let mean = (mu + sigma * sigma / 2.0).exp();
     let sd = mean * ((sigma * sigma).exp() - 1.0).sqrt();
@@ -182,6 +205,16 @@ pub fn fit(
     let zone_shares = (zoned * 2 >= calls).then(|| rounded_shares(&by_zone, zoned));
 
     let (on_scene_fits, on_scene_too_few) = on_scene_fits(base, &mut on_scene);
+    // The timestamp chain, when the stream has it: call processing and travel of 911 calls.
+    let chain = crate::stats::backtest::Observed::read(path, base).ok();
+    let fit_chain = |samples: Option<Vec<f64>>| {
+        samples
+            .filter(|s| s.len() >= MIN_CALLS as usize)
+            .and_then(|mut s| fit_lognormal_quantiles(&mut s))
+    };
+    let dispatch_delay = fit_chain(chain.as_ref().map(|c| c.dispatch.clone()));
+    // One travel time fits a one-zone scenario; with zones, travel stays the base's.
+    let travel = fit_chain(chain.map(|c| c.travel).filter(|_| base.zones.len() == 1));
 
     let found = Found {
         calls,
@@ -196,6 +229,8 @@ pub fn fit(
         zoned,
         by_zone,
         on_scene_fits,
+        dispatch_delay,
+        travel,
     };
     let text = fitted_text(
         path,
@@ -239,6 +274,8 @@ pub fn fit(
         on_scene_too_few,
         arrivals,
         seconds_resolution,
+        dispatch_delay: found.dispatch_delay,
+        travel: found.travel,
         output: output.to_path_buf(),
     })
 }
@@ -259,6 +296,8 @@ struct Found {
     zoned: u64,
     by_zone: Vec<u64>,
     on_scene_fits: Vec<OnSceneFit>,
+    dispatch_delay: Option<(f64, f64, KsDistance)>,
+    travel: Option<(f64, f64, KsDistance)>,
 }
 
 /// The base scenario's text with the fitted values written in, each with a comment saying
@@ -366,6 +405,58 @@ fn fitted_text(
                 ));
             }
         }
+    }
+    // From the timestamp chain: call processing for every priority, and travel (a one-zone
+    // scenario's: with zones, travel stays the base's until fit learns zones).
+    let ks_note = |ks: &KsDistance| {
+        format!(
+            "KS distance {:.3} (5% critical {:.3}): {}",
+            ks.distance,
+            ks.critical_5pct(),
+            if ks.fits() {
+                "fits"
+            } else {
+                "does not fit: the log's distribution differs from a lognormal (heavy tail or a mixture); an empirical distribution is not yet supported"
+            }
+        )
+    };
+    if let Some((mean, sd, ks)) = &found.dispatch_delay {
+        let mut delay = toml_edit::Table::new();
+        let mut spec = InlineTable::new();
+        spec.insert("dist", "lognormal".into());
+        spec.insert("mean", round(*mean, 3).into());
+        spec.insert("sd", round(*sd, 3).into());
+        set_commented(
+            &mut delay,
+            "default",
+            Value::InlineTable(spec),
+            &format!(
+                "Fitted to {} calls' received-to-dispatch times (lognormal through their median and 90th percentile); {}",
+                ks.samples,
+                ks_note(ks)
+            ),
+        );
+        doc.insert("dispatch_delay", Item::Table(delay));
+    }
+    if let (Some((mean, sd, ks)), 1) = (&found.travel, base.zones.len())
+        && let Some(travel) = doc.get_mut("travel").and_then(Item::as_table_mut)
+    {
+        let mut row = Array::new();
+        row.push(round(*mean, 2));
+        let mut minutes = Array::new();
+        minutes.push(row);
+        set_commented(
+            travel,
+            "minutes",
+            Value::Array(minutes),
+            &format!(
+                "Fitted to {} calls' dispatch-to-arrival times (lognormal through their median and 90th percentile; this is its mean); {}",
+                ks.samples,
+                ks_note(ks)
+            ),
+        );
+        travel.insert("variation", toml_edit::value("lognormal"));
+        travel.insert("cv", toml_edit::value(round(sd / mean, 3)));
     }
     let header = format!(
         "# Fitted by `crisis-sim fit` from {} ({calls} calls, {days} days from {}),\n\
@@ -639,10 +730,37 @@ impl FitReport {
                 "  on-scene times: the log has none (import with arrived and cleared columns); kept the base scenario's"
             );
         }
+        for (what, fit) in [
+            (
+                "Call processing (received to dispatch)",
+                &self.dispatch_delay,
+            ),
+            ("Travel (dispatch to arrival)", &self.travel),
+        ] {
+            if let Some((mean, sd, ks)) = fit {
+                let _ = writeln!(
+                    out,
+                    "  {what}: lognormal mean {mean:.2} min, sd {sd:.2} ({} calls; KS {:.3}, {} at 5%)",
+                    ks.samples,
+                    ks.distance,
+                    if ks.fits() { "fits" } else { "does not fit" }
+                );
+            }
+        }
         let _ = writeln!(
             out,
-            "\nWrote {}: demand and mix fitted; fleet, costs, travel and outcomes are the base scenario's.",
-            self.output.display()
+            "\nWrote {}: demand and mix fitted{}; fleet, costs{} and outcomes are the base scenario's.",
+            self.output.display(),
+            if self.dispatch_delay.is_some() {
+                ", call processing and travel from the timestamp chain"
+            } else {
+                ""
+            },
+            if self.travel.is_some() {
+                ""
+            } else {
+                ", travel"
+            }
         );
         out
     }

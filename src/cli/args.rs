@@ -117,6 +117,12 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// The fitted scenario to write.
         #[arg(short, long, default_value = "fitted.toml")]
         output: PathBuf,
+        /// First day to fit on (YYYY-MM-DD) [default: the stream's first].
+        #[arg(long, value_parser = date)]
+        from: Option<chrono::NaiveDate>,
+        /// Day after the last to fit on (YYYY-MM-DD, exclusive): leave the back-test's days out.
+        #[arg(long, value_parser = date)]
+        to: Option<chrono::NaiveDate>,
     },
     /// Combine the results of shards (run --shard I/N) into the whole run's results.
     #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]

@@ -42,7 +42,8 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         plan.force,
     )?;
     let tested = plan.out_dir.join(TESTED_CALLS_FILE);
-    let kept = backtest::filter_stream(&plan.calls, &tested, plan.from, plan.to).map_err(bad)?;
+    let kept =
+        backtest::filter_stream(&plan.calls, &tested, (plan.from, plan.to), true).map_err(bad)?;
     let observed = Observed::read(&tested, &scenario).map_err(bad)?;
     let replay = RunPlan {
         scenario: Some(plan.scenario.clone()),

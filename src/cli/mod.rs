@@ -111,12 +111,14 @@ pub fn main() -> ExitCode {
             calls,
             scenario,
             output,
+            from,
+            to,
         } => streams::fit(
             &calls,
             scenario.as_deref(),
             &output,
-            force,
-            quiet,
+            (from, to),
+            (force, quiet),
             &mut stdout,
         ),
         Command::Sweep(plan) => sweep::sweep(

@@ -82,11 +82,26 @@ pub fn fit(
     calls: &Path,
     scenario: Option<&Path>,
     output: &Path,
-    force: bool,
-    quiet: bool,
+    (from, to): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+    (force, quiet): (bool, bool),
     stdout: &mut dyn Write,
 ) -> Result<(), AppError> {
     refuse_overwrite(output, "a file", force)?;
+    // With a date range, the days fitted on are copied beside the output (`NAME-calls.csv`),
+    // so the fit can be repeated and the days left out are out of sample.
+    let fitted_calls;
+    let calls = if from.is_some() || to.is_some() {
+        let stem = output
+            .file_stem()
+            .map_or_else(|| "fitted".into(), |s| s.to_string_lossy().into_owned());
+        fitted_calls = output.with_file_name(format!("{stem}-calls.csv"));
+        refuse_overwrite(&fitted_calls, "a file", force)?;
+        crisis_sim::stats::backtest::filter_stream(calls, &fitted_calls, (from, to), false)
+            .map_err(|e| AppError::BadInput(e.to_string()))?;
+        fitted_calls.as_path()
+    } else {
+        calls
+    };
     let base = load_scenario(scenario)?;
     let text = match scenario {
         None => crisis_sim::scenario::DEFAULT_SCENARIO_TOML.to_string(),

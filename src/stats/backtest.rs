@@ -39,12 +39,12 @@ pub enum BacktestError {
 
 /// Copies the rows of `input` received on days `from` (inclusive) to `to` (exclusive) into
 /// `output`, without `received_minutes`, so that the copy's day 0 is its first call's date
-/// (`received_at` sets it).
+/// (`received_at` sets it). With `need_chain`, a stream without the timestamp chain is refused.
 pub fn filter_stream(
     input: &Path,
     output: &Path,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    need_chain: bool,
 ) -> Result<Kept, BacktestError> {
     let err = |message: String| BacktestError::Stream {
         path: input.display().to_string(),
@@ -56,7 +56,7 @@ pub fn filter_stream(
         .iter()
         .position(|h| h == "received_at")
         .ok_or_else(|| err("no `received_at` column (an imported stream has one)".to_string()))?;
-    if !header.iter().any(|h| h == "arrived_after_minutes") {
+    if need_chain && !header.iter().any(|h| h == "arrived_after_minutes") {
         return Err(BacktestError::NoChain {
             path: input.display().to_string(),
         });
