@@ -567,6 +567,15 @@ fn a_backtest_compares_the_log_with_the_simulation() {
     assert_eq!(row("response_median")["observed_calls"], 680);
     assert!((row("response_median")["observed"].as_f64().unwrap() - 8.883_333).abs() < 1e-4);
     assert!((row("response_p90")["observed"].as_f64().unwrap() - 16.566_668).abs() < 1e-4);
+    // The log's own priorities (the MPDS letter) with at least 200 calls get their own rows:
+    // in this quarter, A (224 calls with an arrival) and calls without a code (384).
+    assert_eq!(row("response_p90.priority_A")["observed_calls"], 224);
+    assert_eq!(row("response_median.priority_none")["observed_calls"], 384);
+    assert!(
+        rows.iter()
+            .all(|r| r["figure"] != "response_p90.priority_D"),
+        "D: too few"
+    );
     for r in rows {
         let s = &r["simulated"];
         let inside = s["ci_low"].as_f64() <= r["observed"].as_f64()

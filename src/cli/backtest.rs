@@ -57,9 +57,12 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         target_ci: None,
         max_replications: None,
         csv: false,
-        log_calls: false,
+        // Every replication's calls: the responses by the log's own priority come from them.
+        log_calls: true,
         log_units: false,
-        log_replications: None,
+        log_replications: Some(
+            (0..u64::from(plan.replications.unwrap_or(scenario.replications))).collect(),
+        ),
         hourly: false,
         stream: Some(tested.clone()),
         warmup_days: Some(0.0),
@@ -67,7 +70,10 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         force: true,
     };
     let results = run::run(&replay, &mut std::io::sink())?;
-    let rows = backtest::compare(&observed, &results);
+    let mut rows = backtest::compare(&observed, &results);
+    rows.extend(
+        backtest::by_priority(&tested, &plan.out_dir.join("calls.csv"), &scenario).map_err(bad)?,
+    );
     let document = Document {
         crisis_sim_version: env!("CARGO_PKG_VERSION"),
         stream: plan.calls.display().to_string(),

@@ -259,6 +259,125 @@ pub fn compare(observed: &Observed, results: &Results) -> Vec<Row> {
         .collect()
 }
 
+/// The fewest observed calls a priority needs for its own rows: fewer make a 90th percentile
+/// too rough to compare.
+pub const MIN_CALLS_PER_PRIORITY: usize = 200;
+
+/// Response median and 90th percentile per priority of the log (its own codes, such as the
+/// MPDS letter), observed against simulated. The simulated side comes from the replay's
+/// per-call log (`calls.csv`, every replication), joined to the stream by call id; each
+/// replication gives one median and one p90, and their mean and 95% interval are set against
+/// the log's. Priorities with fewer than [`MIN_CALLS_PER_PRIORITY`] observed calls are left out.
+pub fn by_priority(
+    stream: &Path,
+    calls_log: &Path,
+    scenario: &Scenario,
+) -> Result<Vec<Row>, BacktestError> {
+    use std::collections::{BTreeMap, HashMap};
+    let err = |path: &Path, message: String| BacktestError::Stream {
+        path: path.display().to_string(),
+        message,
+    };
+    let demand = |name: &str| {
+        scenario
+            .call_types
+            .iter()
+            .find(|t| t.name == name)
+            .is_some_and(|t| t.demand)
+    };
+    // The log's priority of each 911 call, and its observed response.
+    let mut reader = csv::Reader::from_path(stream).map_err(|e| err(stream, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| err(stream, e.to_string()))?
+        .clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(id_c), Some(type_c), Some(priority_c), Some(arrived_c)) = (
+        column("call_id"),
+        column("call_type"),
+        column("priority"),
+        column("arrived_after_minutes"),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut priority_of: HashMap<String, String> = HashMap::new();
+    let mut observed: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(stream, e.to_string()))?;
+        if !demand(&record[type_c]) || record[priority_c].is_empty() {
+            continue;
+        }
+        let priority = record[priority_c].to_string();
+        if let Ok(minutes) = record[arrived_c].parse::<f64>() {
+            observed.entry(priority.clone()).or_default().push(minutes);
+        }
+        priority_of.insert(record[id_c].to_string(), priority);
+    }
+    observed.retain(|_, values| values.len() >= MIN_CALLS_PER_PRIORITY);
+    if observed.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Simulated responses by (priority, replication).
+    let mut reader =
+        csv::Reader::from_path(calls_log).map_err(|e| err(calls_log, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| err(calls_log, e.to_string()))?
+        .clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(rep_c), Some(id_c), Some(response_c)) = (
+        column("replication"),
+        column("call_id"),
+        column("response_minutes"),
+    ) else {
+        return Err(err(calls_log, "not a calls.csv log".to_string()));
+    };
+    let mut simulated: BTreeMap<(String, u64), Vec<f64>> = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(calls_log, e.to_string()))?;
+        let (Some(priority), Ok(replication), Ok(response)) = (
+            priority_of.get(&record[id_c]),
+            record[rep_c].parse::<u64>(),
+            record[response_c].parse::<f64>(),
+        ) else {
+            continue;
+        };
+        simulated
+            .entry((priority.clone(), replication))
+            .or_default()
+            .push(response);
+    }
+    let mut rows = Vec::new();
+    for (priority, mut values) in observed {
+        values.sort_by(f64::total_cmp);
+        for (q, name, label) in [
+            (0.5, "response_median", "Response, median"),
+            (0.9, "response_p90", "Response, 90th percentile"),
+        ] {
+            let per_replication: Vec<f64> = simulated
+                .iter_mut()
+                .filter(|((p, _), _)| *p == priority)
+                .map(|(_, v)| {
+                    v.sort_by(f64::total_cmp);
+                    quantile(v, q)
+                })
+                .collect();
+            let simulated = Estimate::from_samples(&per_replication);
+            let value = quantile(&values, q);
+            rows.push(Row {
+                figure: format!("{name}.priority_{priority}"),
+                label: format!("{label}, priority {priority}"),
+                observed_calls: values.len(),
+                observed: value,
+                simulated,
+                inside: simulated.ci_low <= value && value <= simulated.ci_high,
+                relative_error: (simulated.mean - value) / value,
+            });
+        }
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
