@@ -3,7 +3,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{crisis_sim, path_str, scratch, short_scenario, text};
 use serde_json::Value;
@@ -528,21 +528,7 @@ fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
 #[test]
 fn a_backtest_compares_the_log_with_the_simulation() {
     let dir = scratch("backtest");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scenario = root.join("scenarios/boone-county.toml");
-    let stream = dir.join("boone.csv");
-    let out = crisis_sim(&[
-        "import",
-        path_str(&root.join("tests/data/boone-county-mo-ems-2016.csv")),
-        "--mapping",
-        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
-        "--scenario",
-        path_str(&scenario),
-        "-q",
-        "-o",
-        path_str(&stream),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (stream, scenario) = import_boone(&dir);
     let run = dir.join("q4");
     let out = crisis_sim(&[
         "backtest",
@@ -620,21 +606,7 @@ fn a_backtest_compares_the_log_with_the_simulation() {
 #[test]
 fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
     let dir = scratch("out-of-sample");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let base = root.join("scenarios/boone-county.toml");
-    let stream = dir.join("boone.csv");
-    let out = crisis_sim(&[
-        "import",
-        path_str(&root.join("tests/data/boone-county-mo-ems-2016.csv")),
-        "--mapping",
-        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
-        "--scenario",
-        path_str(&base),
-        "-q",
-        "-o",
-        path_str(&stream),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (stream, base) = import_boone(&dir);
     let fitted = dir.join("fitted.toml");
     let out = crisis_sim(&[
         "fit",
@@ -678,4 +650,25 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         assert!(error.abs() <= 0.15, "{figure}: {row}");
     }
     fs::remove_dir_all(dir).unwrap();
+}
+
+/// The shipped Boone County 2016 log imported into `dir` (`boone.csv`), with the scenario its
+/// mapping names.
+fn import_boone(dir: &Path) -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/boone-county.toml");
+    let stream = dir.join("boone.csv");
+    let out = crisis_sim(&[
+        "import",
+        path_str(&root.join("tests/data/boone-county-mo-ems-2016.csv")),
+        "--mapping",
+        path_str(&root.join("scenarios/mappings/boone-county-ems.toml")),
+        "--scenario",
+        path_str(&scenario),
+        "-q",
+        "-o",
+        path_str(&stream),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (stream, scenario)
 }
