@@ -568,6 +568,17 @@ fn a_backtest_compares_the_log_with_the_simulation() {
             && r["observed"].as_f64() <= s["ci_high"].as_f64();
         assert_eq!(r["inside"].as_bool(), Some(inside), "{r}");
     }
+    // Again into the same place: refused without --force (a back-test, or a run's results).
+    let again = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&scenario),
+        "-o",
+        path_str(&run),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("--force"));
     // Days with no call, and a stream without the chain: exit 2, said why.
     let out = crisis_sim(&[
         "backtest",

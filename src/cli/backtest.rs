@@ -41,6 +41,12 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         "a finished back-test",
         plan.force,
     )?;
+    // The replay writes results.json there too: a run's results are not replaced quietly.
+    super::common::refuse_overwrite(
+        &plan.out_dir.join(output::RESULTS_FILE),
+        "a finished run's results",
+        plan.force,
+    )?;
     let tested = plan.out_dir.join(TESTED_CALLS_FILE);
     let kept =
         backtest::filter_stream(&plan.calls, &tested, (plan.from, plan.to), true).map_err(bad)?;
