@@ -553,6 +553,15 @@ fn a_backtest_compares_the_log_with_the_simulation() {
     assert_eq!(row("response_median")["observed_calls"], 680);
     assert!((row("response_median")["observed"].as_f64().unwrap() - 8.883_333).abs() < 1e-4);
     assert!((row("response_p90")["observed"].as_f64().unwrap() - 16.566_668).abs() < 1e-4);
+    // The distributions compared whole, and drawn over each other.
+    let ks = document["response_ks_distance"].as_f64().unwrap();
+    assert!(ks > 0.0 && ks < 1.0, "{ks}");
+    let svg = fs::read_to_string(run.join("backtest.svg")).unwrap();
+    assert!(
+        svg.contains("The log (680 calls)") && svg.contains("The simulation"),
+        "the overlay"
+    );
+    assert!(run.join("backtest.png").exists());
     // The log's own priorities (the MPDS letter) with at least 200 calls get their own rows:
     // in this quarter, A (224 calls with an arrival) and calls without a code (384).
     assert_eq!(row("response_p90.priority_A")["observed_calls"], 224);

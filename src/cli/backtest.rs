@@ -26,6 +26,8 @@ struct Document<'a> {
     to: Option<String>,
     calls_tested: u64,
     replications: usize,
+    /// The two-sample KS distance between the log's and the simulation's response times.
+    response_ks_distance: Option<f64>,
     rows: &'a [backtest::Row],
 }
 
@@ -76,6 +78,21 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         force: true,
     };
     let results = run::run(&replay, &mut std::io::sink())?;
+    let calls_log = plan.out_dir.join("calls.csv");
+    let simulated = backtest::simulated_responses(&calls_log, &scenario).map_err(bad)?;
+    let ks = backtest::ks_two_sample(&observed.response, &simulated);
+    let chart = output::BacktestChart {
+        observed: observed.response.clone(),
+        simulated,
+        footnote: format!(
+            "Log: {} · scenario: {} · {} replications pooled · crisis-sim {}",
+            plan.calls.display(),
+            plan.scenario.display(),
+            results.replications.len(),
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let charts = output::Drawable::write(&chart, &plan.out_dir).map_err(AppError::from)?;
     let mut rows = backtest::compare(&observed, &results);
     rows.extend(
         backtest::by_priority(&tested, &plan.out_dir.join("calls.csv"), &scenario).map_err(bad)?,
@@ -88,6 +105,7 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         to: plan.to.map(|d| d.to_string()),
         calls_tested: kept.kept,
         replications: results.replications.len(),
+        response_ks_distance: ks.is_finite().then_some(ks),
         rows: &rows,
     };
     let json = serde_json::to_string_pretty(&document).unwrap_or_default() + "\n";
@@ -134,7 +152,15 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
             results.replications.len()
         );
         let _ = write!(stdout, "{}", output::render_table(&table));
+        let _ = writeln!(
+            stdout,
+            "\nKS distance between the log's and the simulation's response times: {}",
+            format_number(ks, 3)
+        );
         let _ = writeln!(stdout, "\nWrote {}", path.display());
+        for chart in &charts {
+            let _ = writeln!(stdout, "Wrote {}", chart.display());
+        }
     }
     Ok(())
 }

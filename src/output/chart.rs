@@ -1416,3 +1416,79 @@ impl Drawable for TradeOffChart {
         Ok(())
     }
 }
+
+/// The back-test's chart: the log's response-time distribution (received to first arrival,
+/// 911 calls) against the simulation's, pooled over replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BacktestChart {
+    /// Sorted minutes.
+    pub observed: Vec<f64>,
+    pub simulated: Vec<f64>,
+    pub footnote: String,
+}
+
+/// At most this many points draw a distribution (the plot needs no more).
+const CDF_POINTS: usize = 400;
+
+/// The empirical CDF of sorted values, thinned to at most [`CDF_POINTS`] points.
+fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
+    let n = sorted.len();
+    let step = (n / CDF_POINTS).max(1);
+    (0..n)
+        .step_by(step)
+        .chain(n.checked_sub(1))
+        .filter_map(|i| finite(sorted[i]).map(|x| (x, (i + 1) as f64 / n as f64)))
+        .collect()
+}
+
+impl Drawable for BacktestChart {
+    fn name(&self) -> &str {
+        "backtest"
+    }
+
+    fn title(&self) -> String {
+        "Response time: the log against the simulation".to_string()
+    }
+
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let body = frame(root, &self.title(), &self.footnote)?;
+        // To the 99th percentile of either: the last 1% would squeeze the rest.
+        let p99 = |v: &[f64]| v.get(v.len() * 99 / 100).copied().unwrap_or(1.0);
+        let max_x = p99(&self.observed).max(p99(&self.simulated)).max(1.0) * 1.05;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(20)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(axis(0.0, max_x), 0.0..1.0)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("Minutes from call received to first unit on scene")
+            .x_label_formatter(&|x| number_tick(*x))
+            .y_desc("Share of calls (cumulative)")
+            .y_label_formatter(&|y| number_tick(*y))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, (label, values)) in [
+            ("The log", &self.observed),
+            ("The simulation", &self.simulated),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let style = colour(i).stroke_width(3);
+            let points: Vec<(f64, f64)> = cdf_points(values)
+                .into_iter()
+                .filter(|p| p.0 <= max_x)
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points, style))
+                .map_err(|e| e.to_string())?
+                .label(format!("{label} ({} calls)", values.len()))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    }
+}

@@ -13,8 +13,8 @@ mod table;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use chart::{
-    Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries, TradeOffChart,
-    TradeOffSeries, results_charts, write_results_charts, write_sweep_charts,
+    BacktestChart, Chart, ChartError, Drawable, SIZE as CHART_SIZE, SweepChart, SweepSeries,
+    TradeOffChart, TradeOffSeries, results_charts, write_results_charts, write_sweep_charts,
 };
 pub use csv::{
     REPLICATIONS_CSV, SUMMARY_CSV, from_spreadsheet_safe, replications_csv, spreadsheet_safe,

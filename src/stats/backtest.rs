@@ -259,6 +259,59 @@ pub fn compare(observed: &Observed, results: &Results) -> Vec<Row> {
         .collect()
 }
 
+/// The simulated responses of 911 calls in the replay's per-call log (every replication,
+/// pooled), sorted.
+pub fn simulated_responses(
+    calls_log: &Path,
+    scenario: &Scenario,
+) -> Result<Vec<f64>, BacktestError> {
+    let err = |message: String| BacktestError::Stream {
+        path: calls_log.display().to_string(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(calls_log).map_err(|e| err(e.to_string()))?;
+    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(type_c), Some(response_c)) = (column("call_type"), column("response_minutes")) else {
+        return Err(err("not a calls.csv log".to_string()));
+    };
+    let mut values = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(e.to_string()))?;
+        let demand = scenario
+            .call_types
+            .iter()
+            .find(|t| t.name == record[type_c])
+            .is_some_and(|t| t.demand);
+        if let (true, Ok(minutes)) = (demand, record[response_c].parse::<f64>()) {
+            values.push(minutes);
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    Ok(values)
+}
+
+/// The two-sample Kolmogorov-Smirnov distance of two sorted samples: the largest gap between
+/// their empirical CDFs (0: the same distribution; 1: no overlap).
+pub fn ks_two_sample(a: &[f64], b: &[f64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return f64::NAN;
+    }
+    let (mut i, mut j, mut distance) = (0usize, 0usize, 0.0f64);
+    while i < a.len() && j < b.len() {
+        let x = a[i].min(b[j]);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        let gap = (i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs();
+        distance = distance.max(gap);
+    }
+    distance
+}
+
 /// The fewest observed calls a priority needs for its own rows: fewer make a 90th percentile
 /// too rough to compare.
 pub const MIN_CALLS_PER_PRIORITY: usize = 200;
@@ -381,6 +434,15 @@ pub fn by_priority(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_sample_ks_distances() {
+        let a = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(ks_two_sample(&a, &a), 0.0);
+        assert_eq!(ks_two_sample(&a, &[10.0, 11.0]), 1.0);
+        assert_eq!(ks_two_sample(&a, &[2.5, 3.5, 4.5, 5.5]), 0.25);
+        assert!(ks_two_sample(&[], &a).is_nan());
+    }
 
     #[test]
     fn nearest_rank_quantiles() {
