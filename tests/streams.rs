@@ -639,7 +639,39 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         path_str(&fitted),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Call processing (received to dispatch): lognormal"));
+    let report = text(&out.stdout);
+    assert!(report.contains("Call processing (received to dispatch): lognormal"));
+    // The log's busy intervals bound the fleet from below: 12 calls open at once, at most.
+    assert!(
+        report.contains("at most 12; mean by hour of day"),
+        "{report}"
+    );
+    assert!(report.contains("(the base scenario has 12)"), "{report}");
+    // A base fleet smaller than the log was ever busy is warned about.
+    let thin = dir.join("thin.toml");
+    fs::write(
+        &thin,
+        fs::read_to_string(&base)
+            .unwrap()
+            .replacen("count = 12", "count = 6", 1),
+    )
+    .unwrap();
+    let warned = crisis_sim(&[
+        "fit",
+        path_str(&stream),
+        "--scenario",
+        path_str(&thin),
+        "-o",
+        path_str(&dir.join("thin-fitted.toml")),
+    ]);
+    assert!(warned.status.success(), "{}", text(&warned.stderr));
+    assert!(
+        text(&warned.stdout).contains(
+            "WARNING, the base scenario has 6 units, fewer than the log had busy at once"
+        ),
+        "{}",
+        text(&warned.stdout)
+    );
     assert!(
         dir.join("fitted-calls.csv").exists(),
         "the days fitted on are kept"

@@ -93,6 +93,10 @@ pub struct FitReport {
     /// travel as lognormals (mean, sd, KS distance).
     pub dispatch_delay: Option<(f64, f64, KsDistance)>,
     pub travel: Option<(f64, f64, KsDistance)>,
+    /// From the chain: calls open at once (a lower bound on the units on duty), and the base
+    /// scenario's units, to compare.
+    pub busy: Option<crate::stats::backtest::BusyProfile>,
+    pub base_units: u32,
     pub output: PathBuf,
 }
 
@@ -276,6 +280,8 @@ pub fn fit(
         seconds_resolution,
         dispatch_delay: found.dispatch_delay,
         travel: found.travel,
+        busy: crate::stats::backtest::busy_profile(path).ok().flatten(),
+        base_units: base.pools.iter().map(|p| p.count).sum(),
         output: output.to_path_buf(),
     })
 }
@@ -746,6 +752,28 @@ impl FitReport {
                     if ks.fits() { "fits" } else { "does not fit" }
                 );
             }
+        }
+        if let Some(busy) = &self.busy {
+            let hours: Vec<String> = busy.by_hour.iter().map(|b| format!("{b:.1}")).collect();
+            let _ = writeln!(
+                out,
+                "  Calls open at once (first dispatch to last clear, {} calls): at most {}; mean by hour of day:\n    {}",
+                busy.calls,
+                busy.peak,
+                hours.join(" ")
+            );
+            let _ = writeln!(
+                out,
+                "    a lower bound on the units on duty{}",
+                if self.base_units < busy.peak {
+                    format!(
+                        ": WARNING, the base scenario has {} units, fewer than the log had busy at once; the replay will queue calls the log did not",
+                        self.base_units
+                    )
+                } else {
+                    format!(" (the base scenario has {})", self.base_units)
+                }
+            );
         }
         let _ = writeln!(
             out,

@@ -454,3 +454,80 @@ mod tests {
         assert!(quantile(&[], 0.5).is_nan());
     }
 }
+
+/// How many calls a log had open at once (first dispatch to last clear, every call, 911 or
+/// not): the fewest units that could have served it, a lower bound on the fleet on duty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusyProfile {
+    /// Calls open at once, at most.
+    pub peak: u32,
+    /// Mean calls open in each hour of the day (0 = midnight to 1am).
+    pub by_hour: [f64; 24],
+    /// Calls with both stamps.
+    pub calls: u64,
+}
+
+/// The busy profile of a stream with the timestamp chain; `None` without one.
+pub fn busy_profile(stream: &Path) -> Result<Option<BusyProfile>, BacktestError> {
+    use chrono::NaiveDateTime;
+    let err = |message: String| BacktestError::Stream {
+        path: stream.display().to_string(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(stream).map_err(|e| err(e.to_string()))?;
+    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(at_c), Some(dispatched_c), Some(cleared_c)) = (
+        column("received_at"),
+        column("dispatched_after_minutes"),
+        column("cleared_after_minutes"),
+    ) else {
+        return Ok(None);
+    };
+    // (minute since the first call's midnight, +1 open / -1 closed)
+    let mut changes: Vec<(f64, i32)> = Vec::new();
+    let mut origin: Option<NaiveDateTime> = None;
+    for record in reader.records() {
+        let record = record.map_err(|e| err(e.to_string()))?;
+        let Ok(at) = NaiveDateTime::parse_from_str(&record[at_c], "%Y-%m-%dT%H:%M:%S%.f") else {
+            continue;
+        };
+        let origin = *origin.get_or_insert_with(|| at.date().and_hms_opt(0, 0, 0).unwrap_or(at));
+        let received = (at - origin).num_milliseconds() as f64 / 60_000.0;
+        let minutes = |i: usize| record[i].parse::<f64>().ok().filter(|m| m.is_finite());
+        if let (Some(d), Some(c)) = (minutes(dispatched_c), minutes(cleared_c))
+            && c >= d
+        {
+            changes.push((received + d, 1));
+            changes.push((received + c, -1));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    // Closings before openings at the same minute: a unit cleared can take the next call.
+    changes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut open, mut peak) = (0i32, 0i32);
+    let mut busy_minutes = [0.0f64; 24];
+    let mut last = changes[0].0;
+    for &(time, change) in &changes {
+        // Spread the open calls over the hours between the last change and this one.
+        let mut t = last;
+        while t < time {
+            let hour = ((t / 60.0).floor() as i64).rem_euclid(24) as usize;
+            let next = ((t / 60.0).floor() + 1.0) * 60.0;
+            let until = next.min(time);
+            busy_minutes[hour] += f64::from(open) * (until - t);
+            t = until;
+        }
+        last = time;
+        open += change;
+        peak = peak.max(open);
+    }
+    let days = ((changes[changes.len() - 1].0 - changes[0].0) / 1440.0).max(1.0);
+    Ok(Some(BusyProfile {
+        peak: peak.max(0) as u32,
+        by_hour: busy_minutes.map(|m| m / (60.0 * days)),
+        calls: (changes.len() / 2) as u64,
+    }))
+}
