@@ -1034,11 +1034,15 @@ fn on_scene_minutes(
 }
 
 /// The columns of the timestamp chain in a stream: minutes after receipt.
+pub const DISPATCHED_AFTER: &str = "dispatched_after_minutes";
+pub const ENROUTE_AFTER: &str = "enroute_after_minutes";
+pub const ARRIVED_AFTER: &str = "arrived_after_minutes";
+pub const CLEARED_AFTER: &str = "cleared_after_minutes";
 pub const CHAIN_COLUMNS: [&str; 4] = [
-    "dispatched_after_minutes",
-    "enroute_after_minutes",
-    "arrived_after_minutes",
-    "cleared_after_minutes",
+    DISPATCHED_AFTER,
+    ENROUTE_AFTER,
+    ARRIVED_AFTER,
+    CLEARED_AFTER,
 ];
 
 /// The row's timestamp chain (dispatched, en route, arrived, cleared), in minutes after

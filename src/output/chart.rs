@@ -431,6 +431,22 @@ fn draw_budget<DB: DrawingBackend>(
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
+/// The axes of a response-time distribution: minutes across, the cumulative share up.
+fn response_cdf_axes<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_desc("Minutes from call received to first unit on scene")
+        .x_label_formatter(&|x| number_tick(*x))
+        .y_desc("Share of calls (cumulative)")
+        .y_label_formatter(&|y| number_tick(*y))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Chart 1: the response-time distribution (mean percentiles over replications) by policy,
 /// for all calls and for care-eligible calls, with the 90th percentile marked.
 fn draw_response_distribution<DB: DrawingBackend>(
@@ -468,16 +484,7 @@ fn draw_response_distribution<DB: DrawingBackend>(
             .y_label_area_size(64)
             .build_cartesian_2d(axis(0.0, max_x), 0.0..1.0)
             .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc("Minutes from call received to first unit on scene")
-            .x_label_formatter(&|x| number_tick(*x))
-            .y_desc("Share of calls (cumulative)")
-            .y_label_formatter(&|y| number_tick(*y))
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        response_cdf_axes(&mut chart)?;
         // The 90th percentile, where city dashboards read response targets.
         chart
             .draw_series(LineSeries::new(
@@ -1461,16 +1468,7 @@ impl Drawable for BacktestChart {
             .y_label_area_size(64)
             .build_cartesian_2d(axis(0.0, max_x), 0.0..1.0)
             .map_err(|e| e.to_string())?;
-        chart
-            .configure_mesh()
-            .x_desc("Minutes from call received to first unit on scene")
-            .x_label_formatter(&|x| number_tick(*x))
-            .y_desc("Share of calls (cumulative)")
-            .y_label_formatter(&|y| number_tick(*y))
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        response_cdf_axes(&mut chart)?;
         for (i, (label, values)) in [
             ("The log", &self.observed),
             ("The simulation", &self.simulated),

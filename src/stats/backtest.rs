@@ -8,10 +8,74 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::calls::import::{ARRIVED_AFTER, CLEARED_AFTER, DISPATCHED_AFTER};
+use crate::calls::stream::{CALL_ID, CALL_TYPE, PRIORITY, RECEIVED_AT, RECEIVED_MINUTES};
 use crate::experiment::Results;
 use crate::scenario::Scenario;
 use crate::stats::Estimate;
 use crate::stats::figures as key;
+
+/// Columns of the replay's per-call log (`calls.csv`) the back-test reads.
+const REPLICATION: &str = "replication";
+const RESPONSE: &str = "response_minutes";
+const NOT_A_CALLS_LOG: &str =
+    "not a calls.csv log (replication, call_id, call_type, response_minutes)";
+
+/// A CSV file this module reads: its records and its columns by name, every error naming
+/// the file.
+struct Table {
+    path: String,
+    reader: csv::Reader<std::fs::File>,
+    header: csv::StringRecord,
+}
+
+impl Table {
+    fn open(path: &Path) -> Result<Self, BacktestError> {
+        let path_text = path.display().to_string();
+        let fail = |e: csv::Error| BacktestError::Stream {
+            path: path_text.clone(),
+            message: e.to_string(),
+        };
+        let mut reader = csv::Reader::from_path(path).map_err(fail)?;
+        let header = reader.headers().map_err(fail)?.clone();
+        Ok(Self {
+            path: path_text,
+            reader,
+            header,
+        })
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    fn error(&self, message: String) -> BacktestError {
+        BacktestError::Stream {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// The rows, in order.
+    fn rows(&mut self) -> impl Iterator<Item = Result<csv::StringRecord, BacktestError>> + '_ {
+        let path = self.path.clone();
+        self.reader.records().map(move |r| {
+            r.map_err(|e| BacktestError::Stream {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+        })
+    }
+}
+
+/// Whether the scenario counts calls of the type named `name` as 911 demand.
+fn is_demand(scenario: &Scenario, name: &str) -> bool {
+    scenario
+        .call_types
+        .iter()
+        .find(|t| t.name == name)
+        .is_some_and(|t| t.demand)
+}
 
 /// What a filtered copy of a stream holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,23 +110,24 @@ pub fn filter_stream(
     (from, to): (Option<NaiveDate>, Option<NaiveDate>),
     need_chain: bool,
 ) -> Result<Kept, BacktestError> {
+    let mut table = Table::open(input)?;
     let err = |message: String| BacktestError::Stream {
         path: input.display().to_string(),
         message,
     };
-    let mut reader = csv::Reader::from_path(input).map_err(|e| err(e.to_string()))?;
-    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
-    let received_at = header
-        .iter()
-        .position(|h| h == "received_at")
-        .ok_or_else(|| err("no `received_at` column (an imported stream has one)".to_string()))?;
-    if need_chain && !header.iter().any(|h| h == "arrived_after_minutes") {
+    let received_at = table.column(RECEIVED_AT).ok_or_else(|| {
+        err(format!(
+            "no `{RECEIVED_AT}` column (an imported stream has one)"
+        ))
+    })?;
+    if need_chain && table.column(ARRIVED_AFTER).is_none() {
         return Err(BacktestError::NoChain {
             path: input.display().to_string(),
         });
     }
+    let header = table.header.clone();
     let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| &header[i] != "received_minutes")
+        .filter(|&i| &header[i] != RECEIVED_MINUTES)
         .collect();
     let mut text = Vec::new();
     let mut kept = Kept { rows: 0, kept: 0 };
@@ -71,8 +136,8 @@ pub fn filter_stream(
         writer
             .write_record(keep.iter().map(|&i| &header[i]))
             .map_err(|e| err(e.to_string()))?;
-        for record in reader.records() {
-            let record = record.map_err(|e| err(e.to_string()))?;
+        for record in table.rows() {
+            let record = record?;
             kept.rows += 1;
             let date = record
                 .get(received_at)
@@ -119,31 +184,20 @@ pub struct Observed {
 impl Observed {
     /// Reads a (filtered) stream: only call types the scenario counts as 911 demand.
     pub fn read(stream: &Path, scenario: &Scenario) -> Result<Self, BacktestError> {
-        let err = |message: String| BacktestError::Stream {
-            path: stream.display().to_string(),
-            message,
-        };
-        let mut reader = csv::Reader::from_path(stream).map_err(|e| err(e.to_string()))?;
-        let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
-        let column = |name: &str| header.iter().position(|h| h == name);
+        let mut table = Table::open(stream)?;
         let (Some(call_type), Some(dispatched), Some(arrived)) = (
-            column("call_type"),
-            column("dispatched_after_minutes"),
-            column("arrived_after_minutes"),
+            table.column(CALL_TYPE),
+            table.column(DISPATCHED_AFTER),
+            table.column(ARRIVED_AFTER),
         ) else {
             return Err(BacktestError::NoChain {
                 path: stream.display().to_string(),
             });
         };
         let mut observed = Self::default();
-        for record in reader.records() {
-            let record = record.map_err(|e| err(e.to_string()))?;
-            let demand = scenario
-                .call_types
-                .iter()
-                .find(|t| t.name == record[call_type])
-                .is_some_and(|t| t.demand);
-            if !demand {
+        for record in table.rows() {
+            let record = record?;
+            if !is_demand(scenario, &record[call_type]) {
                 continue;
             }
             let minutes = |i: usize| record[i].parse::<f64>().ok().filter(|m| m.is_finite());
@@ -265,24 +319,14 @@ pub fn simulated_responses(
     calls_log: &Path,
     scenario: &Scenario,
 ) -> Result<Vec<f64>, BacktestError> {
-    let err = |message: String| BacktestError::Stream {
-        path: calls_log.display().to_string(),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(calls_log).map_err(|e| err(e.to_string()))?;
-    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let (Some(type_c), Some(response_c)) = (column("call_type"), column("response_minutes")) else {
-        return Err(err("not a calls.csv log".to_string()));
+    let mut table = Table::open(calls_log)?;
+    let (Some(type_c), Some(response_c)) = (table.column(CALL_TYPE), table.column(RESPONSE)) else {
+        return Err(table.error(NOT_A_CALLS_LOG.to_string()));
     };
     let mut values = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let demand = scenario
-            .call_types
-            .iter()
-            .find(|t| t.name == record[type_c])
-            .is_some_and(|t| t.demand);
+    for record in table.rows() {
+        let record = record?;
+        let demand = is_demand(scenario, &record[type_c]);
         if let (true, Ok(minutes)) = (demand, record[response_c].parse::<f64>()) {
             values.push(minutes);
         }
@@ -327,37 +371,21 @@ pub fn by_priority(
     scenario: &Scenario,
 ) -> Result<Vec<Row>, BacktestError> {
     use std::collections::{BTreeMap, HashMap};
-    let err = |path: &Path, message: String| BacktestError::Stream {
-        path: path.display().to_string(),
-        message,
-    };
-    let demand = |name: &str| {
-        scenario
-            .call_types
-            .iter()
-            .find(|t| t.name == name)
-            .is_some_and(|t| t.demand)
-    };
     // The log's priority of each 911 call, and its observed response.
-    let mut reader = csv::Reader::from_path(stream).map_err(|e| err(stream, e.to_string()))?;
-    let header = reader
-        .headers()
-        .map_err(|e| err(stream, e.to_string()))?
-        .clone();
-    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut table = Table::open(stream)?;
     let (Some(id_c), Some(type_c), Some(priority_c), Some(arrived_c)) = (
-        column("call_id"),
-        column("call_type"),
-        column("priority"),
-        column("arrived_after_minutes"),
+        table.column(CALL_ID),
+        table.column(CALL_TYPE),
+        table.column(PRIORITY),
+        table.column(ARRIVED_AFTER),
     ) else {
         return Ok(Vec::new());
     };
     let mut priority_of: HashMap<String, String> = HashMap::new();
     let mut observed: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| err(stream, e.to_string()))?;
-        if !demand(&record[type_c]) || record[priority_c].is_empty() {
+    for record in table.rows() {
+        let record = record?;
+        if !is_demand(scenario, &record[type_c]) || record[priority_c].is_empty() {
             continue;
         }
         let priority = record[priority_c].to_string();
@@ -371,23 +399,17 @@ pub fn by_priority(
         return Ok(Vec::new());
     }
     // Simulated responses by (priority, replication).
-    let mut reader =
-        csv::Reader::from_path(calls_log).map_err(|e| err(calls_log, e.to_string()))?;
-    let header = reader
-        .headers()
-        .map_err(|e| err(calls_log, e.to_string()))?
-        .clone();
-    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut table = Table::open(calls_log)?;
     let (Some(rep_c), Some(id_c), Some(response_c)) = (
-        column("replication"),
-        column("call_id"),
-        column("response_minutes"),
+        table.column(REPLICATION),
+        table.column(CALL_ID),
+        table.column(RESPONSE),
     ) else {
-        return Err(err(calls_log, "not a calls.csv log".to_string()));
+        return Err(table.error(NOT_A_CALLS_LOG.to_string()));
     };
     let mut simulated: BTreeMap<(String, u64), Vec<f64>> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| err(calls_log, e.to_string()))?;
+    for record in table.rows() {
+        let record = record?;
         let (Some(priority), Ok(replication), Ok(response)) = (
             priority_of.get(&record[id_c]),
             record[rep_c].parse::<u64>(),
@@ -470,25 +492,19 @@ pub struct BusyProfile {
 /// The busy profile of a stream with the timestamp chain; `None` without one.
 pub fn busy_profile(stream: &Path) -> Result<Option<BusyProfile>, BacktestError> {
     use chrono::NaiveDateTime;
-    let err = |message: String| BacktestError::Stream {
-        path: stream.display().to_string(),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(stream).map_err(|e| err(e.to_string()))?;
-    let header = reader.headers().map_err(|e| err(e.to_string()))?.clone();
-    let column = |name: &str| header.iter().position(|h| h == name);
+    let mut table = Table::open(stream)?;
     let (Some(at_c), Some(dispatched_c), Some(cleared_c)) = (
-        column("received_at"),
-        column("dispatched_after_minutes"),
-        column("cleared_after_minutes"),
+        table.column(RECEIVED_AT),
+        table.column(DISPATCHED_AFTER),
+        table.column(CLEARED_AFTER),
     ) else {
         return Ok(None);
     };
     // (minute since the first call's midnight, +1 open / -1 closed)
     let mut changes: Vec<(f64, i32)> = Vec::new();
     let mut origin: Option<NaiveDateTime> = None;
-    for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
+    for record in table.rows() {
+        let record = record?;
         let Ok(at) = NaiveDateTime::parse_from_str(&record[at_c], "%Y-%m-%dT%H:%M:%S%.f") else {
             continue;
         };

@@ -26,8 +26,6 @@ pub struct Accounting {
     horizon: f64,
     /// Also spread busy and on-duty time over the hours of the day.
     hourly: bool,
-    /// Whether each pool is police.
-    police_pool: Vec<bool>,
     /// Each pool's kind.
     kinds: Vec<ResponderKind>,
     totals: FleetTotals,
@@ -39,11 +37,6 @@ impl Accounting {
             warmup: scenario.warmup_minutes(),
             horizon: scenario.horizon_minutes(),
             hourly: scenario.report_hourly,
-            police_pool: scenario
-                .pools
-                .iter()
-                .map(|pool| pool.kind == ResponderKind::Police)
-                .collect(),
             kinds: scenario.pools.iter().map(|pool| pool.kind).collect(),
             totals: FleetTotals::empty(scenario.pools.len(), scenario.facilities.len()),
         }
@@ -78,7 +71,7 @@ impl Accounting {
         match event.kind {
             UnitEventKind::Cleared => {
                 let busy = self.totals.pools[pool].add_busy(since, now, warmup, horizon, hourly);
-                if event.care_eligible_call && self.police_pool[pool] {
+                if event.care_eligible_call && self.kinds[pool] == ResponderKind::Police {
                     self.totals.police_minutes_on_eligible += busy;
                 }
             }
@@ -104,7 +97,7 @@ impl Accounting {
             }
             if let Some(since) = unit.busy_since {
                 let busy = totals.add_busy(since, horizon, warmup, horizon, hourly);
-                if unit.on_eligible_call && self.police_pool[pool] {
+                if unit.on_eligible_call && self.kinds[pool] == ResponderKind::Police {
                     self.totals.police_minutes_on_eligible += busy;
                 }
             }
