@@ -103,12 +103,14 @@ impl CallRecord {
     /// Ready to dispatch to first dispatch (time in queue), for a dispatched call: the
     /// call-processing time before it is not queueing.
     pub fn wait_minutes(&self) -> Option<f64> {
+        // The ready time is summed as the engine summed it (receipt + delay), so a call
+        // dispatched the moment it is ready waited exactly 0, not a rounding error that would
+        // count it as having waited.
         self.primary
             .filter(|primary| primary.kind != ResponderKind::Counsellor)
             .map(|primary| {
                 primary.dispatched_minutes
-                    - self.call.received_minutes
-                    - self.dispatch_delay_minutes
+                    - (self.call.received_minutes + self.dispatch_delay_minutes)
             })
     }
 

@@ -528,3 +528,20 @@ fn a_policy_may_choose_the_unit_and_hold_one_in_reserve() {
     let (nearest, _) = run(&scenario, 0, calls);
     assert_eq!(primary(&nearest[1]).dispatched_minutes, 1.0);
 }
+
+/// Issue #17: `[travel] priority_factor` scales every trip to a call of that priority, and no
+/// other trip (priority 1 keeps the matrix's time).
+#[test]
+fn a_priority_factor_scales_the_trips_to_that_priority() {
+    let fleet = pool("police", "police", 3, "\"a\", \"a\", \"a\"", "");
+    let base = fixture(&fleet, POLICE_ONLY);
+    let mut scaled = base.clone();
+    scaled.travel.priority_factor[3] = 1.5;
+    // A crime call (priority 1) and a minor call (priority 3), both in zone b: 10 minutes.
+    let calls = || vec![call(0, 0.0, 0, 1), call(1, 1.0, 1, 1)];
+    let (plain, _) = run(&base, 0, calls());
+    let (records, _) = run(&scaled, 0, calls());
+    assert_eq!(primary(&plain[1]).on_scene_minutes, 11.0);
+    assert_eq!(primary(&records[0]).on_scene_minutes, 10.0);
+    assert_eq!(primary(&records[1]).on_scene_minutes, 1.0 + 15.0);
+}

@@ -951,15 +951,16 @@ fn distinct_jobs(
             .map(|pool| format!("{pool:?}"))
             .collect();
         // What happens after the scene applies whichever pools a policy uses: a point that
-        // varies beds or costs runs anew.
+        // varies beds, costs or call processing runs anew.
         let s = &point.scenario;
         format!(
-            "{}|{}|{:?}|{:?}|{:?}",
+            "{}|{}|{:?}|{:?}|{:?}|{:?}",
             spec.label,
             pools.join("|"),
             s.outcome_time,
             s.facilities,
-            s.costs
+            s.costs,
+            s.dispatch_delay
         )
     };
     let mut representative: BTreeMap<String, usize> = BTreeMap::new();

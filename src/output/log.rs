@@ -35,6 +35,7 @@ pub const CALL_COLUMNS: &[&str] = &[
     "on_scene_time",
     "cleared_minutes",
     "cleared_time",
+    "dispatch_delay_minutes",
     "wait_minutes",
     "response_minutes",
     "unit_id",
@@ -273,6 +274,7 @@ impl JobLog {
         when(row, primary.map(|a| a.dispatched_minutes))?;
         when(row, on_scene)?;
         when(row, record.cleared_minutes)?;
+        number(row, Some(record.dispatch_delay_minutes))?;
         number(row, record.wait_minutes())?;
         number(row, record.response_minutes())?;
         match primary {

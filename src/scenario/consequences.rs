@@ -236,9 +236,9 @@ impl Checker {
                 })
             };
             kinds[index] = OutcomeTime {
-                arrest: check("arrest", durations.arrest),
-                er_transport: check("er_transport", durations.er_transport),
-                report: check("report", durations.report),
+                arrest: check("arrest", durations.arrest.clone()),
+                er_transport: check("er_transport", durations.er_transport.clone()),
+                report: check("report", durations.report.clone()),
             };
         }
         kinds
@@ -401,12 +401,12 @@ impl Checker {
         };
         let length_of_stay_hours = required(
             "length_of_stay_hours",
-            raw.length_of_stay_hours,
+            raw.length_of_stay_hours.clone(),
             "how long a person stays, in hours (a distribution)",
         );
         let handover_minutes = required(
             "handover_minutes",
-            raw.handover_minutes,
+            raw.handover_minutes.clone(),
             "the minutes a unit spends there at handover or drop-off (a distribution)",
         );
         let used_by = match &raw.used_by {
@@ -527,7 +527,7 @@ impl Checker {
         let sobering_admission = dollars("sobering_admission", raw.sobering_admission);
         let call_988 = dollars("call_988", raw.call_988);
         let force_claim_mean = dollars("force_claim_mean", raw.force_claim_mean);
-        let jail_days = raw.jail_days_per_booking.map(|spec| {
+        let jail_days = raw.jail_days_per_booking.clone().map(|spec| {
             self.bounded_duration(path.key("jail_days_per_booking"), spec, MAX_HORIZON_DAYS)
         });
         let ambulance_share = raw

@@ -2,12 +2,14 @@
 //! and as the engine samples them. Parametrising by mean and sd, not by shape and scale, keeps
 //! scenario files in the units published sources use ("median 43 min, mean 55").
 
+use std::sync::Arc;
+
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, LogNormal};
 use serde::{Deserialize, Serialize};
 
 /// A duration distribution as written in a scenario: `{ dist = "lognormal", mean = 45, sd = 30 }`.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DurationSpec {
     /// Exponential with the given mean (its sd equals its mean).
@@ -18,7 +20,14 @@ pub enum DurationSpec {
     Gamma { mean: f64, sd: f64 },
     /// Always exactly `mean`.
     Fixed { mean: f64 },
+    /// The distribution a log shows, as its quantiles at evenly spaced probabilities (the
+    /// first at 0, the last at 1; `fit` writes the 101 percentiles), with straight lines
+    /// between them: what `fit` writes where no parametric family passes its test.
+    Empirical { quantiles: Vec<f64> },
 }
+
+/// The most points an empirical distribution may have.
+pub const MAX_QUANTILES: usize = 1001;
 
 impl DurationSpec {
     pub fn mean(&self) -> f64 {
@@ -27,6 +36,7 @@ impl DurationSpec {
             | Self::Lognormal { mean, .. }
             | Self::Gamma { mean, .. }
             | Self::Fixed { mean } => mean,
+            Self::Empirical { ref quantiles } => empirical_moments(quantiles).0,
         }
     }
 
@@ -35,11 +45,85 @@ impl DurationSpec {
             Self::Exponential { mean } => mean,
             Self::Lognormal { sd, .. } | Self::Gamma { sd, .. } => sd,
             Self::Fixed { .. } => 0.0,
+            Self::Empirical { ref quantiles } => empirical_moments(quantiles).1,
+        }
+    }
+
+    /// The same shape scaled to `mean` (its coefficient of variation kept).
+    pub fn with_mean(&self, mean: f64) -> Self {
+        let cv = if self.mean() > 0.0 {
+            self.sd() / self.mean()
+        } else {
+            0.0
+        };
+        match self {
+            Self::Exponential { .. } => Self::Exponential { mean },
+            Self::Fixed { .. } => Self::Fixed { mean },
+            Self::Lognormal { .. } => Self::Lognormal {
+                mean,
+                sd: mean * cv,
+            },
+            Self::Gamma { .. } => Self::Gamma {
+                mean,
+                sd: mean * cv,
+            },
+            Self::Empirical { quantiles } => {
+                let current = self.mean();
+                Self::Empirical {
+                    quantiles: if current > 0.0 {
+                        quantiles.iter().map(|q| q * mean / current).collect()
+                    } else {
+                        vec![mean; 2]
+                    },
+                }
+            }
+        }
+    }
+
+    /// An empirical distribution's quantiles (empty for the parametric ones).
+    pub fn quantiles(&self) -> &[f64] {
+        match self {
+            Self::Empirical { quantiles } => quantiles,
+            _ => &[],
         }
     }
 
     /// Checks the parameters; returns the name of the bad field and what was expected.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Self::Empirical { quantiles } = self {
+            if !(2..=MAX_QUANTILES).contains(&quantiles.len()) {
+                return Err((
+                    "quantiles",
+                    format!(
+                        "from 2 to {MAX_QUANTILES} quantiles (the first at probability 0, the last at 1), found {}",
+                        quantiles.len()
+                    ),
+                ));
+            }
+            if let Some((i, q)) = quantiles
+                .iter()
+                .enumerate()
+                .find(|(_, q)| !(q.is_finite() && **q >= 0.0))
+            {
+                return Err((
+                    "quantiles",
+                    format!("finite minutes >= 0, found {q} at position {}", i + 1),
+                ));
+            }
+            if let Some(i) = quantiles.windows(2).position(|w| w[1] < w[0]) {
+                return Err((
+                    "quantiles",
+                    format!(
+                        "quantiles in increasing order, but position {} ({}) is below position {} ({})",
+                        i + 2,
+                        quantiles[i + 1],
+                        i + 1,
+                        quantiles[i]
+                    ),
+                ));
+            }
+            return Ok(());
+        }
         let mean = self.mean();
         if !(mean.is_finite() && mean >= 0.0) {
             return Err(("mean", format!("a finite number >= 0, found {mean}")));
@@ -61,6 +145,8 @@ impl DurationSpec {
     pub fn sampler(&self) -> Sampler {
         let fixed = Sampler::Fixed(self.mean());
         match *self {
+            Self::Empirical { ref quantiles } if quantiles.first() == quantiles.last() => fixed,
+            Self::Empirical { ref quantiles } => Sampler::Empirical(quantiles.as_slice().into()),
             Self::Fixed { mean } => Sampler::Fixed(mean),
             Self::Exponential { mean } => Exp::new(1.0 / mean).map_or(fixed, Sampler::Exponential),
             Self::Lognormal { mean, sd } if sd > 0.0 => {
@@ -75,13 +161,34 @@ impl DurationSpec {
     }
 }
 
+/// The mean and standard deviation of the piecewise-linear quantile function through
+/// `quantiles` (evenly spaced probabilities): each stretch between two quantiles is uniform.
+fn empirical_moments(quantiles: &[f64]) -> (f64, f64) {
+    let stretches = quantiles.len().saturating_sub(1);
+    if stretches == 0 {
+        return (quantiles.first().copied().unwrap_or(0.0), 0.0);
+    }
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    for pair in quantiles.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        sum += (a + b) / 2.0;
+        sum_sq += (a * a + a * b + b * b) / 3.0;
+    }
+    let mean = sum / stretches as f64;
+    let variance = (sum_sq / stretches as f64 - mean * mean).max(0.0);
+    (mean, variance.sqrt())
+}
+
 /// A ready-to-sample distribution of minutes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Sampler {
     Fixed(f64),
     Exponential(Exp<f64>),
     Lognormal(LogNormal<f64>),
     Gamma(Gamma<f64>),
+    /// Quantiles at evenly spaced probabilities, sampled by inverting the piecewise-linear
+    /// distribution through them (shared, since every replication samples the same table).
+    Empirical(Arc<[f64]>),
 }
 
 impl Sampler {
@@ -92,6 +199,13 @@ impl Sampler {
             Self::Exponential(d) => d.sample(rng),
             Self::Lognormal(d) => d.sample(rng),
             Self::Gamma(d) => d.sample(rng),
+            Self::Empirical(quantiles) => {
+                let uniform: f64 = rand::distr::StandardUniform.sample(rng);
+                let position = uniform * (quantiles.len() - 1) as f64;
+                let i = (position as usize).min(quantiles.len() - 2);
+                let (low, high) = (quantiles[i], quantiles[i + 1]);
+                low + (high - low) * (position - i as f64)
+            }
         }
     }
 
@@ -111,15 +225,20 @@ pub enum TravelVariation {
     Fixed,
     Lognormal,
     Gamma,
+    /// The factor's quantiles as a log shows them (`[travel] quantiles`, scaled to mean 1).
+    Empirical,
 }
 
 impl TravelVariation {
-    /// The sampler of the factor (mean 1, sd `cv`).
-    pub fn factor_sampler(self, cv: f64) -> Sampler {
+    /// The sampler of the factor (mean 1, sd `cv`; for an empirical factor, its quantiles).
+    pub fn factor_sampler(self, cv: f64, quantiles: &[f64]) -> Sampler {
         let spec = match self {
             Self::Fixed => DurationSpec::Fixed { mean: 1.0 },
             Self::Lognormal => DurationSpec::Lognormal { mean: 1.0, sd: cv },
             Self::Gamma => DurationSpec::Gamma { mean: 1.0, sd: cv },
+            Self::Empirical => DurationSpec::Empirical {
+                quantiles: quantiles.to_vec(),
+            },
         };
         spec.sampler()
     }
@@ -163,7 +282,7 @@ mod tests {
                 sd: 60.0,
             },
         ] {
-            let (mean, sd) = moments(spec);
+            let (mean, sd) = moments(spec.clone());
             assert!(
                 (mean / spec.mean() - 1.0).abs() < 0.01,
                 "{spec:?}: mean {mean}"
@@ -171,6 +290,60 @@ mod tests {
             assert!((sd / spec.sd() - 1.0).abs() < 0.03, "{spec:?}: sd {sd}");
         }
         assert_eq!(moments(DurationSpec::Fixed { mean: 12.5 }), (12.5, 0.0));
+    }
+
+    #[test]
+    fn an_empirical_distribution_samples_its_quantiles() {
+        // Half the mass on 0-1 minutes, half on 1-9: mean (0.5 + 5) / 2.
+        let spec = DurationSpec::Empirical {
+            quantiles: vec![0.0, 1.0, 9.0],
+        };
+        assert!(spec.check().is_ok());
+        assert!((spec.mean() - 2.75).abs() < 1e-12);
+        let (mean, sd) = moments(spec.clone());
+        assert!((mean / spec.mean() - 1.0).abs() < 0.01, "mean {mean}");
+        assert!(
+            (sd / spec.sd() - 1.0).abs() < 0.01,
+            "sd {sd} vs {}",
+            spec.sd()
+        );
+        // The sampled median is the middle quantile.
+        let sampler = spec.sampler();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let below = (0..100_000)
+            .filter(|_| sampler.sample(&mut rng) < 1.0)
+            .count();
+        assert!((below as f64 / 100_000.0 - 0.5).abs() < 0.01, "{below}");
+        // Scaling keeps the shape.
+        let doubled = spec.with_mean(5.5);
+        assert_eq!(
+            doubled,
+            DurationSpec::Empirical {
+                quantiles: vec![0.0, 2.0, 18.0]
+            }
+        );
+        // A table of one value is a fixed time.
+        let flat = DurationSpec::Empirical {
+            quantiles: vec![4.0, 4.0],
+        };
+        assert!(flat.sampler().is_fixed());
+    }
+
+    #[test]
+    fn a_bad_empirical_table_is_named() {
+        for (quantiles, expected) in [
+            (vec![1.0], "from 2 to"),
+            (vec![1.0, f64::NAN], "finite minutes"),
+            (vec![-1.0, 2.0], "finite minutes"),
+            (
+                vec![1.0, 3.0, 2.0],
+                "position 3 (2) is below position 2 (3)",
+            ),
+        ] {
+            let err = DurationSpec::Empirical { quantiles }.check().unwrap_err();
+            assert_eq!(err.0, "quantiles");
+            assert!(err.1.contains(expected), "{}", err.1);
+        }
     }
 
     #[test]
@@ -198,11 +371,11 @@ mod tests {
 
     #[test]
     fn travel_factor_has_mean_one() {
-        let sampler = TravelVariation::Lognormal.factor_sampler(0.3);
+        let sampler = TravelVariation::Lognormal.factor_sampler(0.3, &[]);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let n = 200_000;
         let mean = (0..n).map(|_| sampler.sample(&mut rng)).sum::<f64>() / n as f64;
         assert!((mean - 1.0).abs() < 0.005, "{mean}");
-        assert!(TravelVariation::Fixed.factor_sampler(0.3).is_fixed());
+        assert!(TravelVariation::Fixed.factor_sampler(0.3, &[]).is_fixed());
     }
 }

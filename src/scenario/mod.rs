@@ -306,6 +306,12 @@ pub struct Travel {
     pub zones: usize,
     pub variation: TravelVariation,
     pub cv: f64,
+    /// The factor's quantiles, scaled to mean 1 (empty unless `variation` is empirical).
+    pub quantiles: Vec<f64>,
+    /// A factor on every trip to a call of priority `p`, at index `p` (1-9); all 1 by default.
+    pub priority_factor: [f64; 10],
+    /// For priority `p`, the factor's own quantiles (as given), in place of `variation`.
+    pub priority_quantiles: [Option<Vec<f64>>; 10],
 }
 
 impl Travel {
@@ -772,10 +778,10 @@ impl Checker {
         raw: &std::collections::BTreeMap<String, DurationSpec>,
         call_types: &[CallType],
     ) -> [Option<DurationSpec>; 10] {
-        let mut by_priority: [Option<DurationSpec>; 10] = [None; 10];
+        let mut by_priority: [Option<DurationSpec>; 10] = std::array::from_fn(|_| None);
         let mut default = None;
         for (key, spec) in raw {
-            let spec = self.duration(path.key(key), *spec);
+            let spec = self.duration(path.key(key), spec.clone());
             if spec.mean() > MAX_HORIZON_DAYS * MINUTES_PER_DAY {
                 self.fail(
                     path.key(key).key("mean"),
@@ -799,8 +805,8 @@ impl Checker {
         for call_type in call_types {
             let p = usize::from(call_type.priority);
             if by_priority[p].is_none() {
-                match default {
-                    Some(spec) => by_priority[p] = Some(spec),
+                match &default {
+                    Some(spec) => by_priority[p] = Some(spec.clone()),
                     None => self.fail(
                         path.clone(),
                         format!(
@@ -963,11 +969,76 @@ impl Checker {
             false,
             f64::INFINITY,
         );
+        let quantiles = match (raw_travel.variation, &raw_travel.quantiles) {
+            (TravelVariation::Empirical, Some(quantiles)) => {
+                let spec = DurationSpec::Empirical {
+                    quantiles: quantiles.clone(),
+                };
+                match spec.check() {
+                    Err((_, expected)) => {
+                        self.fail(travel_path.key("quantiles"), expected);
+                        Vec::new()
+                    }
+                    Ok(()) if spec.mean() <= 0.0 => {
+                        self.fail(
+                            travel_path.key("quantiles"),
+                            "quantiles of the factor on the matrix's mean, not all 0",
+                        );
+                        Vec::new()
+                    }
+                    Ok(()) => spec.with_mean(1.0).quantiles().to_vec(),
+                }
+            }
+            (TravelVariation::Empirical, None) => {
+                self.fail(
+                    travel_path.key("quantiles"),
+                    "the factor's quantiles (from probability 0 to 1) with variation = \"empirical\"",
+                );
+                Vec::new()
+            }
+            (_, Some(_)) => {
+                self.fail(
+                    travel_path.key("quantiles"),
+                    "no quantiles unless variation = \"empirical\" (other variations take cv)",
+                );
+                Vec::new()
+            }
+            (_, None) => Vec::new(),
+        };
+        let mut priority_factor = [1.0; 10];
+        for (key, &factor) in &raw_travel.priority_factor {
+            let path = travel_path.key("priority_factor").key(key);
+            match key.parse::<usize>() {
+                Ok(p) if (1..=9).contains(&p) => {
+                    priority_factor[p] = self.number(path, factor, 0.0, true, 100.0);
+                }
+                _ => self.fail(path, format!("a priority from 1 to 9, found `{key}`")),
+            }
+        }
+        let mut priority_quantiles: [Option<Vec<f64>>; 10] = std::array::from_fn(|_| None);
+        for (key, quantiles) in &raw_travel.priority_quantiles {
+            let path = travel_path.key("priority_quantiles").key(key);
+            match key.parse::<usize>() {
+                Ok(p) if (1..=9).contains(&p) => {
+                    let spec = DurationSpec::Empirical {
+                        quantiles: quantiles.clone(),
+                    };
+                    match spec.check() {
+                        Ok(()) => priority_quantiles[p] = Some(quantiles.clone()),
+                        Err((_, expected)) => self.fail(path, expected),
+                    }
+                }
+                _ => self.fail(path, format!("a priority from 1 to 9, found `{key}`")),
+            }
+        }
         Travel {
             minutes,
             zones: n,
             variation: raw_travel.variation,
             cv,
+            quantiles,
+            priority_factor,
+            priority_quantiles,
         }
     }
 
@@ -1097,7 +1168,7 @@ impl Checker {
                 Cost::PerUnitHour(0.0)
             }
         };
-        let call_minutes = match (raw_pool.kind, raw_pool.call_minutes) {
+        let call_minutes = match (raw_pool.kind, raw_pool.call_minutes.clone()) {
             (ResponderKind::Counsellor, Some(spec)) => {
                 Some(self.duration(path.key("call_minutes"), spec))
             }
@@ -1286,12 +1357,12 @@ impl Checker {
             );
         }
         let on_scene_path = path.key("on_scene");
-        let police = self.duration(on_scene_path.key("police"), raw.on_scene.police);
+        let police = self.duration(on_scene_path.key("police"), raw.on_scene.police.clone());
         // A care team may be sent to any call by a triage error; with no care time given, it
         // stays as long as police would.
-        let care = match raw.on_scene.care {
-            Some(spec) => self.duration(on_scene_path.key("care"), spec),
-            None => police,
+        let care = match &raw.on_scene.care {
+            Some(spec) => self.duration(on_scene_path.key("care"), spec.clone()),
+            None => police.clone(),
         };
         let outcomes_path = path.key("outcomes");
         let p = &raw.outcomes.police;

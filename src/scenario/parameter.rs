@@ -19,6 +19,8 @@ pub enum Parameter {
     OutcomeTime(usize, &'static str),
     /// A line of `[costs]`.
     Cost(&'static str),
+    /// The mean call-processing time of one priority (1-9), or of every priority (`None`).
+    DispatchDelay(Option<u8>),
 }
 
 /// One value of a parameter.
@@ -45,7 +47,7 @@ const COST_FIELDS: [&str; 11] = [
 ];
 
 /// What the paths look like, for messages.
-pub const PARAMETER_PATHS: &str = "facility.NAME.beds, facility.NAME.length_of_stay_hours, facility.NAME.handover_minutes, outcome_time.police|care.arrest|er_transport|report, costs.FIELD";
+pub const PARAMETER_PATHS: &str = "facility.NAME.beds, facility.NAME.length_of_stay_hours, facility.NAME.handover_minutes, outcome_time.police|care.arrest|er_transport|report, costs.FIELD, dispatch_delay.PRIORITY|all";
 
 impl Parameter {
     /// The parameter at `path`, `None` when the path is not one of these (it may name a pool's
@@ -102,7 +104,29 @@ impl Parameter {
                     COST_FIELDS.join(", ")
                 )),
             },
-            ["facility" | "outcome_time" | "costs", ..] => {
+            ["dispatch_delay", which] => {
+                if scenario.dispatch_delay.is_none() {
+                    Err("the scenario has no [dispatch_delay] section: give it one (its distributions are kept, their means varied)".to_string())
+                } else if *which == "all" {
+                    Ok(Self::DispatchDelay(None))
+                } else {
+                    match which.parse::<u8>() {
+                        Ok(p) if scenario.priorities().contains(&p) => {
+                            Ok(Self::DispatchDelay(Some(p)))
+                        }
+                        _ => Err(format!(
+                            "expected `all` or a priority the call types use ({}), found `{which}`",
+                            scenario
+                                .priorities()
+                                .iter()
+                                .map(u8::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    }
+                }
+            }
+            ["facility" | "outcome_time" | "costs" | "dispatch_delay", ..] => {
                 Err(format!("expected one of {PARAMETER_PATHS}"))
             }
             _ => return None,
@@ -135,11 +159,11 @@ impl Parameter {
             }
             Self::StayHours(f) => {
                 let spec = &mut scenario.facilities[*f].length_of_stay_hours;
-                *spec = with_mean(*spec, number, MAX_HOURS)?;
+                *spec = with_mean(spec, number, MAX_HOURS)?;
             }
             Self::HandoverMinutes(f) => {
                 let spec = &mut scenario.facilities[*f].handover_minutes;
-                *spec = with_mean(*spec, number, MAX_MINUTES)?;
+                *spec = with_mean(spec, number, MAX_MINUTES)?;
             }
             Self::OutcomeTime(kind, outcome) => {
                 let times = &mut scenario.outcome_time[*kind];
@@ -155,7 +179,19 @@ impl Parameter {
                         ["police", "care"][*kind]
                     ));
                 };
-                *current = with_mean(*current, number, MAX_MINUTES)?;
+                *current = with_mean(current, number, MAX_MINUTES)?;
+            }
+            Self::DispatchDelay(priority) => {
+                let Some(by_priority) = scenario.dispatch_delay.as_mut() else {
+                    return Err("the scenario has no [dispatch_delay] section".to_string());
+                };
+                for (p, spec) in by_priority.iter_mut().enumerate() {
+                    if let Some(spec) = spec
+                        && priority.is_none_or(|only| usize::from(only) == p)
+                    {
+                        *spec = with_mean(spec, number, MAX_MINUTES)?;
+                    }
+                }
             }
             Self::Cost(field) => set_cost(
                 scenario.costs.get_or_insert_with(Costs::default),
@@ -174,24 +210,8 @@ const MAX_MINUTES: f64 = super::MAX_HORIZON_DAYS * super::MINUTES_PER_DAY;
 const MAX_DAYS: f64 = super::MAX_HORIZON_DAYS;
 
 /// `spec` with its mean set to `mean` (at most `max`), its coefficient of variation kept.
-fn with_mean(spec: DurationSpec, mean: f64, max: f64) -> Result<DurationSpec, String> {
-    let cv = if spec.mean() > 0.0 {
-        spec.sd() / spec.mean()
-    } else {
-        0.0
-    };
-    let changed = match spec {
-        DurationSpec::Exponential { .. } => DurationSpec::Exponential { mean },
-        DurationSpec::Fixed { .. } => DurationSpec::Fixed { mean },
-        DurationSpec::Lognormal { .. } => DurationSpec::Lognormal {
-            mean,
-            sd: mean * cv,
-        },
-        DurationSpec::Gamma { .. } => DurationSpec::Gamma {
-            mean,
-            sd: mean * cv,
-        },
-    };
+fn with_mean(spec: &DurationSpec, mean: f64, max: f64) -> Result<DurationSpec, String> {
+    let changed = spec.with_mean(mean);
     if mean > max {
         return Err(format!(
             "a mean of at most {max} (the longest horizon, {} days), found {mean}",
@@ -235,7 +255,7 @@ fn set_cost(costs: &mut Costs, field: &str, value: f64) -> Result<(), String> {
             None => return Err(partner(field, "jail_days_per_booking")),
         },
         "jail_days_per_booking" => match &mut costs.jail_bed_days {
-            Some((_, days)) => *days = with_mean(*days, value, MAX_DAYS)?,
+            Some((_, days)) => *days = with_mean(days, value, MAX_DAYS)?,
             None => return Err(partner(field, "jail_bed_day")),
         },
         "ambulance_transport" => match &mut costs.ambulance {
@@ -287,7 +307,10 @@ mod tests {
         parse("costs.jail_bed_day")
             .apply(&mut s, Value::Number(300.0))
             .unwrap();
-        assert_eq!(s.costs.as_ref().unwrap().jail_bed_days.unwrap().0, 300.0);
+        assert_eq!(
+            s.costs.as_ref().unwrap().jail_bed_days.as_ref().unwrap().0,
+            300.0
+        );
         assert!(
             parse("costs.booking")
                 .apply(&mut s, Value::Number(-1.0))
@@ -302,13 +325,39 @@ mod tests {
         parse("outcome_time.police.arrest")
             .apply(&mut s, Value::Number(40.0))
             .unwrap();
-        let arrest = s.outcome_time[0].arrest.unwrap();
+        let arrest = s.outcome_time[0].arrest.clone().unwrap();
         assert_eq!((arrest.mean(), arrest.sd()), (40.0, 30.0));
         // Care teams have no report time in the default: nothing to vary.
         let error = parse("outcome_time.care.report")
             .apply(&mut s, Value::Number(10.0))
             .unwrap_err();
         assert!(error.contains("declares no report time"), "{error}");
+        // Call processing: one priority's mean, or every priority's.
+        parse("dispatch_delay.2")
+            .apply(&mut s, Value::Number(1.5))
+            .unwrap();
+        let delays = s.dispatch_delay.clone().unwrap();
+        let mean = |p: usize| delays[p].as_ref().unwrap().mean();
+        assert_eq!((mean(1), mean(2), mean(3)), (0.6, 1.5, 0.6));
+        parse("dispatch_delay.all")
+            .apply(&mut s, Value::Number(2.0))
+            .unwrap();
+        let delays = s.dispatch_delay.clone().unwrap();
+        assert!(
+            delays[1..=3]
+                .iter()
+                .all(|d| d.as_ref().unwrap().mean() == 2.0)
+        );
+        assert!(
+            Parameter::parse("dispatch_delay.7", &base)
+                .unwrap()
+                .is_err()
+        );
+        assert!(
+            parse("dispatch_delay.1")
+                .apply(&mut s, Value::Number(-1.0))
+                .is_err()
+        );
         assert!(Parameter::parse("care.count", &base).is_none());
         for bad in [
             "facility.nowhere.beds",

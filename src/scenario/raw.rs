@@ -157,6 +157,16 @@ pub struct RawTravel {
     pub variation: TravelVariation,
     #[serde(default)]
     pub cv: f64,
+    /// With `variation = "empirical"`: the factor's quantiles (scaled to mean 1).
+    pub quantiles: Option<Vec<f64>>,
+    /// A factor on every trip to calls of a priority (`2 = 1.2`): driving without lights and
+    /// sirens to lower priorities, say.
+    #[serde(default)]
+    pub priority_factor: std::collections::BTreeMap<String, f64>,
+    /// A factor distribution of its own for a priority's trips (`2 = [quantiles]`), used as
+    /// given (not scaled to mean 1): a log's travel of that priority over the matrix's mean.
+    #[serde(default)]
+    pub priority_quantiles: std::collections::BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -559,9 +559,15 @@ fn after_the_scene_sections_are_checked() {
 #[test]
 fn dispatch_delay_is_checked() {
     let scenario = Scenario::default_scenario();
-    let by_priority = scenario.dispatch_delay.expect("the default has one");
+    let by_priority = scenario
+        .dispatch_delay
+        .clone()
+        .expect("the default has one");
     for p in scenario.priorities() {
-        assert_eq!(by_priority[usize::from(p)].map(|d| d.mean()), Some(0.6));
+        assert_eq!(
+            by_priority[usize::from(p)].as_ref().map(|d| d.mean()),
+            Some(0.6)
+        );
     }
     let with = |section: &str| {
         default_with(
@@ -587,7 +593,67 @@ fn dispatch_delay_is_checked() {
     )
     .unwrap();
     let by_priority = one.dispatch_delay.unwrap();
-    assert_eq!(by_priority[1].map(|d| d.mean()), Some(2.0));
-    assert_eq!(by_priority[3].map(|d| d.mean()), Some(0.5));
+    assert_eq!(by_priority[1].as_ref().map(|d| d.mean()), Some(2.0));
+    assert_eq!(by_priority[3].as_ref().map(|d| d.mean()), Some(0.5));
     assert!(default_without_consequences().contains("[dispatch_delay]"));
+}
+
+/// Issue #17: a travel factor from a log's quantiles (scaled to mean 1), a factor per
+/// priority, and empirical durations anywhere a distribution goes.
+#[test]
+fn empirical_travel_and_priority_factors_are_checked() {
+    let with = |section: &str| default_with("variation = \"lognormal\"", section);
+    let scenario = Scenario::from_toml_str(
+        &with("variation = \"empirical\"\nquantiles = [0, 1, 3]\npriority_factor = { 3 = 1.5 }"),
+        "city.toml",
+    )
+    .unwrap();
+    // Mean of 0-1-3 is 1.25: scaled to 1.
+    assert_eq!(scenario.travel.quantiles, vec![0.0, 0.8, 2.4]);
+    assert_eq!(scenario.travel.priority_factor[3], 1.5);
+    assert_eq!(scenario.travel.priority_factor[1], 1.0);
+    for (section, expected) in [
+        (
+            "variation = \"empirical\"",
+            "travel.quantiles: expected the factor's quantiles",
+        ),
+        (
+            "variation = \"empirical\"\nquantiles = [2, 1]",
+            "travel.quantiles: expected quantiles in increasing order",
+        ),
+        (
+            "variation = \"empirical\"\nquantiles = [0, 0]",
+            "travel.quantiles: expected quantiles of the factor on the matrix's mean",
+        ),
+        (
+            "variation = \"lognormal\"\nquantiles = [0, 1]",
+            "travel.quantiles: expected no quantiles unless",
+        ),
+        (
+            "variation = \"lognormal\"\npriority_factor = { 0 = 2 }",
+            "travel.priority_factor.0: expected a priority from 1 to 9",
+        ),
+        (
+            "variation = \"lognormal\"\npriority_factor = { 2 = 0 }",
+            "travel.priority_factor.2: expected a number > 0",
+        ),
+    ] {
+        let error = error_of(&with(section));
+        assert!(error.contains(expected), "{section}: {error}");
+    }
+    let empirical = default_with(
+        "default = { dist = \"lognormal\", mean = 0.6, sd = 0.4 }",
+        "default = { dist = \"empirical\", quantiles = [0, 0.5, 3] }",
+    );
+    let scenario = Scenario::from_toml_str(&empirical, "city.toml").unwrap();
+    let delay = scenario.dispatch_delay.unwrap()[1].clone().unwrap();
+    assert!((delay.mean() - 1.0).abs() < 1e-12);
+    let error = error_of(&default_with(
+        "default = { dist = \"lognormal\", mean = 0.6, sd = 0.4 }",
+        "default = { dist = \"empirical\", quantiles = [3, 0.5] }",
+    ));
+    assert!(
+        error.contains("dispatch_delay.default.quantiles: expected quantiles in increasing order"),
+        "{error}"
+    );
 }

@@ -6,7 +6,7 @@
 use crate::calls::Call;
 use crate::calls::rng::{self, Purpose};
 use crate::engine::record::Outcomes;
-use crate::scenario::distribution::Sampler;
+use crate::scenario::distribution::{DurationSpec, Sampler};
 use crate::scenario::{PoolId, ResponderKind, Scenario, Travel, ZoneId};
 
 use super::queues::Job;
@@ -20,11 +20,18 @@ pub fn draw(sampler: &Sampler, call_key: u64, purpose: Purpose) -> f64 {
     }
 }
 
+/// A call type's travel: its priority's factor, and its own variation (if the priority has one).
+type TypeTravel = (f64, Option<Sampler>);
+
 /// The samplers of one scenario's service times.
 #[derive(Clone, Debug)]
 pub struct ServiceTimes<'a> {
     travel: &'a Travel,
     travel_factor: Sampler,
+    /// Per call type, its priority's factor on every trip and, where the priority has its
+    /// own, the sampler of the trip's variation; `None` when no priority has either, so the
+    /// common case does no lookup.
+    travel_by_type: Option<Box<[TypeTravel]>>,
     /// Per call type: on-scene time for police (index 0) and care teams (index 1).
     on_scene: Vec<[Sampler; 2]>,
     /// Call length of each pool whose units work by phone (counsellors).
@@ -43,7 +50,33 @@ impl<'a> ServiceTimes<'a> {
     pub fn new(scenario: &'a Scenario) -> Self {
         Self {
             travel: &scenario.travel,
-            travel_factor: scenario.travel.variation.factor_sampler(scenario.travel.cv),
+            travel_factor: scenario
+                .travel
+                .variation
+                .factor_sampler(scenario.travel.cv, &scenario.travel.quantiles),
+            travel_by_type: {
+                let travel = &scenario.travel;
+                (travel.priority_factor.iter().any(|&f| f != 1.0)
+                    || travel.priority_quantiles.iter().any(Option::is_some))
+                .then(|| {
+                    scenario
+                        .call_types
+                        .iter()
+                        .map(|t| {
+                            let p = usize::from(t.priority);
+                            (
+                                travel.priority_factor[p],
+                                travel.priority_quantiles[p].as_ref().map(|quantiles| {
+                                    DurationSpec::Empirical {
+                                        quantiles: quantiles.clone(),
+                                    }
+                                    .sampler()
+                                }),
+                            )
+                        })
+                        .collect()
+                })
+            },
             on_scene: scenario.on_scene_samplers(),
             call_minutes: scenario
                 .pools
@@ -73,8 +106,10 @@ impl<'a> ServiceTimes<'a> {
                 .iter()
                 .map(|f| f.handover_minutes.sampler())
                 .collect(),
-            dispatch_delay: scenario.dispatch_delay.map(|by_priority| {
-                by_priority.map(|spec| spec.map_or(Sampler::Fixed(0.0), |d| d.sampler()))
+            dispatch_delay: scenario.dispatch_delay.as_ref().map(|by_priority| {
+                by_priority
+                    .each_ref()
+                    .map(|spec| spec.as_ref().map_or(Sampler::Fixed(0.0), |d| d.sampler()))
             }),
         }
     }
@@ -159,8 +194,15 @@ impl<'a> ServiceTimes<'a> {
             Job::FollowUp => Purpose::TravelFollowUp,
             Job::Companion => Purpose::TravelCompanion,
         };
-        self.travel.mean_minutes(from, call.zone)
-            * draw(&self.travel_factor, call.draw_key, purpose)
+        let mean = self.travel.mean_minutes(from, call.zone);
+        match &self.travel_by_type {
+            None => mean * draw(&self.travel_factor, call.draw_key, purpose),
+            Some(by_type) => {
+                let (scale, own) = &by_type[usize::from(call.call_type.0)];
+                let factor = own.as_ref().unwrap_or(&self.travel_factor);
+                mean * draw(factor, call.draw_key, purpose) * scale
+            }
+        }
     }
 
     /// Minutes on scene for a unit of `kind` doing `job` (police and clinicians use the call
