@@ -11,6 +11,7 @@ use statrs::distribution::{ContinuousCDF, LogNormal};
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Value};
 
 use crate::calls::stream::{StreamError, StreamFile};
+use crate::scenario::distribution::DurationSpec;
 use crate::scenario::{Scenario, ScenarioError};
 
 /// Fewest on-scene times a call type needs before its distribution is fitted.
@@ -60,9 +61,140 @@ impl KsDistance {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnSceneFit {
     pub call_type: String,
-    pub mean: f64,
-    pub sd: f64,
+    pub fit: DurationFit,
+}
+
+/// A lognormal fitter: sorts the samples, returns (mean, sd, KS distance).
+type LognormalFit = fn(&mut [f64]) -> Option<(f64, f64, KsDistance)>;
+
+/// Points of an empirical distribution `fit` writes: the 0th to 100th percentiles.
+pub const EMPIRICAL_POINTS: usize = 101;
+
+/// A duration fitted to a log's sample: the lognormal where it passes a KS test at 5%, else
+/// the sample's own distribution (its percentiles), and what the log's sample says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurationFit {
+    /// What the scenario gets.
+    pub spec: DurationSpec,
+    /// The lognormal's distance from the sample (the empirical fallback when it fails).
+    pub lognormal: (f64, f64, KsDistance),
+    /// The distance of `spec` from the sample.
     pub ks: KsDistance,
+    /// The sample's mean and its 95% interval, and its median.
+    pub sample_mean: f64,
+    pub mean_ci: (f64, f64),
+    pub median: f64,
+}
+
+impl DurationFit {
+    /// Fits `samples` (any order) with `lognormal` (maximum likelihood, or through two
+    /// quantiles), falling back to the empirical distribution.
+    fn new(samples: &mut [f64], lognormal: LognormalFit) -> Option<Self> {
+        spread_within_seconds(samples);
+        let (mean, sd, ks) = lognormal(samples)?;
+        // `lognormal` sorted the samples.
+        let sorted: &[f64] = samples;
+        let (spec, chosen) = if ks.fits() {
+            (DurationSpec::Lognormal { mean, sd }, ks)
+        } else {
+            let quantiles = percentiles(sorted, EMPIRICAL_POINTS);
+            let ks = ks_distance(sorted, |x| empirical_cdf(&quantiles, x));
+            (DurationSpec::Empirical { quantiles }, ks)
+        };
+        Some(Self {
+            spec,
+            lognormal: (mean, sd, ks),
+            ks: chosen,
+            sample_mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
+            mean_ci: crate::stats::backtest::mean_interval(sorted),
+            median: crate::stats::backtest::quantile(sorted, 0.5),
+        })
+    }
+
+    /// True when the lognormal failed its test and the empirical distribution stands in.
+    pub fn is_empirical(&self) -> bool {
+        matches!(self.spec, DurationSpec::Empirical { .. })
+    }
+
+    /// One line for the report and the fitted file's comment.
+    pub fn describe(&self) -> String {
+        let (mean, sd, ks) = self.lognormal;
+        let sample = format!(
+            "{} times, mean {:.2} [{:.2}, {:.2}], median {:.2}",
+            ks.samples, self.sample_mean, self.mean_ci.0, self.mean_ci.1, self.median
+        );
+        if self.is_empirical() {
+            format!(
+                "{sample}; lognormal (mean {mean:.2}, sd {sd:.2}) fails KS ({:.3} > {:.3} at 5%): empirical percentiles used (KS {:.3})",
+                ks.distance,
+                ks.critical_5pct(),
+                self.ks.distance
+            )
+        } else {
+            format!(
+                "{sample}; lognormal mean {mean:.2}, sd {sd:.2}: KS {:.3} (5% critical {:.3}), fits",
+                ks.distance,
+                ks.critical_5pct()
+            )
+        }
+    }
+}
+
+/// Spreads times a log recorded to the second evenly within their second (deterministically),
+/// as the arrivals test does: a dispatch "in the same second" is a time under a second, not
+/// an atom at exactly 0 that no continuous distribution has and that a KS test would read as
+/// a misfit. Times not all in whole seconds are left as they are.
+fn spread_within_seconds(samples: &mut [f64]) {
+    // Streams keep chain times as f32: whole seconds to within a thousandth of a second.
+    let whole_seconds = samples
+        .iter()
+        .all(|m| (m * 60.0 - (m * 60.0).round()).abs() < 1e-3);
+    if !whole_seconds {
+        return;
+    }
+    for (i, m) in samples.iter_mut().enumerate() {
+        let u = crate::calls::rng::uniform(
+            crate::calls::rng::call_key(0x7365_636f, i as u64),
+            crate::calls::rng::Purpose::Zone,
+        );
+        *m = ((*m * 60.0).round() + u) / 60.0;
+    }
+}
+
+/// `points` quantiles of sorted values at evenly spaced probabilities from 0 to 1 (linear
+/// between order statistics), rounded to the thousandth of a minute.
+fn percentiles(sorted: &[f64], points: usize) -> Vec<f64> {
+    let n = sorted.len();
+    (0..points)
+        .map(|k| {
+            let position = k as f64 / (points - 1) as f64 * (n - 1) as f64;
+            let i = (position as usize).min(n - 1);
+            let next = sorted[(i + 1).min(n - 1)];
+            let value = sorted[i] + (next - sorted[i]) * (position - i as f64);
+            round(value.max(0.0), 3)
+        })
+        .collect()
+}
+
+/// The CDF of the piecewise-linear distribution through `quantiles` (evenly spaced
+/// probabilities) at `x`: the largest probability whose quantile is at most `x`.
+fn empirical_cdf(quantiles: &[f64], x: f64) -> f64 {
+    let stretches = (quantiles.len() - 1) as f64;
+    // The last quantile at or below x.
+    let i = quantiles.partition_point(|&q| q <= x);
+    if i == 0 {
+        return 0.0;
+    }
+    if i == quantiles.len() {
+        return 1.0;
+    }
+    let (low, high) = (quantiles[i - 1], quantiles[i]);
+    let within = if high > low {
+        (x - low) / (high - low)
+    } else {
+        0.0
+    };
+    ((i - 1) as f64 + within) / stretches
 }
 
 /// What `fit` estimated, and how well.
@@ -89,10 +221,12 @@ pub struct FitReport {
     pub arrivals: KsDistance,
     /// The log's times are whole seconds (spread within their second for the arrivals test).
     pub seconds_resolution: bool,
-    /// From the timestamp chain (an imported log with `[dispatched]`): call processing and
-    /// travel as lognormals (mean, sd, KS distance).
-    pub dispatch_delay: Option<(f64, f64, KsDistance)>,
-    pub travel: Option<(f64, f64, KsDistance)>,
+    /// From the timestamp chain (an imported log with `[dispatched]`): call processing by
+    /// priority (`None`: every call, the `default`), and travel (a one-zone scenario's) with
+    /// its factor by priority `(priority, factor, calls)`.
+    pub dispatch_delay: Vec<(Option<u8>, DurationFit)>,
+    pub travel: Option<DurationFit>,
+    pub travel_by_priority: Vec<PriorityTravel>,
     /// From the chain: calls open at once (a lower bound on the units on duty), and the base
     /// scenario's units, to compare.
     pub busy: Option<crate::stats::backtest::BusyProfile>,
@@ -100,17 +234,26 @@ pub struct FitReport {
     pub output: PathBuf,
 }
 
-/// KS distance of `sorted` samples from a continuous `cdf`.
+/// KS distance of `sorted` samples from a `cdf`: the largest gap between the two, just below
+/// and at each distinct value (so that ties in the sample, and atoms in the distribution such
+/// as an empirical one's run of zeros, are compared as the steps they are).
 fn ks_distance(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> KsDistance {
     let n = sorted.len() as f64;
-    let distance = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let f = cdf(x);
-            (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
-        })
-        .fold(0.0, f64::max);
+    let mut distance = 0.0f64;
+    let mut i = 0;
+    while i < sorted.len() {
+        let x = sorted[i];
+        let mut j = i;
+        while j < sorted.len() && sorted[j] == x {
+            j += 1;
+        }
+        // Just below x: the sample's CDF is i/n; at x, j/n.
+        let below = cdf(x - x.abs().max(1.0) * 1e-12);
+        distance = distance
+            .max((below - i as f64 / n).abs())
+            .max((cdf(x) - j as f64 / n).abs());
+        i = j;
+    }
     KsDistance {
         distance,
         samples: sorted.len(),
@@ -209,16 +352,8 @@ pub fn fit(
     let zone_shares = (zoned * 2 >= calls).then(|| rounded_shares(&by_zone, zoned));
 
     let (on_scene_fits, on_scene_too_few) = on_scene_fits(base, &mut on_scene);
-    // The timestamp chain, when the stream has it: call processing and travel of 911 calls.
-    let chain = crate::stats::backtest::Observed::read(path, base).ok();
-    let fit_chain = |samples: Option<Vec<f64>>| {
-        samples
-            .filter(|s| s.len() >= MIN_CALLS as usize)
-            .and_then(|mut s| fit_lognormal_quantiles(&mut s))
-    };
-    let dispatch_delay = fit_chain(chain.as_ref().map(|c| c.dispatch.clone()));
-    // One travel time fits a one-zone scenario; with zones, travel stays the base's.
-    let travel = fit_chain(chain.map(|c| c.travel).filter(|_| base.zones.len() == 1));
+    let chain = crate::stats::backtest::read_chain(path, base).unwrap_or_default();
+    let (dispatch_delay, travel, travel_by_priority) = chain_fits(base, &chain);
 
     let found = Found {
         calls,
@@ -235,6 +370,7 @@ pub fn fit(
         on_scene_fits,
         dispatch_delay,
         travel,
+        travel_by_priority,
     };
     let text = fitted_text(
         path,
@@ -280,6 +416,7 @@ pub fn fit(
         seconds_resolution,
         dispatch_delay: found.dispatch_delay,
         travel: found.travel,
+        travel_by_priority: found.travel_by_priority,
         busy: crate::stats::backtest::busy_profile(path).ok().flatten(),
         base_units: base.pools.iter().map(|p| p.count).sum(),
         output: output.to_path_buf(),
@@ -302,8 +439,125 @@ struct Found {
     zoned: u64,
     by_zone: Vec<u64>,
     on_scene_fits: Vec<OnSceneFit>,
-    dispatch_delay: Option<(f64, f64, KsDistance)>,
-    travel: Option<(f64, f64, KsDistance)>,
+    dispatch_delay: Vec<(Option<u8>, DurationFit)>,
+    travel: Option<DurationFit>,
+    travel_by_priority: Vec<PriorityTravel>,
+}
+
+/// A priority's own travel times from the chain: their percentiles (minutes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriorityTravel {
+    pub priority: u8,
+    pub quantiles: Vec<f64>,
+    pub calls: usize,
+    pub median: f64,
+}
+
+/// Fits from the timestamp chain (every call of a type the scenario has): call processing by
+/// the priority of each call's type, and pooled as the `default`; and for a one-zone scenario,
+/// travel of 911 calls, with a factor per priority (its median over the 911 median). A
+/// priority with fewer than [`MIN_CALLS`] times keeps the pooled fit.
+#[allow(clippy::type_complexity)]
+fn chain_fits(
+    base: &Scenario,
+    chain: &[crate::stats::backtest::ChainCall],
+) -> (
+    Vec<(Option<u8>, DurationFit)>,
+    Option<DurationFit>,
+    Vec<PriorityTravel>,
+) {
+    let enough = |v: &Vec<f64>| v.len() >= MIN_CALLS as usize;
+    let priority =
+        |c: &crate::stats::backtest::ChainCall| c.call_type.map(|t| base.call_types[t].priority);
+    let mut dispatch_delay = Vec::new();
+    let mut pooled: Vec<f64> = chain
+        .iter()
+        .filter(|c| c.call_type.is_some())
+        .filter_map(|c| c.dispatched)
+        .collect();
+    if !enough(&pooled) {
+        return (Vec::new(), None, Vec::new());
+    }
+    for p in base.priorities() {
+        let mut samples: Vec<f64> = chain
+            .iter()
+            .filter(|c| priority(c) == Some(p))
+            .filter_map(|c| c.dispatched)
+            .collect();
+        if enough(&samples)
+            && let Some(fit) = DurationFit::new(&mut samples, fit_lognormal_quantiles)
+        {
+            dispatch_delay.push((Some(p), fit));
+        }
+    }
+    if let Some(fit) = DurationFit::new(&mut pooled, fit_lognormal_quantiles) {
+        dispatch_delay.push((None, fit));
+    }
+    // One travel time fits a one-zone scenario; with zones, travel stays the base's.
+    if base.zones.len() != 1 {
+        return (dispatch_delay, None, Vec::new());
+    }
+    // The shape from 911 calls (the ones a back-test compares); other priorities get a factor.
+    let mut travel: Vec<f64> = chain
+        .iter()
+        .filter(|c| c.call_type.is_some_and(|t| base.call_types[t].demand))
+        .filter_map(crate::stats::backtest::ChainCall::travel)
+        .collect();
+    if !enough(&travel) {
+        return (dispatch_delay, None, Vec::new());
+    }
+    let travel_fit = DurationFit::new(&mut travel, fit_lognormal_quantiles);
+    // Each priority with enough trips: its own distribution (the percentiles of its trips),
+    // since priorities differ in shape, not only in scale (lights and sirens, or not).
+    let mut by_priority = Vec::new();
+    for p in base.priorities() {
+        let mut samples: Vec<f64> = chain
+            .iter()
+            .filter(|c| priority(c) == Some(p))
+            .filter_map(crate::stats::backtest::ChainCall::travel)
+            .collect();
+        if enough(&samples) {
+            spread_within_seconds(&mut samples);
+            samples.sort_by(f64::total_cmp);
+            let median = crate::stats::backtest::quantile(&samples, 0.5);
+            by_priority.push(PriorityTravel {
+                priority: p,
+                quantiles: percentiles(&samples, EMPIRICAL_POINTS),
+                calls: samples.len(),
+                median,
+            });
+        }
+    }
+    (dispatch_delay, travel_fit, by_priority)
+}
+
+/// A fitted distribution as a scenario writes it; an empirical one's quantiles ten to a line.
+fn spec_value(spec: &DurationSpec, decimals: i32) -> Value {
+    let mut table = InlineTable::new();
+    match spec {
+        DurationSpec::Empirical { quantiles } => {
+            table.insert("dist", "empirical".into());
+            table.insert("quantiles", Value::Array(quantile_array(quantiles)));
+        }
+        other => {
+            table.insert("dist", "lognormal".into());
+            table.insert("mean", round(other.mean(), decimals).into());
+            table.insert("sd", round(other.sd(), decimals).into());
+        }
+    }
+    Value::InlineTable(table)
+}
+
+/// Quantiles as a TOML array, ten to a line.
+fn quantile_array(quantiles: &[f64]) -> Array {
+    let mut array: Array = quantiles.iter().map(|&q| round(q, 3)).collect();
+    for (i, value) in array.iter_mut().enumerate() {
+        let prefix = if i % 10 == 0 { "\n  " } else { " " };
+        value.decor_mut().set_prefix(prefix);
+    }
+    array.set_trailing("\n");
+    array.set_trailing_comma(true);
+    array
 }
 
 /// The base scenario's text with the fitted values written in, each with a comment saying
@@ -392,63 +646,58 @@ fn fitted_text(
             .iter()
             .find(|f| f.call_type == base.call_types[t].name)
         {
-            let mut police = InlineTable::new();
-            police.insert("dist", "lognormal".into());
-            police.insert("mean", round(fit.mean, 1).into());
-            police.insert("sd", round(fit.sd, 1).into());
+            let police = spec_value(&fit.fit.spec, 1);
             let on_scene = table
                 .entry("on_scene")
                 .or_insert_with(|| Item::Table(toml_edit::Table::new()));
             if let Some(on_scene) = on_scene.as_table_like_mut() {
-                on_scene.insert("police", Item::Value(Value::InlineTable(police)));
+                on_scene.insert("police", Item::Value(police));
             }
             if let Some(mut key) = table.key_mut("on_scene") {
-                key.leaf_decor_mut().set_prefix(format!(
-                    "# Police on-scene fitted from {} arrival-to-clear times: KS distance {:.3} (5% critical {:.3}).\n",
-                    fit.ks.samples,
-                    fit.ks.distance,
-                    fit.ks.critical_5pct()
-                ));
+                let ks = fit.fit.ks;
+                key.leaf_decor_mut().set_prefix(if fit.fit.is_empirical() {
+                    format!(
+                        "# Police on-scene fitted from arrival-to-clear times: {}.\n",
+                        fit.fit.describe()
+                    )
+                } else {
+                    format!(
+                        "# Police on-scene fitted from {} arrival-to-clear times: KS distance {:.3} (5% critical {:.3}).\n",
+                        ks.samples,
+                        ks.distance,
+                        ks.critical_5pct()
+                    )
+                });
             }
         }
     }
-    // From the timestamp chain: call processing for every priority, and travel (a one-zone
-    // scenario's: with zones, travel stays the base's until fit learns zones).
-    let ks_note = |ks: &KsDistance| {
-        format!(
-            "KS distance {:.3} (5% critical {:.3}): {}",
-            ks.distance,
-            ks.critical_5pct(),
-            if ks.fits() {
-                "fits"
-            } else {
-                "does not fit: the log's distribution differs from a lognormal (heavy tail or a mixture); an empirical distribution is not yet supported"
-            }
-        )
-    };
-    if let Some((mean, sd, ks)) = &found.dispatch_delay {
+    // From the timestamp chain: call processing by priority (and a default for the rest),
+    // and travel (a one-zone scenario's: with zones, travel stays the base's).
+    if !found.dispatch_delay.is_empty() {
         let mut delay = toml_edit::Table::new();
-        let mut spec = InlineTable::new();
-        spec.insert("dist", "lognormal".into());
-        spec.insert("mean", round(*mean, 3).into());
-        spec.insert("sd", round(*sd, 3).into());
-        set_commented(
-            &mut delay,
-            "default",
-            Value::InlineTable(spec),
-            &format!(
-                "Fitted to {} calls' received-to-dispatch times (lognormal through their median and 90th percentile); {}",
-                ks.samples,
-                ks_note(ks)
-            ),
-        );
+        for (priority, fit) in &found.dispatch_delay {
+            let (key, whose) = match priority {
+                Some(p) => (p.to_string(), format!("priority-{p} calls'")),
+                None => ("default".to_string(), "every call's".to_string()),
+            };
+            set_commented(
+                &mut delay,
+                &key,
+                spec_value(&fit.spec, 3),
+                &format!(
+                    "Fitted to {whose} received-to-dispatch times (lognormal through the median and 90th percentile, where it fits): {}.",
+                    fit.describe()
+                ),
+            );
+        }
         doc.insert("dispatch_delay", Item::Table(delay));
     }
-    if let (Some((mean, sd, ks)), 1) = (&found.travel, base.zones.len())
+    if let (Some(fit), 1) = (&found.travel, base.zones.len())
         && let Some(travel) = doc.get_mut("travel").and_then(Item::as_table_mut)
     {
+        let mean = fit.spec.mean();
         let mut row = Array::new();
-        row.push(round(*mean, 2));
+        row.push(round(mean, 2));
         let mut minutes = Array::new();
         minutes.push(row);
         set_commented(
@@ -456,13 +705,52 @@ fn fitted_text(
             "minutes",
             Value::Array(minutes),
             &format!(
-                "Fitted to {} calls' dispatch-to-arrival times (lognormal through their median and 90th percentile; this is its mean); {}",
-                ks.samples,
-                ks_note(ks)
+                "Fitted to dispatch-to-arrival times (the fitted distribution's mean; the variation below is its shape): {}.",
+                fit.describe()
             ),
         );
-        travel.insert("variation", toml_edit::value("lognormal"));
-        travel.insert("cv", toml_edit::value(round(sd / mean, 3)));
+        travel.remove("cv");
+        travel.remove("quantiles");
+        match &fit.spec {
+            DurationSpec::Empirical { quantiles } => {
+                travel.insert("variation", toml_edit::value("empirical"));
+                let factors: Vec<f64> = quantiles.iter().map(|q| q / mean).collect();
+                travel.insert("quantiles", toml_edit::value(quantile_array(&factors)));
+            }
+            spec => {
+                travel.insert("variation", toml_edit::value("lognormal"));
+                travel.insert("cv", toml_edit::value(round(spec.sd() / mean, 3)));
+            }
+        }
+        travel.remove("priority_factor");
+        travel.remove("priority_quantiles");
+        if !found.travel_by_priority.is_empty() {
+            let mut by_priority = InlineTable::new();
+            for own in &found.travel_by_priority {
+                let factors: Vec<f64> = own.quantiles.iter().map(|q| q / mean).collect();
+                by_priority.insert(
+                    own.priority.to_string(),
+                    Value::Array(quantile_array(&factors)),
+                );
+            }
+            set_commented(
+                travel,
+                "priority_quantiles",
+                Value::InlineTable(by_priority),
+                &format!(
+                    "Fitted: each priority's own trips (percentiles, over the mean above): {}.",
+                    found
+                        .travel_by_priority
+                        .iter()
+                        .map(|t| format!(
+                            "priority {}: {} calls, median {:.2} min",
+                            t.priority, t.calls, t.median
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
+        }
     }
     let header = format!(
         "# Fitted by `crisis-sim fit` from {} ({calls} calls, {days} days from {}),\n\
@@ -587,12 +875,10 @@ fn on_scene_fits(
     for (t, samples) in on_scene.iter_mut().enumerate() {
         let name = base.call_types[t].name.clone();
         if samples.len() >= MIN_ON_SCENE_SAMPLES {
-            if let Some((mean, sd, ks)) = fit_lognormal(samples) {
+            if let Some(fit) = DurationFit::new(samples, fit_lognormal) {
                 on_scene_fits.push(OnSceneFit {
                     call_type: name,
-                    mean,
-                    sd,
-                    ks,
+                    fit,
                 });
             }
         } else if !samples.is_empty() {
@@ -711,17 +997,26 @@ impl FitReport {
                 "    (times are recorded to the second; each was spread within its second, so ties are not read as bursts)"
             );
         }
-        for fit in &self.on_scene {
+        for on_scene in &self.on_scene {
+            let (mean, sd, ks) = on_scene.fit.lognormal;
             let _ = writeln!(
                 out,
-                "  on-scene {:<22} lognormal mean {:.1} sd {:.1} min: D = {:.3} [{:.3}], {} calls: {}",
-                fit.call_type,
-                fit.mean,
-                fit.sd,
-                fit.ks.distance,
-                fit.ks.critical_5pct(),
-                fit.ks.samples,
-                verdict(&fit.ks)
+                "  on-scene {:<22} lognormal mean {:.1} sd {:.1} min: D = {:.3} [{:.3}], {} calls: {}{}",
+                on_scene.call_type,
+                mean,
+                sd,
+                ks.distance,
+                ks.critical_5pct(),
+                ks.samples,
+                verdict(&ks),
+                if on_scene.fit.is_empirical() {
+                    format!(
+                        "; the log's own percentiles used instead (D = {:.3})",
+                        on_scene.fit.ks.distance
+                    )
+                } else {
+                    String::new()
+                }
             );
         }
         for (name, n) in &self.on_scene_too_few {
@@ -736,20 +1031,23 @@ impl FitReport {
                 "  on-scene times: the log has none (import with arrived and cleared columns); kept the base scenario's"
             );
         }
-        for (what, fit) in [
-            (
-                "Call processing (received to dispatch)",
-                &self.dispatch_delay,
-            ),
-            ("Travel (dispatch to arrival)", &self.travel),
-        ] {
-            if let Some((mean, sd, ks)) = fit {
+        for (priority, fit) in &self.dispatch_delay {
+            let _ = writeln!(
+                out,
+                "  Call processing (received to dispatch), {}: {}",
+                priority.map_or("every call (default)".to_string(), |p| format!(
+                    "priority {p}"
+                )),
+                fit.describe()
+            );
+        }
+        if let Some(fit) = &self.travel {
+            let _ = writeln!(out, "  Travel (dispatch to arrival): {}", fit.describe());
+            for own in &self.travel_by_priority {
                 let _ = writeln!(
                     out,
-                    "  {what}: lognormal mean {mean:.2} min, sd {sd:.2} ({} calls; KS {:.3}, {} at 5%)",
-                    ks.samples,
-                    ks.distance,
-                    if ks.fits() { "fits" } else { "does not fit" }
+                    "    priority {}: its own {} trips (median {:.2} min), as an empirical distribution",
+                    own.priority, own.calls, own.median
                 );
             }
         }
@@ -779,7 +1077,7 @@ impl FitReport {
             out,
             "\nWrote {}: demand and mix fitted{}; fleet, costs{} and outcomes are the base scenario's.",
             self.output.display(),
-            if self.dispatch_delay.is_some() {
+            if !self.dispatch_delay.is_empty() {
                 ", call processing and travel from the timestamp chain"
             } else {
                 ""
@@ -940,16 +1238,25 @@ mod tests {
             .unwrap();
         let expected_mean = (3.5f64 + 0.18).exp();
         assert!(
-            (mental.mean / expected_mean - 1.0).abs() < 0.05,
+            (mental.fit.spec.mean() / expected_mean - 1.0).abs() < 0.05,
             "{mental:?}"
         );
-        assert!(mental.ks.fits(), "{mental:?}");
+        assert!(
+            mental.fit.ks.fits() && !mental.fit.is_empirical(),
+            "{mental:?}"
+        );
         let welfare = report
             .on_scene
             .iter()
             .find(|f| f.call_type == "welfare_check")
             .unwrap();
-        assert!(!welfare.ks.fits(), "{welfare:?}");
+        // No lognormal fits two clusters: the log's own percentiles stand in, and match it.
+        assert!(!welfare.fit.lognormal.2.fits(), "{welfare:?}");
+        assert!(
+            welfare.fit.is_empirical() && welfare.fit.ks.fits(),
+            "{welfare:?}"
+        );
+        assert!((welfare.fit.spec.mean() - 47.5).abs() < 0.5, "{welfare:?}");
         assert_eq!(report.on_scene_too_few, [("disturbance".to_string(), 1)]);
         let fitted = Scenario::from_file(&output).unwrap();
         let t = fitted
@@ -957,7 +1264,7 @@ mod tests {
             .iter()
             .position(|t| t.name == "mental_health_crisis")
             .unwrap();
-        let police = fitted.call_types[t].on_scene[crate::scenario::ResponderKind::Police.index()];
+        let police = &fitted.call_types[t].on_scene[crate::scenario::ResponderKind::Police.index()];
         assert!(
             (police.mean() / expected_mean - 1.0).abs() < 0.05,
             "{police:?}"

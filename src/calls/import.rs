@@ -151,6 +151,9 @@ struct RawRule {
     codes: Vec<String>,
     #[serde(default)]
     contains: Vec<String>,
+    /// Priorities (as `[priority]` reads them: the MPDS letter, say) the row must have.
+    #[serde(default)]
+    priority: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,6 +272,8 @@ struct Rule {
     codes: HashSet<String>,
     /// Upper-cased substrings.
     contains: Vec<String>,
+    /// Upper-cased priorities the row must have (empty: any).
+    priority: HashSet<String>,
     label: String,
 }
 
@@ -338,9 +343,16 @@ impl Mapping {
             .iter()
             .enumerate()
             .map(|(i, rule)| {
-                if rule.codes.is_empty() && rule.contains.is_empty() {
+                if rule.codes.is_empty() && rule.contains.is_empty() && rule.priority.is_empty() {
                     return Err(mapping_error(format!(
-                        "call_type.rule[{}] (type `{}`): expected `codes` or `contains` to match",
+                        "call_type.rule[{}] (type `{}`): expected `codes`, `contains` or `priority` to match",
+                        i + 1,
+                        rule.call_type
+                    )));
+                }
+                if !rule.priority.is_empty() && raw.priority.is_none() {
+                    return Err(mapping_error(format!(
+                        "call_type.rule[{}] (type `{}`): `priority` needs a [priority] section to read it from",
                         i + 1,
                         rule.call_type
                     )));
@@ -350,6 +362,9 @@ impl Mapping {
                 if rule.codes.len() + rule.contains.len() > label.len() {
                     label.push("...".to_string());
                 }
+                if !rule.priority.is_empty() {
+                    label.push(format!("priority {}", rule.priority.join("/")));
+                }
                 Ok(Rule {
                     call_type: type_id(
                         &format!("call_type.rule[{}].type", i + 1),
@@ -357,6 +372,7 @@ impl Mapping {
                     )?,
                     codes: rule.codes.iter().map(|c| c.trim().to_uppercase()).collect(),
                     contains: rule.contains.iter().map(|c| c.to_uppercase()).collect(),
+                    priority: rule.priority.iter().map(|p| p.trim().to_uppercase()).collect(),
                     label: label.join(", "),
                 })
             })
@@ -482,15 +498,21 @@ impl Mapping {
         used
     }
 
-    /// The rule index (or `None` for the default) and call type of a raw code.
-    fn classify(&self, code: &str) -> Option<(Option<usize>, u16)> {
+    /// The rule index (or `None` for the default) and call type of a raw code with the row's
+    /// priority (as read): the first rule whose codes or substrings match, and whose
+    /// priorities (if it lists any) include the row's.
+    fn classify(&self, code: &str, priority: &str) -> Option<(Option<usize>, u16)> {
         let upper = code.trim().to_uppercase();
+        let priority = priority.trim().to_uppercase();
         self.rules
             .iter()
             .enumerate()
             .find(|(_, rule)| {
-                rule.codes.contains(&upper)
-                    || rule.contains.iter().any(|c| upper.contains(c.as_str()))
+                let by_code = rule.codes.contains(&upper)
+                    || rule.contains.iter().any(|c| upper.contains(c.as_str()));
+                let codes_given = !(rule.codes.is_empty() && rule.contains.is_empty());
+                (by_code || !codes_given)
+                    && (rule.priority.is_empty() || rule.priority.contains(&priority))
             })
             .map(|(i, rule)| (Some(i), rule.call_type))
             .or_else(|| self.default_type.map(|t| (None, t)))
@@ -1151,7 +1173,14 @@ fn import_row(
         }
     };
     let code = text(mapping.call_type);
-    let call_type = match mapping.classify(&code) {
+    let priority_text = mapping.priority.map(|column| {
+        let value = text(column);
+        match mapping.priority_from {
+            Some(PriorityFrom::MpdsLetter) => mpds_letter(&value).to_string(),
+            None => value,
+        }
+    });
+    let call_type = match mapping.classify(&code, priority_text.as_deref().unwrap_or("")) {
         Some((Some(rule), call_type)) => {
             tallies.rule_rows[rule] += 1;
             call_type
@@ -1177,13 +1206,7 @@ fn import_row(
         }
         zone
     });
-    let priority = mapping.priority.map_or(0, |column| {
-        let value = text(column);
-        match mapping.priority_from {
-            Some(PriorityFrom::MpdsLetter) => tallies.priority_id(mpds_letter(&value).to_string()),
-            None => tallies.priority_id(value),
-        }
-    });
+    let priority = priority_text.map_or(0, |value| tallies.priority_id(value));
     let on_scene_minutes = on_scene_minutes(mapping, record, at, report);
     let chain = timestamp_chain(mapping, record, at, line, report);
     let source_id = mapping.id.map(|i| text(i).into_boxed_str());

@@ -4,7 +4,8 @@
 use std::io::Write;
 
 use crisis_sim::output::{self, format_number};
-use crisis_sim::stats::backtest::{self, Observed};
+use crisis_sim::stats::Estimate;
+use crisis_sim::stats::backtest;
 
 use super::args::BacktestPlan;
 use super::common::load_scenario;
@@ -29,6 +30,24 @@ struct Document<'a> {
     /// The two-sample KS distance between the log's and the simulation's response times.
     response_ks_distance: Option<f64>,
     rows: &'a [backtest::Row],
+    /// The simulated share of 911 calls that waited for a free unit (the log cannot show it).
+    simulated_share_waited: Estimate,
+    /// Mean calls open at once by hour of the day (0 = midnight to 1am): the log's, and the
+    /// simulation's mean over replications.
+    calls_open_by_hour: CallsOpen,
+}
+
+#[derive(serde::Serialize)]
+struct CallsOpen {
+    observed: Vec<f64>,
+    simulated: Vec<f64>,
+}
+
+/// Mean calls open in each hour of the day over the days of `by_day`.
+fn by_hour(by_day: &[[f64; 24]]) -> Vec<f64> {
+    (0..24)
+        .map(|h| by_day.iter().map(|d| d[h]).sum::<f64>() / by_day.len().max(1) as f64)
+        .collect()
 }
 
 pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppError> {
@@ -52,7 +71,7 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
     let tested = plan.out_dir.join(TESTED_CALLS_FILE);
     let kept =
         backtest::filter_stream(&plan.calls, &tested, (plan.from, plan.to), true).map_err(bad)?;
-    let observed = Observed::read(&tested, &scenario).map_err(bad)?;
+    let log = backtest::read_chain(&tested, &scenario).map_err(bad)?;
     let replay = RunPlan {
         scenario: Some(plan.scenario.clone()),
         replications: plan.replications,
@@ -79,10 +98,16 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
     };
     let results = run::run(&replay, &mut std::io::sink())?;
     let calls_log = plan.out_dir.join("calls.csv");
-    let simulated = backtest::simulated_responses(&calls_log, &scenario).map_err(bad)?;
-    let ks = backtest::ks_two_sample(&observed.response, &simulated);
+    let replays = backtest::read_simulated_chains(&calls_log, &scenario, &log).map_err(bad)?;
+    let observed_responses = backtest::responses(&scenario, &log);
+    let mut simulated: Vec<f64> = replays
+        .iter()
+        .flat_map(|calls| backtest::responses(&scenario, calls))
+        .collect();
+    simulated.sort_by(f64::total_cmp);
+    let ks = backtest::ks_two_sample(&observed_responses, &simulated);
     let chart = output::BacktestChart {
-        observed: observed.response.clone(),
+        observed: observed_responses,
         simulated,
         footnote: format!(
             "Log: {} · scenario: {} · {} replications pooled · crisis-sim {}",
@@ -93,10 +118,21 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         ),
     };
     let charts = output::Drawable::write(&chart, &plan.out_dir).map_err(AppError::from)?;
-    let mut rows = backtest::compare(&observed, &results);
-    rows.extend(
-        backtest::by_priority(&tested, &plan.out_dir.join("calls.csv"), &scenario).map_err(bad)?,
-    );
+    let rows = backtest::compare(&scenario, &log, &replays);
+    let share_waited = backtest::simulated_share_waited(&calls_log, &scenario).map_err(bad)?;
+    let simulated_open: Vec<Vec<f64>> = replays
+        .iter()
+        .map(|calls| by_hour(&backtest::open_by_day_and_hour(calls)))
+        .collect();
+    let calls_open_by_hour = CallsOpen {
+        observed: by_hour(&backtest::open_by_day_and_hour(&log)),
+        simulated: (0..24)
+            .map(|h| {
+                simulated_open.iter().map(|v| v[h]).sum::<f64>()
+                    / simulated_open.len().max(1) as f64
+            })
+            .collect(),
+    };
     let document = Document {
         crisis_sim_version: env!("CARGO_PKG_VERSION"),
         stream: plan.calls.display().to_string(),
@@ -107,6 +143,8 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         replications: results.replications.len(),
         response_ks_distance: ks.is_finite().then_some(ks),
         rows: &rows,
+        simulated_share_waited: share_waited,
+        calls_open_by_hour,
     };
     let json = serde_json::to_string_pretty(&document).unwrap_or_default() + "\n";
     let path = plan.out_dir.join(BACKTEST_FILE);
@@ -118,25 +156,28 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         let mut table = vec![vec![
             "figure".to_string(),
             "calls".to_string(),
-            "observed".to_string(),
+            "observed (95% CI)".to_string(),
             "simulated (95% CI)".to_string(),
             "error".to_string(),
             "verdict".to_string(),
         ]];
+        let interval = |mean: f64, low: f64, high: f64| {
+            format!(
+                "{} [{}, {}]",
+                format_number(mean, 2),
+                format_number(low, 2),
+                format_number(high, 2)
+            )
+        };
         for row in &rows {
             let s = row.simulated;
             table.push(vec![
                 row.label.clone(),
                 format_number(row.observed_calls as f64, 0),
-                format_number(row.observed, 2),
-                format!(
-                    "{} [{}, {}]",
-                    format_number(s.mean, 2),
-                    format_number(s.ci_low, 2),
-                    format_number(s.ci_high, 2)
-                ),
+                interval(row.observed, row.observed_ci[0], row.observed_ci[1]),
+                interval(s.mean, s.ci_low, s.ci_high),
                 format!("{:+.0}%", row.relative_error * 100.0),
-                if row.inside { "inside" } else { "OUTSIDE" }.to_string(),
+                if row.agrees { "agrees" } else { "DIFFERS" }.to_string(),
             ]);
         }
         let _ = writeln!(
@@ -152,10 +193,23 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
             results.replications.len()
         );
         let _ = write!(stdout, "{}", output::render_table(&table));
+        let agree = rows.iter().filter(|r| r.agrees).count();
         let _ = writeln!(
             stdout,
-            "\nKS distance between the log's and the simulation's response times: {}",
+            "\n{agree} of {} figures agree: the gap between the log and the simulation is within the two intervals together (the log's own sampling error, and the simulation's over replications). \"calls\" is days for the calls open at once.",
+            rows.len()
+        );
+        let _ = writeln!(
+            stdout,
+            "KS distance between the log's and the simulation's response times: {}",
             format_number(ks, 3)
+        );
+        let _ = writeln!(
+            stdout,
+            "Simulated share of 911 calls that waited for a free unit: {}% [{}, {}] (a log cannot show it: there, call processing and the wait are one interval, received to dispatch above).",
+            format_number(share_waited.mean * 100.0, 1),
+            format_number(share_waited.ci_low * 100.0, 1),
+            format_number(share_waited.ci_high * 100.0, 1)
         );
         let _ = writeln!(stdout, "\nWrote {}", path.display());
         for chart in &charts {

@@ -182,7 +182,7 @@ impl ReplicationStats {
             jail_days: scenario
                 .costs
                 .as_ref()
-                .and_then(|costs| costs.jail_bed_days)
+                .and_then(|costs| costs.jail_bed_days.as_ref())
                 .map(|(_, days)| days.sampler()),
             jail_days_sum: 0.0,
             parts: scenario
@@ -591,7 +591,10 @@ impl ReplicationStats {
         for line in CostLine::ALL {
             let cost = match line {
                 CostLine::Booking => costs.booking.map(|c| c * o.bookings as f64),
-                CostLine::JailBedDays => costs.jail_bed_days.map(|(c, _)| c * self.jail_days_sum),
+                CostLine::JailBedDays => costs
+                    .jail_bed_days
+                    .as_ref()
+                    .map(|(c, _)| c * self.jail_days_sum),
                 CostLine::EdVisits => costs.ed_visit.map(|c| c * ed_visits),
                 CostLine::Ambulance => costs.ambulance.map(|(c, share)| c * share * ed_visits),
                 CostLine::CrisisCenter => costs

@@ -272,3 +272,55 @@ fn a_semicolon_export_imports_with_its_delimiter_set() {
     let report = try_import(b"time;code\n2024-01-01 10:00:00;MH\n", &mapping, true).unwrap();
     assert_eq!(report.imported, 1);
 }
+
+/// Issue #17: a rule may match on the row's priority (as `[priority]` reads it), alone or with
+/// codes; without a `[priority]` section such a rule is refused.
+#[test]
+fn a_rule_can_match_on_the_priority() {
+    let mapping = r#"
+[received]
+column = "time"
+[priority]
+column = "nature"
+from = "mpds_letter"
+[call_type]
+column = "nature"
+default = "disturbance"
+[[call_type.rule]]
+type = "welfare_check"
+contains = ["TRANSFER"]
+[[call_type.rule]]
+type = "mental_health_crisis"
+priority = ["A", "B"]
+"#;
+    let raw = b"time,nature\n2024-01-01 10:00:00,26A1 SICK\n2024-01-01 10:05:00,EMS RESPONSE\n2024-01-01 10:06:00,10D4 CHEST\n2024-01-01 10:07:00,33A1 PT TRANSFER\n";
+    let report = try_import(raw, mapping, false).unwrap();
+    let matched: Vec<(String, u64)> = report
+        .rule_matches
+        .iter()
+        .map(|(label, _, rows)| (label.clone(), *rows))
+        .collect();
+    // The transfer is an A, but the first rule that matches wins.
+    assert_eq!(
+        matched,
+        [
+            ("*TRANSFER*".to_string(), 1),
+            ("priority A/B".to_string(), 1)
+        ]
+    );
+    assert_eq!(report.defaulted, 2);
+    let error = try_import(
+        raw,
+        &mapping.replace(
+            "[priority]\ncolumn = \"nature\"\nfrom = \"mpds_letter\"\n",
+            "",
+        ),
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("`priority` needs a [priority] section"),
+        "{error}"
+    );
+}
