@@ -121,7 +121,7 @@ fn saved_results_files_draw_or_fail_cleanly() {
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 assert!(svg.starts_with("<svg"), "{}", path.display());
             }
-            output::report_html(&parsed.results, None, None).unwrap();
+            output::report_html(&parsed.results, None, None, None).unwrap();
             drawn += 1;
         }
         if let Ok(sweep) = serde_json::from_str::<output::SweepDocument>(text)

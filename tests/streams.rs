@@ -616,6 +616,14 @@ fn a_backtest_compares_the_log_with_the_simulation() {
             .as_f64()
             .is_some()
     );
+    // The report of the back-test's directory carries its comparison and chart.
+    let report = dir.join("report.html");
+    let out = crisis_sim(&["report", path_str(&run), "-o", path_str(&report)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let html = fs::read_to_string(&report).unwrap();
+    assert!(html.contains("Does the model reproduce the log?"));
+    assert!(html.contains("Response, 90th percentile, priority A"));
+    assert!(html.contains("The log (680 calls)"), "the overlay chart");
     // Again into the same place: refused without --force (a back-test, or a run's results).
     let again = crisis_sim(&[
         "backtest",
@@ -779,4 +787,148 @@ fn import_boone(dir: &Path) -> (PathBuf, PathBuf) {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     (stream, scenario)
+}
+
+/// Issue #17: a synthetic round trip. A log generated from a scenario whose call processing,
+/// travel, on-scene times and fleet are known (`generate --chain` writes the timestamp chain a
+/// dispatch log would have) is fitted back: each fitted mean is the log's sample mean, whose
+/// 95% interval holds the true value, and the busy profile stays within the fleet. The fitted
+/// scenario then passes its own back-test.
+#[test]
+fn a_synthetic_log_is_fitted_back_to_the_parameters_that_made_it() {
+    let dir = scratch("round-trip");
+    let truth = dir.join("truth.toml");
+    fs::write(
+        &truth,
+        r#"
+[city]
+name = "Known city"
+population = 100000
+horizon_days = 60
+[run]
+replications = 5
+seed = 4
+[demand]
+calls_per_day = 60
+[[zones]]
+name = "all"
+share = 1.0
+[travel]
+minutes = [[8]]
+variation = "lognormal"
+cv = 0.5
+[dispatch_delay]
+1 = { dist = "lognormal", mean = 1.5, sd = 1.0 }
+2 = { dist = "gamma", mean = 3.0, sd = 1.5 }
+[[call_types]]
+name = "urgent"
+share = 0.4
+priority = 1
+care_eligible = false
+on_scene.police = { dist = "lognormal", mean = 40, sd = 25 }
+[[call_types]]
+name = "routine"
+share = 0.6
+priority = 2
+care_eligible = false
+on_scene.police = { dist = "lognormal", mean = 30, sd = 15 }
+[[fleet]]
+name = "units"
+kind = "police"
+count = 8
+cost_per_unit_hour = 100
+[[policies]]
+policy = "police_only"
+"#,
+    )
+    .unwrap();
+    let log = dir.join("log.csv");
+    let out = crisis_sim(&[
+        "generate",
+        path_str(&truth),
+        "--chain",
+        "-q",
+        "-o",
+        path_str(&log),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let fitted = dir.join("fitted.toml");
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&log),
+        "--scenario",
+        path_str(&truth),
+        "--to",
+        "2024-02-15",
+        "-o",
+        path_str(&fitted),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    // "N times, mean M [LOW, HIGH]": the interval must hold the truth.
+    let interval_of = |line_start: &str| -> (f64, f64, f64) {
+        let line = report
+            .lines()
+            .find(|l| l.trim_start().starts_with(line_start))
+            .unwrap_or_else(|| panic!("{line_start} in {report}"));
+        let after = line.split(", mean ").nth(1).unwrap();
+        let mean: f64 = after.split(' ').next().unwrap().parse().unwrap();
+        let inside = after.split('[').nth(1).unwrap().split(']').next().unwrap();
+        let (low, high) = inside.split_once(", ").unwrap();
+        (mean, low.parse().unwrap(), high.parse().unwrap())
+    };
+    for (line, truth) in [
+        ("Call processing (received to dispatch), priority 1:", 1.5),
+        ("Call processing (received to dispatch), priority 2:", 3.0),
+        ("Travel (dispatch to arrival):", 8.0),
+    ] {
+        let (mean, low, high) = interval_of(line);
+        assert!(
+            low <= truth && truth <= high,
+            "{line} {mean} [{low}, {high}] vs {truth}"
+        );
+    }
+    // On-scene times: the lognormal fits, and comes back near its mean.
+    assert!(
+        report.contains("on-scene urgent                 lognormal mean 4")
+            || report.contains("on-scene urgent                 lognormal mean 3"),
+        "{report}"
+    );
+    let scenario: toml::Value = toml::from_str(&fs::read_to_string(&fitted).unwrap()).unwrap();
+    let urgent = &scenario["call_types"][0]["on_scene"]["police"];
+    let mean = urgent["mean"].as_float().unwrap();
+    assert!((mean / 40.0 - 1.0).abs() < 0.08, "{urgent}");
+    // Calls open at once never exceed the fleet that served them.
+    let peak: u32 = report
+        .split("at most ")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=8).contains(&peak), "{peak}");
+    // The fitted model, back-tested on the days it did not see, agrees with its own log.
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&log),
+        "--scenario",
+        path_str(&fitted),
+        "--from",
+        "2024-02-15",
+        "-q",
+        "-o",
+        path_str(&dir.join("test")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let document = json(&dir.join("test/backtest.json"));
+    for row in document["rows"].as_array().unwrap() {
+        let figure = row["figure"].as_str().unwrap();
+        if figure == "response_median" || figure == "response_p90" {
+            let error = row["relative_error"].as_f64().unwrap();
+            assert!(error.abs() < 0.1, "{row}");
+        }
+    }
+    fs::remove_dir_all(dir).unwrap();
 }

@@ -507,9 +507,11 @@ fn chain_fits(
         return (dispatch_delay, None, Vec::new());
     }
     let travel_fit = DurationFit::new(&mut travel, fit_lognormal_quantiles);
-    // Each priority with enough trips: its own distribution (the percentiles of its trips),
-    // since priorities differ in shape, not only in scale (lights and sirens, or not).
+    // Each priority with enough trips whose trips differ from the 911 calls' (a two-sample KS
+    // test at 5%): its own distribution (the percentiles of its trips), since priorities
+    // differ in shape, not only in scale (lights and sirens, or not).
     let mut by_priority = Vec::new();
+    let pooled: &[f64] = &travel;
     for p in base.priorities() {
         let mut samples: Vec<f64> = chain
             .iter()
@@ -519,6 +521,11 @@ fn chain_fits(
         if enough(&samples) {
             spread_within_seconds(&mut samples);
             samples.sort_by(f64::total_cmp);
+            let (n, m) = (samples.len() as f64, pooled.len() as f64);
+            let critical = 1.358 * ((n + m) / (n * m)).sqrt();
+            if crate::stats::backtest::ks_two_sample(&samples, pooled) <= critical {
+                continue;
+            }
             let median = crate::stats::backtest::quantile(&samples, 0.5);
             by_priority.push(PriorityTravel {
                 priority: p,

@@ -209,6 +209,11 @@ pub struct GeneratePlan {
     /// The call-stream CSV to write.
     #[arg(short, long, default_value = "calls.csv")]
     pub output: PathBuf,
+    /// Also simulate the calls (the scenario's first policy) and write the timestamp chain a
+    /// dispatch log would have (dispatched, en route, arrived, cleared): a synthetic log with
+    /// known parameters for `fit` and `backtest`. One replication.
+    #[arg(long, conflicts_with = "replications")]
+    pub chain: bool,
     /// Print nothing but errors (set from the global `--quiet`).
     #[arg(skip)]
     pub quiet: bool,

@@ -153,33 +153,7 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         source,
     })?;
     if !plan.quiet {
-        let mut table = vec![vec![
-            "figure".to_string(),
-            "calls".to_string(),
-            "observed (95% CI)".to_string(),
-            "simulated (95% CI)".to_string(),
-            "error".to_string(),
-            "verdict".to_string(),
-        ]];
-        let interval = |mean: f64, low: f64, high: f64| {
-            format!(
-                "{} [{}, {}]",
-                format_number(mean, 2),
-                format_number(low, 2),
-                format_number(high, 2)
-            )
-        };
-        for row in &rows {
-            let s = row.simulated;
-            table.push(vec![
-                row.label.clone(),
-                format_number(row.observed_calls as f64, 0),
-                interval(row.observed, row.observed_ci[0], row.observed_ci[1]),
-                interval(s.mean, s.ci_low, s.ci_high),
-                format!("{:+.0}%", row.relative_error * 100.0),
-                if row.agrees { "agrees" } else { "DIFFERS" }.to_string(),
-            ]);
-        }
+        let table = output::backtest_rows(&rows);
         let _ = writeln!(
             stdout,
             "Back-test of {} on {} ({} of {} rows, the days {} to {}), {} replications. Minutes; 911 calls only.\n",

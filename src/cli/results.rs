@@ -185,6 +185,7 @@ pub fn report(
             ))
         }
     };
+    let backtest = read_backtest(dir)?;
     let html = output::report_html(
         &parsed.results,
         scenario_text.as_deref(),
@@ -198,6 +199,13 @@ pub fn report(
                 },
             )
         }),
+        backtest
+            .as_ref()
+            .map(|(rows, note, svg)| output::BacktestSection {
+                rows,
+                note,
+                svg: svg.as_deref(),
+            }),
     )?;
     let written = write_file(output.to_path_buf(), html.as_bytes())?;
     if !quiet {
@@ -214,6 +222,36 @@ pub fn report(
         );
     }
     Ok(())
+}
+
+/// A back-test's table, note and chart for the report, when `dir` holds `backtest.json` (the
+/// output of `crisis-sim backtest`, beside its replay's results).
+#[allow(clippy::type_complexity)]
+fn read_backtest(
+    dir: &Path,
+) -> Result<Option<(Vec<Vec<String>>, String, Option<String>)>, AppError> {
+    let path = dir.join(super::backtest::BACKTEST_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let bad =
+        |e: String| AppError::BadInput(format!("{}: not a backtest.json: {e}", path.display()));
+    let document: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let rows: Vec<crisis_sim::stats::backtest::Row> =
+        serde_json::from_value(document["rows"].clone()).map_err(|e| bad(e.to_string()))?;
+    let table = output::backtest_rows(&rows);
+    let agree = rows.iter().filter(|r| r.agrees).count();
+    let note = format!(
+        "The log's calls from {} to {} ({} calls), replayed through the scenario {} times, against what the log says happened (911 calls; minutes). {agree} of {} figures agree: the gap is within the log's own sampling error and the simulation's interval together. A back-test on days the fit never saw is out of sample.",
+        document["from"].as_str().unwrap_or("the first day"),
+        document["to"].as_str().unwrap_or("the last"),
+        document["calls_tested"],
+        document["replications"],
+        rows.len()
+    );
+    let svg = std::fs::read_to_string(dir.join("backtest.svg")).ok();
+    Ok(Some((table, note, svg)))
 }
 
 /// `crisis-sim validate`: check a scenario and print what it implies.

@@ -30,11 +30,15 @@ pub fn generate(options: &GeneratePlan, stdout: &mut dyn Write) -> Result<(), Ap
         scenario.horizon_days = days;
     }
     let seed = seed.unwrap_or(scenario.seed);
-    let summary = crisis_sim::calls::stream::generate(&scenario, seed, replications, output)
-        .map_err(|source| AppError::Write {
-            path: output.to_path_buf(),
-            source,
-        })?;
+    let summary = if options.chain {
+        crisis_sim::calls::stream::generate_with_chain(&scenario, seed, output)
+    } else {
+        crisis_sim::calls::stream::generate(&scenario, seed, replications, output)
+    }
+    .map_err(|source| AppError::Write {
+        path: output.to_path_buf(),
+        source,
+    })?;
     if !quiet {
         let _ = writeln!(
             stdout,

@@ -25,9 +25,9 @@ pub use json::{
     parse_results, results_json,
 };
 pub use outdir::{OutputDir, OutputDirError, Replace};
-pub use report::{SweepAnswer, report_html};
+pub use report::{BacktestSection, SweepAnswer, report_html};
 pub use sweep::{
     RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,
     SweepPolicyDocument, recommendation_text, sweep_csv, sweep_json, sweep_table,
 };
-pub use table::{comparison_table, format_number, hourly_table, render_table};
+pub use table::{backtest_rows, comparison_table, format_number, hourly_table, render_table};

@@ -467,12 +467,23 @@ pub struct SweepAnswer<'a> {
     pub trade_off: Option<&'a super::TradeOffChart>,
 }
 
+/// A back-test for the report (`backtest.json` beside the results): its table (header
+/// first), a line on what it tested, and the chart of the log over the simulation.
+#[derive(Clone, Copy, Debug)]
+pub struct BacktestSection<'a> {
+    pub rows: &'a [Vec<String>],
+    pub note: &'a str,
+    pub svg: Option<&'a str>,
+}
+
 /// The report page. `scenario_text` is the scenario file the results came from (with its
-/// comments citing sources), when it is at hand; `sweep` adds a sweep's chart and answer.
+/// comments citing sources), when it is at hand; `sweep` adds a sweep's chart and answer;
+/// `backtest` a back-test's comparison with the log.
 pub fn report_html(
     results: &Results,
     scenario_text: Option<&str>,
     sweep: Option<(&SweepChart, SweepAnswer<'_>)>,
+    backtest: Option<BacktestSection<'_>>,
 ) -> Result<String, super::ChartError> {
     let s = &results.scenario;
     let mut html = String::new();
@@ -504,6 +515,17 @@ pub fn report_html(
         html.push_str("<h3>How many teams?</h3>\n");
         html.push_str(&rows_table(recommendation.rows, 2));
         let _ = writeln!(html, "<p class=\"meta\">{}</p>", esc(recommendation.note));
+    }
+    if let Some(backtest) = backtest {
+        html.push_str("<h2>Does the model reproduce the log?</h2>\n");
+        let _ = writeln!(html, "<p>{}</p>", esc(backtest.note));
+        html.push_str(&rows_table(backtest.rows, 2));
+        if let Some(svg) = backtest.svg {
+            let _ = writeln!(
+                html,
+                "<figure class=\"chart\">\n{svg}\n<figcaption>Response times: the log against the simulation</figcaption>\n</figure>"
+            );
+        }
     }
     html.push_str("<h2>Charts</h2>\n");
     let mut charts: Vec<(String, String)> = Vec::new();

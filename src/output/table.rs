@@ -297,6 +297,43 @@ pub fn hourly_table(results: &Results) -> String {
     out
 }
 
+/// A back-test's rows as a table (header first): each figure with the calls it rests on, the
+/// log's value and interval, the simulation's, the error and the verdict.
+pub fn backtest_rows(rows: &[crate::stats::backtest::Row]) -> Vec<Vec<String>> {
+    let interval = |mean: f64, low: f64, high: f64| {
+        format!(
+            "{} [{}, {}]",
+            format_number(mean, 2),
+            format_number(low, 2),
+            format_number(high, 2)
+        )
+    };
+    let mut table = vec![
+        [
+            "figure",
+            "calls",
+            "observed (95% CI)",
+            "simulated (95% CI)",
+            "error",
+            "verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for row in rows {
+        let s = row.simulated;
+        table.push(vec![
+            row.label.clone(),
+            format_number(row.observed_calls as f64, 0),
+            interval(row.observed, row.observed_ci[0], row.observed_ci[1]),
+            interval(s.mean, s.ci_low, s.ci_high),
+            format!("{:+.0}%", row.relative_error * 100.0),
+            if row.agrees { "agrees" } else { "DIFFERS" }.to_string(),
+        ]);
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

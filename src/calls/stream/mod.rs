@@ -24,7 +24,7 @@ use crate::scenario::{CallTypeId, CivilDate, MAX_HORIZON_DAYS, Scenario, ZoneId}
 /// The latest a call may be received, in minutes from day 0: the longest horizon.
 const MAX_STREAM_MINUTES: f64 = MAX_HORIZON_DAYS * 1440.0;
 
-pub use generate::{GenerateSummary, StreamWriter, generate};
+pub use generate::{GenerateSummary, StreamWriter, generate, generate_with_chain};
 
 /// Column names, in the order `generate` writes them.
 pub const REPLICATION: &str = "replication";
