@@ -909,6 +909,27 @@ policy = "police_only"
         .parse()
         .unwrap();
     assert!((1..=8).contains(&peak), "{peak}");
+    // The fleet: searched with the engine (fit --fleet), the busiest block gets the 8 units
+    // that made the log, and none gets more.
+    let with_fleet = dir.join("with-fleet.toml");
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&log),
+        "--scenario",
+        path_str(&truth),
+        "--to",
+        "2024-02-15",
+        "--fleet",
+        "-o",
+        path_str(&with_fleet),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Units on duty (units)"));
+    let refitted: toml::Value = toml::from_str(&fs::read_to_string(&with_fleet).unwrap()).unwrap();
+    assert_eq!(refitted["fleet"][0]["count"].as_integer(), Some(8));
+    let shifts = refitted["fleet"][0]["shifts"].as_array().unwrap();
+    assert_eq!(shifts.len(), 4);
+    assert!(shifts.iter().all(|s| s["count"].as_integer().unwrap() <= 8));
     // The fitted model, back-tested on the days it did not see, agrees with its own log.
     let out = crisis_sim(&[
         "backtest",

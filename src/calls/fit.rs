@@ -230,6 +230,8 @@ pub struct FitReport {
     /// From the chain: calls open at once (a lower bound on the units on duty), and the base
     /// scenario's units, to compare.
     pub busy: Option<crate::stats::backtest::BusyProfile>,
+    /// The units on duty by block of hours (`fit --fleet`).
+    pub fleet: Option<FleetFit>,
     pub base_units: u32,
     pub output: PathBuf,
 }
@@ -312,11 +314,14 @@ fn set_commented(table: &mut toml_edit::Table, key: &str, value: Value, comment:
 
 /// Fits the stream at `path` onto the base scenario (`base_text` is its TOML) and writes the
 /// fitted scenario to `output`.
+/// With `fleet`, the pool's units on duty by block of hours are searched for too
+/// ([`fit_fleet`]) and written as its shifts.
 pub fn fit(
     path: &Path,
     base: &Scenario,
     base_text: &str,
     output: &Path,
+    fleet: bool,
 ) -> Result<FitReport, FitError> {
     let stream = StreamFile::open(path, base)?;
     if stream.calls < MIN_CALLS {
@@ -379,8 +384,22 @@ pub fn fit(
         &stream.start_date.to_string(),
         &found,
     )?;
-    let fitted = Scenario::from_toml_str(&text, &output.display().to_string())
+    let mut fitted = Scenario::from_toml_str(&text, &output.display().to_string())
         .map_err(|e| FitError::Invalid(Box::new(e)))?;
+    let fleet_fit = if fleet {
+        fit_fleet(path, &fitted, &chain)?
+    } else {
+        None
+    };
+    let text = match &fleet_fit {
+        None => text,
+        Some(found) => {
+            let text = with_fleet(&text, found)?;
+            fitted = Scenario::from_toml_str(&text, &output.display().to_string())
+                .map_err(|e| FitError::Invalid(Box::new(e)))?;
+            text
+        }
+    };
 
     let arrivals = arrivals_fit(&fitted, first_weekday, &mut times, seconds_resolution);
 
@@ -418,6 +437,7 @@ pub fn fit(
         travel: found.travel,
         travel_by_priority: found.travel_by_priority,
         busy: crate::stats::backtest::busy_profile(path).ok().flatten(),
+        fleet: fleet_fit,
         base_units: base.pools.iter().map(|p| p.count).sum(),
         output: output.to_path_buf(),
     })
@@ -940,6 +960,196 @@ fn arrivals_fit(
     ks_distance(&gaps, |x| 1.0 - (-x).exp())
 }
 
+/// The units on duty in each block of hours ([`crate::stats::backtest::HOUR_BLOCKS`]) that
+/// reproduce the log's received-to-dispatch times, found with the engine: each block starts at
+/// the most calls the log had open at once in it (a lower bound), and gains a unit while the
+/// simulated 90th percentile of its 911 calls' received-to-dispatch time (five replays of the
+/// fitted days) lies above the log's 95% interval.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetFit {
+    /// Per block: the lower bound, the units chosen, the log's p90 and its interval, and the
+    /// simulated p90 with them.
+    pub blocks: Vec<FleetBlock>,
+    pub pool: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetBlock {
+    pub hours: (usize, usize),
+    pub lower_bound: u32,
+    pub units: u32,
+    pub observed_p90: f64,
+    pub observed_interval: (f64, f64),
+    pub simulated_p90: f64,
+}
+
+/// Replays of the fitted days per step of the fleet search.
+const FLEET_REPLAYS: u64 = 5;
+/// Most units the search adds to a block above its lower bound.
+const FLEET_SEARCH_STEPS: u32 = 24;
+
+/// The fitted scenario's text with the first pool's count and shifts set to the search's.
+fn with_fleet(text: &str, found: &FleetFit) -> Result<String, FitError> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| FitError::Base(e.to_string()))?;
+    let pool = doc
+        .get_mut("fleet")
+        .and_then(Item::as_array_of_tables_mut)
+        .and_then(|pools| pools.get_mut(0))
+        .ok_or_else(|| FitError::Base("no [[fleet]]".to_string()))?;
+    let most = found.blocks.iter().map(|b| b.units).max().unwrap_or(1);
+    set_commented(
+        pool,
+        "count",
+        Value::from(i64::from(most)),
+        &format!(
+            "Fitted (fit --fleet): units on duty by block of hours that reproduce the log's received-to-dispatch times (shifts below); {}.",
+            found
+                .blocks
+                .iter()
+                .map(|b| format!(
+                    "{:02}-{:02}h {} (at least {} busy at once)",
+                    b.hours.0, b.hours.1, b.units, b.lower_bound
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    let mut shifts = toml_edit::ArrayOfTables::new();
+    for block in &found.blocks {
+        let mut shift = toml_edit::Table::new();
+        shift.insert("start_hour", toml_edit::value(block.hours.0 as i64));
+        shift.insert(
+            "hours",
+            toml_edit::value((block.hours.1 - block.hours.0) as i64),
+        );
+        shift.insert("count", toml_edit::value(i64::from(block.units)));
+        shifts.push(shift);
+    }
+    pool.insert("shifts", Item::ArrayOfTables(shifts));
+    Ok(doc.to_string())
+}
+
+/// The fleet search; `None` unless the scenario has one pool (of police kind, the one that
+/// takes every call) and the chain has calls.
+pub fn fit_fleet(
+    path: &Path,
+    fitted: &Scenario,
+    chain: &[crate::stats::backtest::ChainCall],
+) -> Result<Option<FleetFit>, FitError> {
+    use crate::stats::backtest::{HOUR_BLOCKS, quantile, quantile_interval};
+    if fitted.pools.len() != 1 || chain.is_empty() {
+        return Ok(None);
+    }
+    let stream = StreamFile::open(path, fitted)?;
+    let mut scenario = fitted.clone();
+    stream.apply_to(&mut scenario);
+    let demand = |t: usize| scenario.call_types[t].demand;
+    let block_of = |minutes: f64| {
+        let hour = ((minutes / 60.0).floor() as i64).rem_euclid(24) as usize;
+        HOUR_BLOCKS
+            .iter()
+            .position(|&(a, b)| (a..b).contains(&hour))
+            .unwrap_or(0)
+    };
+    // The log: received-to-dispatch of 911 calls by block, and the most calls open at once.
+    let mut observed: Vec<Vec<f64>> = vec![Vec::new(); HOUR_BLOCKS.len()];
+    let mut changes: Vec<(f64, i32)> = Vec::new();
+    for call in chain {
+        if let (Some(t), Some(d)) = (call.call_type, call.dispatched) {
+            if demand(t) {
+                observed[block_of(call.received)].push(d);
+            }
+            if let Some(c) = call.cleared.filter(|&c| c >= d) {
+                changes.push((call.received + d, 1));
+                changes.push((call.received + c, -1));
+            }
+        }
+    }
+    changes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut lower = [1u32; 4];
+    let mut open = 0i32;
+    for (time, change) in changes {
+        open += change;
+        let b = block_of(time);
+        lower[b] = lower[b].max(open.max(0) as u32);
+    }
+    for values in &mut observed {
+        values.sort_by(f64::total_cmp);
+    }
+    let mut units = lower;
+    let mut simulated = [f64::NAN; 4];
+    for _ in 0..=FLEET_SEARCH_STEPS {
+        let pool = &mut scenario.pools[0];
+        pool.count = *units.iter().max().unwrap_or(&1);
+        pool.shifts = HOUR_BLOCKS
+            .iter()
+            .zip(units)
+            .map(|(&(from, to), count)| crate::scenario::ShiftBlock {
+                start_minute_of_day: from as f64 * 60.0,
+                length_minutes: (to - from) as f64 * 60.0,
+                count,
+                all_units: false,
+                days: [true; 7],
+            })
+            .collect();
+        let mut p90s = [0.0f64; 4];
+        for replication in 0..FLEET_REPLAYS {
+            let mut records: Vec<crate::engine::record::CallRecord> = Vec::new();
+            let mut calls = stream.calls(&scenario, scenario.seed, replication)?;
+            crate::engine::simulate(
+                &scenario,
+                scenario.policies[0].policy.as_ref(),
+                calls.by_ref(),
+                &mut records,
+            );
+            if let Some(error) = calls.take_error() {
+                return Err(error.into());
+            }
+            let mut by_block: Vec<Vec<f64>> = vec![Vec::new(); HOUR_BLOCKS.len()];
+            for record in records
+                .iter()
+                .filter(|r| demand(usize::from(r.call.call_type.0)))
+            {
+                if let Some(primary) = record.primary {
+                    by_block[block_of(record.call.received_minutes)]
+                        .push(primary.dispatched_minutes - record.call.received_minutes);
+                }
+            }
+            for (b, mut values) in by_block.into_iter().enumerate() {
+                values.sort_by(f64::total_cmp);
+                p90s[b] += quantile(&values, 0.9) / FLEET_REPLAYS as f64;
+            }
+        }
+        simulated = p90s;
+        let mut changed = false;
+        for b in 0..HOUR_BLOCKS.len() {
+            let (_, high) = quantile_interval(&observed[b], 0.9);
+            if simulated[b] > high && units[b] < lower[b] + FLEET_SEARCH_STEPS {
+                units[b] += 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(Some(FleetFit {
+        pool: fitted.pools[0].name.clone(),
+        blocks: (0..HOUR_BLOCKS.len())
+            .map(|b| FleetBlock {
+                hours: HOUR_BLOCKS[b],
+                lower_bound: lower[b],
+                units: units[b],
+                observed_p90: quantile(&observed[b], 0.9),
+                observed_interval: quantile_interval(&observed[b], 0.9),
+                simulated_p90: simulated[b],
+            })
+            .collect(),
+    }))
+}
+
 impl FitReport {
     /// The report `crisis-sim fit` prints.
     pub fn render(&self) -> String {
@@ -1058,6 +1268,27 @@ impl FitReport {
                 );
             }
         }
+        if let Some(fleet) = &self.fleet {
+            let _ = writeln!(
+                out,
+                "  Units on duty ({}), searched with the engine to reproduce the log's received-to-dispatch p90 by block:",
+                fleet.pool
+            );
+            for b in &fleet.blocks {
+                let _ = writeln!(
+                    out,
+                    "    {:02}-{:02}h: {} units (at least {} busy at once in the log); p90 log {:.2} [{:.2}, {:.2}], simulated {:.2}",
+                    b.hours.0,
+                    b.hours.1,
+                    b.units,
+                    b.lower_bound,
+                    b.observed_p90,
+                    b.observed_interval.0,
+                    b.observed_interval.1,
+                    b.simulated_p90
+                );
+            }
+        }
         if let Some(busy) = &self.busy {
             let hours: Vec<String> = busy.by_hour.iter().map(|b| format!("{b:.1}")).collect();
             let _ = writeln!(
@@ -1152,7 +1383,7 @@ mod tests {
         crate::calls::stream::generate(&city, 1, 1, &log).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output).unwrap();
+        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output, false).unwrap();
         assert_eq!(report.days, 56.0);
         assert!(
             (report.calls_per_day / 700.0 - 1.0).abs() < 0.02,
@@ -1237,7 +1468,7 @@ mod tests {
         std::fs::write(&log, text).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output).unwrap();
+        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output, false).unwrap();
         let mental = report
             .on_scene
             .iter()
@@ -1299,7 +1530,14 @@ mod tests {
         let base = Scenario::default_scenario();
         // Poisson arrivals written to the second (as CAD exports are): many ties, still Poisson.
         let log = write_log("seconds.csv", &mut calls.iter().map(|c| c.received_minutes));
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &dir.join("a.toml")).unwrap();
+        let report = fit(
+            &log,
+            &base,
+            DEFAULT_SCENARIO_TOML,
+            &dir.join("a.toml"),
+            false,
+        )
+        .unwrap();
         assert!(report.seconds_resolution);
         assert!(report.arrivals.fits(), "{:?}", report.arrivals);
         // Each call followed by two more within half a minute: bursts.
@@ -1310,7 +1548,14 @@ mod tests {
             .collect();
         bursts.sort_by(f64::total_cmp);
         let log = write_log("bursts.csv", &mut bursts.into_iter());
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &dir.join("b.toml")).unwrap();
+        let report = fit(
+            &log,
+            &base,
+            DEFAULT_SCENARIO_TOML,
+            &dir.join("b.toml"),
+            false,
+        )
+        .unwrap();
         assert!(!report.arrivals.fits(), "{:?}", report.arrivals);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -1321,7 +1566,14 @@ mod tests {
         let log = dir.join("log.csv");
         std::fs::write(&log, "received_minutes,call_type\n1,disturbance\n").unwrap();
         let base = Scenario::default_scenario();
-        let error = fit(&log, &base, DEFAULT_SCENARIO_TOML, &dir.join("f.toml")).unwrap_err();
+        let error = fit(
+            &log,
+            &base,
+            DEFAULT_SCENARIO_TOML,
+            &dir.join("f.toml"),
+            false,
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("too few"), "{error}");
         assert!(!dir.join("f.toml").exists());
         std::fs::remove_dir_all(dir).unwrap();

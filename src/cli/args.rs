@@ -123,6 +123,10 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// Day after the last to fit on (YYYY-MM-DD, exclusive): leave the back-test's days out.
         #[arg(long, value_parser = date)]
         to: Option<chrono::NaiveDate>,
+        /// Also choose the units on duty in each 6-hour block (the scenario's one pool), with
+        /// the engine, to reproduce the log's received-to-dispatch times; written as shifts.
+        #[arg(long)]
+        fleet: bool,
     },
     /// Combine the results of shards (run --shard I/N) into the whole run's results.
     #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]

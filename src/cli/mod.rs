@@ -113,12 +113,13 @@ pub fn main() -> ExitCode {
             output,
             from,
             to,
+            fleet,
         } => streams::fit(
             &calls,
             scenario.as_deref(),
             &output,
             (from, to),
-            (force, quiet),
+            (force, quiet, fleet),
             &mut stdout,
         ),
         Command::Sweep(plan) => sweep::sweep(

@@ -87,7 +87,7 @@ pub fn fit(
     scenario: Option<&Path>,
     output: &Path,
     (from, to): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
-    (force, quiet): (bool, bool),
+    (force, quiet, fleet): (bool, bool, bool),
     stdout: &mut dyn Write,
 ) -> Result<(), AppError> {
     refuse_overwrite(output, "a file", force)?;
@@ -113,7 +113,7 @@ pub fn fit(
             AppError::BadInput(format!("cannot read {}: {source}", path.display()))
         })?,
     };
-    let report = crisis_sim::calls::fit::fit(calls, &base, &text, output)?;
+    let report = crisis_sim::calls::fit::fit(calls, &base, &text, output, fleet)?;
     if !quiet {
         let _ = write!(stdout, "{}", report.render());
     }

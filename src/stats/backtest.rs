@@ -340,7 +340,7 @@ fn mean(values: &[f64]) -> f64 {
 
 /// The 95% interval of the `q` quantile of a sample (sorted), from the order statistics: the
 /// ranks `nq ± 1.96 sqrt(nq(1 - q))` (distribution-free).
-fn quantile_interval(sorted: &[f64], q: f64) -> (f64, f64) {
+pub(crate) fn quantile_interval(sorted: &[f64], q: f64) -> (f64, f64) {
     let n = sorted.len() as f64;
     if sorted.is_empty() {
         return (f64::NAN, f64::NAN);
