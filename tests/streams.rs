@@ -484,8 +484,11 @@ fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
     let written = fs::read_to_string(&stream).unwrap();
     let mut lines = written.lines();
     assert!(lines.next().unwrap().ends_with(
-        "on_scene_minutes,dispatched_after_minutes,enroute_after_minutes,arrived_after_minutes,cleared_after_minutes"
+        "on_scene_minutes,dispatched_after_minutes,enroute_after_minutes,arrived_after_minutes,cleared_after_minutes,x,y"
     ));
+    // Coordinates kept (state plane feet); (0, 0), this log's "no location", left empty.
+    assert!(written.contains(",1691706,1120654.38\n"), "x, y of the first call");
+    assert!(text(&out.stdout).contains("Coordinates: 1,"), "{}", text(&out.stdout));
     // The log's first call of the year: received 00:47:01, dispatched 00:47:09, en route
     // 00:48:30, on scene 00:54:24, clear 00:58:57.
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -765,6 +768,76 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         }
     }
     assert_eq!(checked, 6, "overall, A and none: median and p90");
+    // Zones from the calls' coordinates (k-means), with travel by zone: the back-test holds.
+    let zoned = dir.join("zoned.toml");
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&stream),
+        "--scenario",
+        path_str(&base),
+        "--to",
+        "2016-10-01",
+        "--zones",
+        "4",
+        "-o",
+        path_str(&zoned),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("Zones from coordinates (k-means, 7792 of the calls located): 4 zones")
+    );
+    let scenario: toml::Value = toml::from_str(&fs::read_to_string(&zoned).unwrap()).unwrap();
+    let zones = scenario["zones"].as_array().unwrap();
+    assert_eq!(zones.len(), 4);
+    assert!(
+        zones
+            .iter()
+            .all(|z| z["center"].as_array().unwrap().len() == 2)
+    );
+    assert_eq!(scenario["travel"]["minutes"].as_array().unwrap().len(), 4);
+    let out = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&zoned),
+        "--from",
+        "2016-10-01",
+        "-r",
+        "5",
+        "-q",
+        "-o",
+        path_str(&dir.join("q4-zoned")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let document = json(&dir.join("q4-zoned/backtest.json"));
+    for row in document["rows"].as_array().unwrap() {
+        if row["figure"] == "response_median" || row["figure"] == "response_p90" {
+            assert!(
+                row["relative_error"].as_f64().unwrap().abs() <= 0.15,
+                "{row}"
+            );
+        }
+    }
+    // A stream without coordinates cannot be zoned: exit 2, said why.
+    let generated = dir.join("generated.csv");
+    generate(&base, &generated, &["--days", "10"]);
+    let out = crisis_sim(&[
+        "fit",
+        path_str(&generated),
+        "--scenario",
+        path_str(&base),
+        "--zones",
+        "3",
+        "-o",
+        path_str(&dir.join("nozones.toml")),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("calls with coordinates"),
+        "{}",
+        text(&out.stderr)
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 

@@ -23,6 +23,8 @@ pub enum FitError {
     Stream(#[from] StreamError),
     #[error("{path}: {calls} calls is too few to fit a scenario (at least {min} are needed)")]
     TooFew { path: PathBuf, calls: u64, min: u64 },
+    #[error("{0}")]
+    Zones(String),
     #[error("the base scenario's TOML cannot be edited: {0}")]
     Base(String),
     #[error("the fitted scenario does not check (a bug; please report it): {0}")]
@@ -227,6 +229,8 @@ pub struct FitReport {
     pub dispatch_delay: Vec<(Option<u8>, DurationFit)>,
     pub travel: Option<DurationFit>,
     pub travel_by_priority: Vec<PriorityTravel>,
+    /// Zones fitted to the coordinates (`fit --zones K`).
+    pub fitted_zones: Option<ZoneFit>,
     /// From the chain: calls open at once (a lower bound on the units on duty), and the base
     /// scenario's units, to compare.
     pub busy: Option<crate::stats::backtest::BusyProfile>,
@@ -312,16 +316,23 @@ fn set_commented(table: &mut toml_edit::Table, key: &str, value: Value, comment:
     }
 }
 
+/// What `fit` does besides demand and the chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FitOptions {
+    /// Search the pool's units on duty by block of hours ([`fit_fleet`]), written as shifts.
+    pub fleet: bool,
+    /// Replace the zones with this many fitted to the calls' coordinates ([`ZoneFit`]).
+    pub zones: Option<usize>,
+}
+
 /// Fits the stream at `path` onto the base scenario (`base_text` is its TOML) and writes the
 /// fitted scenario to `output`.
-/// With `fleet`, the pool's units on duty by block of hours are searched for too
-/// ([`fit_fleet`]) and written as its shifts.
 pub fn fit(
     path: &Path,
     base: &Scenario,
     base_text: &str,
     output: &Path,
-    fleet: bool,
+    options: FitOptions,
 ) -> Result<FitReport, FitError> {
     let stream = StreamFile::open(path, base)?;
     if stream.calls < MIN_CALLS {
@@ -358,7 +369,19 @@ pub fn fit(
 
     let (on_scene_fits, on_scene_too_few) = on_scene_fits(base, &mut on_scene);
     let chain = crate::stats::backtest::read_chain(path, base).unwrap_or_default();
-    let (dispatch_delay, travel, travel_by_priority) = chain_fits(base, &chain);
+    let zones = match options.zones {
+        None => None,
+        Some(k) => {
+            if let Some(facility) = base.facilities.first() {
+                return Err(FitError::Zones(format!(
+                    "--zones replaces the scenario's zones, but facility `{}` is placed in zone `{}`: fit zones on a base without [[facilities]], then add them",
+                    facility.name, base.zones[facility.zone.0 as usize].name
+                )));
+            }
+            Some(ZoneFit::new(base, &chain, k)?)
+        }
+    };
+    let (dispatch_delay, travel, travel_by_priority) = chain_fits(base, &chain, zones.as_ref());
 
     let found = Found {
         calls,
@@ -376,6 +399,7 @@ pub fn fit(
         dispatch_delay,
         travel,
         travel_by_priority,
+        fitted_zones: zones,
     };
     let text = fitted_text(
         path,
@@ -386,7 +410,7 @@ pub fn fit(
     )?;
     let mut fitted = Scenario::from_toml_str(&text, &output.display().to_string())
         .map_err(|e| FitError::Invalid(Box::new(e)))?;
-    let fleet_fit = if fleet {
+    let fleet_fit = if options.fleet {
         fit_fleet(path, &fitted, &chain)?
     } else {
         None
@@ -436,6 +460,7 @@ pub fn fit(
         dispatch_delay: found.dispatch_delay,
         travel: found.travel,
         travel_by_priority: found.travel_by_priority,
+        fitted_zones: found.fitted_zones,
         busy: crate::stats::backtest::busy_profile(path).ok().flatten(),
         fleet: fleet_fit,
         base_units: base.pools.iter().map(|p| p.count).sum(),
@@ -462,6 +487,180 @@ struct Found {
     dispatch_delay: Vec<(Option<u8>, DurationFit)>,
     travel: Option<DurationFit>,
     travel_by_priority: Vec<PriorityTravel>,
+    fitted_zones: Option<ZoneFit>,
+}
+
+/// Zones fitted from the log's coordinates (`fit --zones K`): k-means centres, the calls in
+/// each, and each zone's median 911 trip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneFit {
+    pub centers: Vec<[f64; 2]>,
+    pub calls: Vec<u64>,
+    /// 911 trips (dispatch to arrival) in each zone and their median, minutes; a zone with
+    /// fewer than [`MIN_ON_SCENE_SAMPLES`] trips takes every zone's median.
+    pub trips: Vec<usize>,
+    pub travel_median: Vec<f64>,
+    pub overall_median: f64,
+    /// Calls with coordinates, of all the calls fitted on.
+    pub located: u64,
+}
+
+/// The most zones `fit --zones` makes.
+pub const MAX_FITTED_ZONES: usize = 50;
+
+impl ZoneFit {
+    /// Fits `k` zones to the coordinates of `chain`'s calls (of types the scenario has).
+    fn new(
+        base: &Scenario,
+        chain: &[crate::stats::backtest::ChainCall],
+        k: usize,
+    ) -> Result<Self, FitError> {
+        let points: Vec<(f64, f64)> = chain
+            .iter()
+            .filter(|c| c.call_type.is_some())
+            .filter_map(|c| c.xy)
+            .collect();
+        if !(1..=MAX_FITTED_ZONES).contains(&k) || points.len() < k * MIN_ON_SCENE_SAMPLES {
+            return Err(FitError::Zones(format!(
+                "--zones {k}: expected 1 to {MAX_FITTED_ZONES} zones, with at least {MIN_ON_SCENE_SAMPLES} calls with coordinates each; the stream has {} calls with coordinates (import with a mapping's [coordinates])",
+                points.len()
+            )));
+        }
+        let centers = kmeans(&points, k);
+        let zone_of = |xy: (f64, f64)| crate::scenario::nearest_center(&centers, xy.0, xy.1);
+        let mut calls = vec![0u64; k];
+        for &xy in &points {
+            if let Some(z) = zone_of(xy) {
+                calls[z] += 1;
+            }
+        }
+        let mut by_zone: Vec<Vec<f64>> = vec![Vec::new(); k];
+        let mut all = Vec::new();
+        for c in chain {
+            if let (Some(t), Some(minutes), Some(xy)) = (c.call_type, c.travel(), c.xy)
+                && base.call_types[t].demand
+                && let Some(z) = zone_of(xy)
+            {
+                by_zone[z].push(minutes);
+                all.push(minutes);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            crate::stats::backtest::quantile(v, 0.5)
+        };
+        let overall_median = median(&mut all);
+        let trips: Vec<usize> = by_zone.iter().map(Vec::len).collect();
+        let travel_median = by_zone
+            .iter_mut()
+            .map(|v| {
+                if v.len() >= MIN_ON_SCENE_SAMPLES {
+                    median(v)
+                } else {
+                    overall_median
+                }
+            })
+            .collect();
+        Ok(Self {
+            centers,
+            calls,
+            trips,
+            travel_median,
+            overall_median,
+            located: points.len() as u64,
+        })
+    }
+
+    /// A trip's factor to every zone's scale: the overall median over its zone's (1 without
+    /// coordinates).
+    fn travel_scale(&self, xy: Option<(f64, f64)>) -> f64 {
+        xy.and_then(|(x, y)| crate::scenario::nearest_center(&self.centers, x, y))
+            .map_or(1.0, |z| {
+                if self.travel_median[z] > 0.0 {
+                    self.overall_median / self.travel_median[z]
+                } else {
+                    1.0
+                }
+            })
+    }
+}
+
+/// K-means of `points` into `k` clusters (Lloyd's iterations from k-means++ starts), the best
+/// of a few deterministic starts by the sum of squared distances; centres sorted by x then y so
+/// the zones' order does not depend on the start.
+fn kmeans(points: &[(f64, f64)], k: usize) -> Vec<[f64; 2]> {
+    const STARTS: u64 = 5;
+    const ITERATIONS: usize = 100;
+    let distance = |p: (f64, f64), c: &[f64; 2]| (p.0 - c[0]).powi(2) + (p.1 - c[1]).powi(2);
+    let mut best: Option<(f64, Vec<[f64; 2]>)> = None;
+    for start in 0..STARTS {
+        let uniform = |i: u64| {
+            crate::calls::rng::uniform(
+                crate::calls::rng::call_key(0x6b6d_6561_6e73 + start, i),
+                crate::calls::rng::Purpose::Zone,
+            )
+        };
+        // k-means++: each next centre drawn with probability proportional to the squared
+        // distance to the nearest centre so far.
+        let first = ((uniform(0) * points.len() as f64) as usize).min(points.len() - 1);
+        let mut centers = vec![[points[first].0, points[first].1]];
+        let mut nearest: Vec<f64> = points.iter().map(|&p| distance(p, &centers[0])).collect();
+        while centers.len() < k {
+            let total: f64 = nearest.iter().sum();
+            let mut target = uniform(centers.len() as u64) * total;
+            let mut chosen = points.len() - 1;
+            for (i, &d) in nearest.iter().enumerate() {
+                if target < d {
+                    chosen = i;
+                    break;
+                }
+                target -= d;
+            }
+            let center = [points[chosen].0, points[chosen].1];
+            for (i, &p) in points.iter().enumerate() {
+                nearest[i] = nearest[i].min(distance(p, &center));
+            }
+            centers.push(center);
+        }
+        let mut assignment = vec![usize::MAX; points.len()];
+        for _ in 0..ITERATIONS {
+            let mut changed = false;
+            for (i, &p) in points.iter().enumerate() {
+                let z = crate::scenario::nearest_center(&centers, p.0, p.1).unwrap_or(0);
+                if assignment[i] != z {
+                    assignment[i] = z;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+            let mut sums = vec![(0.0, 0.0, 0usize); k];
+            for (i, &p) in points.iter().enumerate() {
+                let s = &mut sums[assignment[i]];
+                s.0 += p.0;
+                s.1 += p.1;
+                s.2 += 1;
+            }
+            for (c, s) in centers.iter_mut().zip(&sums) {
+                // An empty cluster keeps its centre.
+                if s.2 > 0 {
+                    *c = [s.0 / s.2 as f64, s.1 / s.2 as f64];
+                }
+            }
+        }
+        let cost: f64 = points
+            .iter()
+            .zip(&assignment)
+            .map(|(&p, &z)| distance(p, &centers[z]))
+            .sum();
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((cost, centers));
+        }
+    }
+    let mut centers = best.map(|(_, c)| c).unwrap_or_default();
+    centers.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    centers
 }
 
 /// A priority's own travel times from the chain: their percentiles (minutes).
@@ -481,6 +680,7 @@ pub struct PriorityTravel {
 fn chain_fits(
     base: &Scenario,
     chain: &[crate::stats::backtest::ChainCall],
+    zones: Option<&ZoneFit>,
 ) -> (
     Vec<(Option<u8>, DurationFit)>,
     Option<DurationFit>,
@@ -513,15 +713,25 @@ fn chain_fits(
     if let Some(fit) = DurationFit::new(&mut pooled, fit_lognormal_quantiles) {
         dispatch_delay.push((None, fit));
     }
-    // One travel time fits a one-zone scenario; with zones, travel stays the base's.
-    if base.zones.len() != 1 {
+    // One travel time fits a one-zone scenario, or zones fitted from coordinates; other
+    // zones keep the base's travel.
+    if base.zones.len() != 1 && zones.is_none() {
         return (dispatch_delay, None, Vec::new());
     }
+    // With fitted zones, each trip is taken relative to its zone's median, so the shape
+    // leaves out the spread between zones (the matrix has it).
+    let trip = |c: &crate::stats::backtest::ChainCall| {
+        let minutes = c.travel()?;
+        Some(match zones {
+            None => minutes,
+            Some(z) => minutes * z.travel_scale(c.xy),
+        })
+    };
     // The shape from 911 calls (the ones a back-test compares); other priorities get a factor.
     let mut travel: Vec<f64> = chain
         .iter()
         .filter(|c| c.call_type.is_some_and(|t| base.call_types[t].demand))
-        .filter_map(crate::stats::backtest::ChainCall::travel)
+        .filter_map(trip)
         .collect();
     if !enough(&travel) {
         return (dispatch_delay, None, Vec::new());
@@ -536,7 +746,7 @@ fn chain_fits(
         let mut samples: Vec<f64> = chain
             .iter()
             .filter(|c| priority(c) == Some(p))
-            .filter_map(crate::stats::backtest::ChainCall::travel)
+            .filter_map(trip)
             .collect();
         if enough(&samples) {
             spread_within_seconds(&mut samples);
@@ -719,20 +929,40 @@ fn fitted_text(
         }
         doc.insert("dispatch_delay", Item::Table(delay));
     }
-    if let (Some(fit), 1) = (&found.travel, base.zones.len())
+    if let Some(zones) = &found.fitted_zones {
+        write_zones(&mut doc, zones)?;
+    }
+    let one_zone = base.zones.len() == 1 || found.fitted_zones.is_some();
+    if let (Some(fit), true) = (&found.travel, one_zone)
         && let Some(travel) = doc.get_mut("travel").and_then(Item::as_table_mut)
     {
         let mean = fit.spec.mean();
-        let mut row = Array::new();
-        row.push(round(mean, 2));
+        // One zone: its mean. Fitted zones: each column the mean trip to that zone (the
+        // overall mean scaled by the zone's median trip); every row the same, since a log does
+        // not say where a unit set out from.
+        let columns: Vec<f64> = match &found.fitted_zones {
+            None => vec![round(mean, 2)],
+            Some(z) => z
+                .travel_median
+                .iter()
+                .map(|m| round(mean * m / z.overall_median, 2))
+                .collect(),
+        };
         let mut minutes = Array::new();
-        minutes.push(row);
+        for _ in 0..columns.len() {
+            minutes.push(columns.iter().copied().collect::<Array>());
+        }
         set_commented(
             travel,
             "minutes",
             Value::Array(minutes),
             &format!(
-                "Fitted to dispatch-to-arrival times (the fitted distribution's mean; the variation below is its shape): {}.",
+                "Fitted to dispatch-to-arrival times (the fitted distribution's mean{}; the variation below is its shape): {}.",
+                if found.fitted_zones.is_some() {
+                    ", by the zone called to"
+                } else {
+                    ""
+                },
                 fit.describe()
             ),
         );
@@ -987,6 +1217,39 @@ pub struct FleetBlock {
 const FLEET_REPLAYS: u64 = 5;
 /// Most units the search adds to a block above its lower bound.
 const FLEET_SEARCH_STEPS: u32 = 24;
+
+/// Replaces the document's zones with the fitted ones (named `zone_1`..., with their centres
+/// and shares), and drops the pools' home zones (which named the old zones: units are then
+/// spread over the new zones).
+fn write_zones(doc: &mut DocumentMut, zones: &ZoneFit) -> Result<(), FitError> {
+    let shares = rounded_shares(&zones.calls, zones.located);
+    let mut tables = toml_edit::ArrayOfTables::new();
+    for (z, center) in zones.centers.iter().enumerate() {
+        let mut table = toml_edit::Table::new();
+        table.insert("name", toml_edit::value(format!("zone_{}", z + 1)));
+        set_commented(
+            &mut table,
+            "share",
+            Value::from(shares[z]),
+            &format!(
+                "Fitted (fit --zones): {} of {} calls with coordinates; {} 911 trips, median {:.2} min.",
+                zones.calls[z], zones.located, zones.trips[z], zones.travel_median[z]
+            ),
+        );
+        let mut xy = Array::new();
+        xy.push(round(center[0], 1));
+        xy.push(round(center[1], 1));
+        table.insert("center", toml_edit::value(xy));
+        tables.push(table);
+    }
+    doc.insert("zones", Item::ArrayOfTables(tables));
+    if let Some(pools) = doc.get_mut("fleet").and_then(Item::as_array_of_tables_mut) {
+        for pool in pools.iter_mut() {
+            pool.remove("home_zones");
+        }
+    }
+    Ok(())
+}
 
 /// The fitted scenario's text with the first pool's count and shifts set to the search's.
 fn with_fleet(text: &str, found: &FleetFit) -> Result<String, FitError> {
@@ -1268,6 +1531,26 @@ impl FitReport {
                 );
             }
         }
+        if let Some(zones) = &self.fitted_zones {
+            let _ = writeln!(
+                out,
+                "  Zones from coordinates (k-means, {} of the calls located): {} zones",
+                zones.located,
+                zones.centers.len()
+            );
+            for (z, center) in zones.centers.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    zone_{}: centre ({:.0}, {:.0}), {} calls, {} 911 trips, median trip {:.2} min",
+                    z + 1,
+                    center[0],
+                    center[1],
+                    zones.calls[z],
+                    zones.trips[z],
+                    zones.travel_median[z]
+                );
+            }
+        }
         if let Some(fleet) = &self.fleet {
             let _ = writeln!(
                 out,
@@ -1383,7 +1666,14 @@ mod tests {
         crate::calls::stream::generate(&city, 1, 1, &log).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output, false).unwrap();
+        let report = fit(
+            &log,
+            &base,
+            DEFAULT_SCENARIO_TOML,
+            &output,
+            FitOptions::default(),
+        )
+        .unwrap();
         assert_eq!(report.days, 56.0);
         assert!(
             (report.calls_per_day / 700.0 - 1.0).abs() < 0.02,
@@ -1468,7 +1758,14 @@ mod tests {
         std::fs::write(&log, text).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(&log, &base, DEFAULT_SCENARIO_TOML, &output, false).unwrap();
+        let report = fit(
+            &log,
+            &base,
+            DEFAULT_SCENARIO_TOML,
+            &output,
+            FitOptions::default(),
+        )
+        .unwrap();
         let mental = report
             .on_scene
             .iter()
@@ -1535,7 +1832,7 @@ mod tests {
             &base,
             DEFAULT_SCENARIO_TOML,
             &dir.join("a.toml"),
-            false,
+            FitOptions::default(),
         )
         .unwrap();
         assert!(report.seconds_resolution);
@@ -1553,7 +1850,7 @@ mod tests {
             &base,
             DEFAULT_SCENARIO_TOML,
             &dir.join("b.toml"),
-            false,
+            FitOptions::default(),
         )
         .unwrap();
         assert!(!report.arrivals.fits(), "{:?}", report.arrivals);
@@ -1571,11 +1868,37 @@ mod tests {
             &base,
             DEFAULT_SCENARIO_TOML,
             &dir.join("f.toml"),
-            false,
+            FitOptions::default(),
         )
         .unwrap_err();
         assert!(error.to_string().contains("too few"), "{error}");
         assert!(!dir.join("f.toml").exists());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Three well-separated clusters come back as three centres, in a fixed order, whatever
+    /// the start.
+    #[test]
+    fn kmeans_finds_separated_clusters() {
+        let mut points = Vec::new();
+        for (cx, cy) in [(0.0, 0.0), (1000.0, 0.0), (500.0, 900.0)] {
+            for i in 0..60 {
+                let angle = i as f64 * 0.7;
+                let radius = (i % 7) as f64 * 5.0;
+                points.push((cx + radius * angle.cos(), cy + radius * angle.sin()));
+            }
+        }
+        let centers = kmeans(&points, 3);
+        assert_eq!(centers.len(), 3);
+        for (center, (x, y)) in centers
+            .iter()
+            .zip([(0.0, 0.0), (500.0, 900.0), (1000.0, 0.0)])
+        {
+            assert!(
+                (center[0] - x).abs() < 10.0 && (center[1] - y).abs() < 10.0,
+                "{centers:?}"
+            );
+        }
+        assert_eq!(kmeans(&points, 3), centers, "deterministic");
     }
 }

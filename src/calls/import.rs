@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use csv::ByteRecord;
 use serde::Deserialize;
 
-use crate::calls::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter};
+use crate::calls::stream::{CALL_COLUMNS, ON_SCENE_MINUTES, SOURCE_ID, StreamWriter, X, Y};
 use crate::output::spreadsheet_safe;
 use crate::scenario::Scenario;
 
@@ -84,8 +84,17 @@ struct RawMapping {
     call_type: RawCallType,
     priority: Option<RawPriority>,
     zone: Option<RawZone>,
+    /// Where the call was, in projected units (feet or metres): kept for `fit --zones`.
+    coordinates: Option<RawCoordinates>,
     #[serde(default)]
     exclude: Vec<RawExclude>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCoordinates {
+    x: OneOrMany,
+    y: OneOrMany,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -292,6 +301,7 @@ struct Mapping {
     /// How the priority column is read (`None`: as it is).
     priority_from: Option<PriorityFrom>,
     zone: Option<(usize, HashMap<String, u16>)>,
+    coordinates: Option<(usize, usize)>,
     exclude: Vec<(usize, HashSet<String>, String)>,
 }
 
@@ -393,7 +403,15 @@ impl Mapping {
                 Some((column("zone.column", &z.column)?, map))
             }
         };
+        let coordinates = match &raw.coordinates {
+            None => None,
+            Some(c) => Some((
+                column("coordinates.x", &c.x)?,
+                column("coordinates.y", &c.y)?,
+            )),
+        };
         let mapping = Self {
+            coordinates,
             id: raw
                 .source
                 .id
@@ -571,6 +589,8 @@ pub struct ImportReport {
     /// With the timestamp chain: calls missing a stamp of it, and calls whose stamps are out
     /// of order (their chain dropped), with the first such line.
     pub chain_incomplete: u64,
+    /// With `[coordinates]`: calls without a usable x and y.
+    pub without_coordinates: u64,
     pub chain_out_of_order: u64,
     pub first_chain_out_of_order: Option<u64>,
     /// Imported rows with the same time, type and zone as the one before them.
@@ -691,6 +711,13 @@ impl ImportReport {
                     .map_or(String::new(), |line| format!(" (first on line {line})"))
             );
         }
+        if self.without_coordinates > 0 {
+            let _ = writeln!(
+                out,
+                "Coordinates: {} calls have no usable x and y, or (0, 0) (kept, without them)",
+                n(self.without_coordinates)
+            );
+        }
         problem(
             &mut out,
             "Warning, same time, type and zone as the previous call (duplicates? kept; set source.id to merge)",
@@ -735,6 +762,7 @@ struct Imported {
     /// Minutes after receipt of the first dispatch, en route, arrival and last clear (NaN
     /// where missing); all NaN unless the mapping keeps the chain.
     chain: [f32; 4],
+    xy: Option<(f64, f64)>,
     source_id: Option<Box<str>>,
 }
 
@@ -1210,7 +1238,19 @@ fn import_row(
     let on_scene_minutes = on_scene_minutes(mapping, record, at, report);
     let chain = timestamp_chain(mapping, record, at, line, report);
     let source_id = mapping.id.map(|i| text(i).into_boxed_str());
+    let xy = mapping.coordinates.and_then(|(x, y)| {
+        let number = |i: usize| text(i).trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        // Exports often write a call with no location as (0, 0): not a place.
+        let xy = number(x)
+            .zip(number(y))
+            .filter(|&(x, y)| !(x == 0.0 && y == 0.0));
+        if xy.is_none() {
+            report.without_coordinates += 1;
+        }
+        xy
+    });
     Some(Imported {
+        xy,
         at,
         line,
         call_type,
@@ -1246,6 +1286,9 @@ fn write_stream(
     }
     if mapping.id.is_some() {
         columns.push(SOURCE_ID);
+    }
+    if mapping.coordinates.is_some() {
+        columns.extend([X, Y]);
     }
     let mut writer = StreamWriter::create(output, &columns).map_err(write_error)?;
     let origin = calls[0]
@@ -1286,6 +1329,12 @@ fn write_stream(
         }
         if let Some(source_id) = &call.source_id {
             row.push(spreadsheet_safe(source_id.as_ref()).into_owned());
+        }
+        if mapping.coordinates.is_some() {
+            match call.xy {
+                Some((x, y)) => row.extend([x.to_string(), y.to_string()]),
+                None => row.extend([String::new(), String::new()]),
+            }
         }
         writer.write_row(&row).map_err(write_error)?;
     }

@@ -127,6 +127,10 @@ mix and on-scene times replaced; edit its fleet and costs.")]
         /// the engine, to reproduce the log's received-to-dispatch times; written as shifts.
         #[arg(long)]
         fleet: bool,
+        /// Replace the scenario's zones with K fitted to the calls' coordinates (k-means; the
+        /// stream needs x and y: import with a mapping's [coordinates]), with travel by zone.
+        #[arg(long, value_name = "K")]
+        zones: Option<usize>,
     },
     /// Combine the results of shards (run --shard I/N) into the whole run's results.
     #[command(after_help = "Example:\n  crisis-sim merge part-*/ --out merged/")]

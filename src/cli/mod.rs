@@ -114,12 +114,14 @@ pub fn main() -> ExitCode {
             from,
             to,
             fleet,
+            zones,
         } => streams::fit(
             &calls,
             scenario.as_deref(),
             &output,
             (from, to),
-            (force, quiet, fleet),
+            (force, quiet),
+            crisis_sim::calls::fit::FitOptions { fleet, zones },
             &mut stdout,
         ),
         Command::Sweep(plan) => sweep::sweep(

@@ -87,7 +87,8 @@ pub fn fit(
     scenario: Option<&Path>,
     output: &Path,
     (from, to): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
-    (force, quiet, fleet): (bool, bool, bool),
+    (force, quiet): (bool, bool),
+    options: crisis_sim::calls::fit::FitOptions,
     stdout: &mut dyn Write,
 ) -> Result<(), AppError> {
     refuse_overwrite(output, "a file", force)?;
@@ -113,7 +114,7 @@ pub fn fit(
             AppError::BadInput(format!("cannot read {}: {source}", path.display()))
         })?,
     };
-    let report = crisis_sim::calls::fit::fit(calls, &base, &text, output, fleet)?;
+    let report = crisis_sim::calls::fit::fit(calls, &base, &text, output, options)?;
     if !quiet {
         let _ = write!(stdout, "{}", report.render());
     }

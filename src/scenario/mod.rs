@@ -297,6 +297,14 @@ impl Demand {
 pub struct Zone {
     pub name: String,
     pub share: f64,
+    /// Every zone has one, or none does.
+    pub center: Option<[f64; 2]>,
+}
+
+/// The index of the centre nearest `(x, y)` (the first of equals); `None` for no centres.
+pub fn nearest_center(centers: &[[f64; 2]], x: f64, y: f64) -> Option<usize> {
+    let distance = |c: &[f64; 2]| (c[0] - x).powi(2) + (c[1] - y).powi(2);
+    (0..centers.len()).min_by(|&a, &b| distance(&centers[a]).total_cmp(&distance(&centers[b])))
 }
 
 #[derive(Clone, Debug)]
@@ -925,8 +933,27 @@ impl Checker {
             .map(|(i, z)| Zone {
                 name: z.name.clone(),
                 share: self.probability(zones_path.index(i).key("share"), z.share),
+                center: z.center.map(|[x, y]| {
+                    if !(x.is_finite() && y.is_finite()) {
+                        self.fail(
+                            zones_path.index(i).key("center"),
+                            format!("two finite coordinates [x, y], found [{x}, {y}]"),
+                        );
+                    }
+                    [x, y]
+                }),
             })
             .collect();
+        let centred = zones.iter().filter(|z| z.center.is_some()).count();
+        if centred != 0 && centred != zones.len() {
+            self.fail(
+                zones_path.clone(),
+                format!(
+                    "a center for every zone or for none ({centred} of {} have one)",
+                    zones.len()
+                ),
+            );
+        }
         let zone_shares: Vec<f64> = zones.iter().map(|z| z.share).collect();
         self.shares_sum_to_one(zones_path.clone(), "zone", &zone_shares);
         zones

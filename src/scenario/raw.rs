@@ -147,6 +147,9 @@ pub struct RawDemand {
 pub struct RawZone {
     pub name: String,
     pub share: f64,
+    /// Where the zone is (projected units, as the stream's `x`, `y`): a call with coordinates
+    /// and no zone goes to the zone of the nearest centre.
+    pub center: Option<[f64; 2]>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -657,3 +657,23 @@ fn empirical_travel_and_priority_factors_are_checked() {
         "{error}"
     );
 }
+
+/// Issue #17: zones may have centres (all or none); a point belongs to the nearest.
+#[test]
+fn zone_centres_are_all_or_none_and_the_nearest_wins() {
+    let text = default_with(
+        "name = \"downtown\"",
+        "name = \"downtown\"\ncenter = [0.0, 0.0]",
+    );
+    let error = error_of(&text);
+    assert!(
+        error.contains("zones: expected a center for every zone or for none (1 of 5 have one)"),
+        "{error}"
+    );
+    let centers = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]];
+    assert_eq!(nearest_center(&centers, 6.0, 1.0), Some(1));
+    assert_eq!(nearest_center(&centers, 1.0, 6.0), Some(2));
+    // Equidistant: the first.
+    assert_eq!(nearest_center(&centers, 5.0, 0.0), Some(0));
+    assert_eq!(nearest_center(&[], 5.0, 0.0), None);
+}

@@ -183,6 +183,8 @@ pub struct ChainCall {
     pub dispatched: Option<f64>,
     pub arrived: Option<f64>,
     pub cleared: Option<f64>,
+    /// Where the call was (the stream's `x`, `y`), when it says.
+    pub xy: Option<(f64, f64)>,
 }
 
 impl ChainCall {
@@ -227,6 +229,9 @@ pub fn read_chain(stream: &Path, scenario: &Scenario) -> Result<Vec<ChainCall>, 
     };
     let priority_c = table.column(PRIORITY);
     let cleared_c = table.column(CLEARED_AFTER);
+    let xy_c = table
+        .column(crate::calls::stream::X)
+        .zip(table.column(crate::calls::stream::Y));
     let mut origin: Option<NaiveDateTime> = None;
     let mut calls = Vec::new();
     let path = table.path.clone();
@@ -251,6 +256,10 @@ pub fn read_chain(stream: &Path, scenario: &Scenario) -> Result<Vec<ChainCall>, 
             dispatched: minutes(dispatched_c),
             arrived: minutes(arrived_c),
             cleared: cleared_c.and_then(minutes),
+            xy: xy_c.and_then(|(x, y)| {
+                let number = |i: usize| record[i].parse::<f64>().ok().filter(|v| v.is_finite());
+                number(x).zip(number(y))
+            }),
         });
     }
     Ok(calls)
@@ -316,6 +325,7 @@ pub fn read_simulated_chains(
             dispatched: after(dispatched_c, observed.dispatched),
             arrived: after(on_scene_c, observed.arrived),
             cleared: after(cleared_c, observed.cleared),
+            xy: observed.xy,
         });
     }
     Ok(by_replication)

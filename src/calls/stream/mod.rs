@@ -51,6 +51,10 @@ pub const CALL_COLUMNS: [&str; 7] = [
 pub const ON_SCENE_MINUTES: &str = "on_scene_minutes";
 /// The city's own incident number (written by `import`; not read back).
 pub const SOURCE_ID: &str = "source_id";
+/// Where the call was (projected units), from a mapping's `[coordinates]`: with zones that have
+/// centres, a call without a zone is placed in the zone of the nearest centre.
+pub const X: &str = "x";
+pub const Y: &str = "y";
 
 const MINUTES_PER_DAY: f64 = 1440.0;
 
@@ -146,6 +150,8 @@ struct Columns {
     zone: Option<usize>,
     draw_key: Option<usize>,
     on_scene_minutes: Option<usize>,
+    /// Both coordinate columns, or neither.
+    xy: Option<(usize, usize)>,
 }
 
 impl Columns {
@@ -184,6 +190,7 @@ impl Columns {
             zone: index(ZONE),
             draw_key: index(DRAW_KEY),
             on_scene_minutes: index(ON_SCENE_MINUTES),
+            xy: index(X).zip(index(Y)),
         })
     }
 }
@@ -201,6 +208,8 @@ pub struct StreamRow {
     pub zone: Option<ZoneId>,
     pub draw_key: Option<u64>,
     pub on_scene_minutes: Option<f64>,
+    /// Where the call was (`x`, `y` columns), when the row says.
+    pub xy: Option<(f64, f64)>,
 }
 
 /// A block of consecutive rows that make one replication's stream.
@@ -344,7 +353,9 @@ impl RowParser {
         let zone = self.zone(record, line)?;
         let draw_key = self.draw_key(record, line)?;
         let on_scene_minutes = self.on_scene_minutes(record, line)?;
+        let xy = self.xy(record, line)?;
         Ok(StreamRow {
+            xy,
             line,
             replication,
             call_id,
@@ -494,6 +505,34 @@ impl RowParser {
 
     /// The row's observed on-scene minutes, if the file has them.
     #[inline]
+    /// The row's coordinates: both numbers, or both empty.
+    fn xy(&self, record: &ByteRecord, line: u64) -> Result<Option<(f64, f64)>, StreamError> {
+        let Some((x, y)) = self.columns.xy else {
+            return Ok(None);
+        };
+        let (x_text, y_text) = (
+            self.field(record, x, line, X)?,
+            self.field(record, y, line, Y)?,
+        );
+        if x_text.is_empty() && y_text.is_empty() {
+            return Ok(None);
+        }
+        let number = |text: &str, column: &str| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    self.bad(
+                        line,
+                        column,
+                        text,
+                        "a coordinate (a finite number; x and y both given or both empty)",
+                    )
+                })
+        };
+        Ok(Some((number(x_text, X)?, number(y_text, Y)?)))
+    }
+
     fn on_scene_minutes(&self, record: &ByteRecord, line: u64) -> Result<Option<f64>, StreamError> {
         let c = &self.columns;
         Ok(match c.on_scene_minutes {
@@ -789,6 +828,7 @@ impl StreamFile {
             stored_keys,
             replication_key: rng::replication_key(seed, replication),
             zones: Categorical::new(scenario.zones.iter().map(|z| z.share)),
+            centers: scenario.zones.iter().filter_map(|z| z.center).collect(),
         })
     }
 }
@@ -860,6 +900,8 @@ pub struct StreamCalls<'a> {
     stored_keys: bool,
     replication_key: u64,
     zones: Categorical,
+    /// The zones' centres (empty when they have none).
+    centers: Vec<[f64; 2]>,
 }
 
 impl StreamCalls<'_> {
@@ -878,8 +920,13 @@ impl Iterator for StreamCalls<'_> {
             Some(key) if self.stored_keys => key,
             _ => rng::call_key(self.replication_key, row.call_id),
         };
+        // The row's zone; else the zone of the nearest centre to its coordinates; else drawn.
+        let nearest = |(x, y): (f64, f64)| {
+            crate::scenario::nearest_center(&self.centers, x, y).map(|i| ZoneId(i as u16))
+        };
         let zone = row
             .zone
+            .or_else(|| row.xy.and_then(nearest))
             .unwrap_or_else(|| ZoneId(self.zones.pick(draw_key, Purpose::Zone) as u16));
         Some(Call {
             id: row.call_id,

@@ -207,3 +207,42 @@ fn repeated_calls_are_kept_but_counted() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue #17: a call with coordinates and no zone goes to the zone of the nearest centre; a
+/// call with a zone keeps it; one with neither is drawn from the shares. Half a coordinate is
+/// an error naming the line.
+#[test]
+fn coordinates_place_a_call_in_the_nearest_zone() {
+    let dir = temp_dir("xy");
+    let mut scenario = short_scenario();
+    let centers = [
+        [0.0, 0.0],
+        [100.0, 0.0],
+        [0.0, 100.0],
+        [100.0, 100.0],
+        [50.0, 50.0],
+    ];
+    for (zone, center) in scenario.zones.iter_mut().zip(centers) {
+        zone.center = Some(center);
+    }
+    let path = write(
+        &dir,
+        "calls.csv",
+        b"received_minutes,call_type,zone,x,y\n1,disturbance,,95,3\n2,disturbance,north,95,3\n3,disturbance,,55,45\n",
+    );
+    let stream = StreamFile::open(&path, &scenario).unwrap();
+    let calls: Vec<Call> = stream.calls(&scenario, 1, 0).unwrap().collect();
+    assert_eq!(calls[0].zone, ZoneId(1), "nearest (100, 0)");
+    assert_eq!(
+        calls[1].zone.0 as usize,
+        scenario
+            .zones
+            .iter()
+            .position(|z| z.name == "north")
+            .unwrap()
+    );
+    assert_eq!(calls[2].zone, ZoneId(4), "nearest (50, 50)");
+    let error = open_error(b"received_minutes,call_type,x,y\n1,disturbance,5,\n");
+    assert!(error.contains("calls.csv:2: column `y`"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
