@@ -487,8 +487,15 @@ fn a_real_dispatch_log_imports_with_its_timestamp_chain() {
         "on_scene_minutes,dispatched_after_minutes,enroute_after_minutes,arrived_after_minutes,cleared_after_minutes,x,y"
     ));
     // Coordinates kept (state plane feet); (0, 0), this log's "no location", left empty.
-    assert!(written.contains(",1691706,1120654.38\n"), "x, y of the first call");
-    assert!(text(&out.stdout).contains("Coordinates: 1,"), "{}", text(&out.stdout));
+    assert!(
+        written.contains(",1691706,1120654.38\n"),
+        "x, y of the first call"
+    );
+    assert!(
+        text(&out.stdout).contains("Coordinates: 1,"),
+        "{}",
+        text(&out.stdout)
+    );
     // The log's first call of the year: received 00:47:01, dispatched 00:47:09, en route
     // 00:48:30, on scene 00:54:24, clear 00:58:57.
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -707,7 +714,7 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         "{report}"
     );
     assert!(report.contains("(the base scenario has 12)"), "{report}");
-    // A base fleet smaller than the log was ever busy is warned about.
+    // A base fleet smaller than the log was ever busy is warned about, by fit and by backtest.
     let thin = dir.join("thin.toml");
     fs::write(
         &thin,
@@ -732,6 +739,27 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         "{}",
         text(&warned.stdout)
     );
+    let thin_test = crisis_sim(&[
+        "backtest",
+        path_str(&stream),
+        "--scenario",
+        path_str(&thin),
+        "--from",
+        "2016-10-01",
+        "-r",
+        "2",
+        "-q",
+        "-o",
+        path_str(&dir.join("thin-q4")),
+    ]);
+    assert!(thin_test.status.success(), "{}", text(&thin_test.stderr));
+    assert!(
+        text(&thin_test.stderr).contains("calls open at once, but the scenario has 6 units"),
+        "{}",
+        text(&thin_test.stderr)
+    );
+    let document = json(&dir.join("thin-q4/backtest.json"));
+    assert_eq!(document["warnings"].as_array().unwrap().len(), 1);
     assert!(
         dir.join("fitted-calls.csv").exists(),
         "the days fitted on are kept"

@@ -35,6 +35,8 @@ struct Document<'a> {
     /// Mean calls open at once by hour of the day (0 = midnight to 1am): the log's, and the
     /// simulation's mean over replications.
     calls_open_by_hour: CallsOpen,
+    /// What to know before reading the rows.
+    warnings: Vec<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -72,6 +74,18 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
     let kept =
         backtest::filter_stream(&plan.calls, &tested, (plan.from, plan.to), true).map_err(bad)?;
     let log = backtest::read_chain(&tested, &scenario).map_err(bad)?;
+    // A log busier at once than the scenario's fleet (or whose clears are missing, so calls
+    // never end): the replay queues calls the log did not.
+    let mut warnings = Vec::new();
+    let units: u32 = scenario.pools.iter().map(|p| p.count).sum();
+    if let Some(busy) = backtest::busy_profile(&tested).map_err(bad)?
+        && busy.peak > units
+    {
+        warnings.push(format!(
+            "the log had {} calls open at once, but the scenario has {units} units: the replay queues calls the log did not, so responses will run long (fit --fleet, or give the scenario more units)",
+            busy.peak
+        ));
+    }
     let replay = RunPlan {
         scenario: Some(plan.scenario.clone()),
         replications: plan.replications,
@@ -145,7 +159,12 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
         rows: &rows,
         simulated_share_waited: share_waited,
         calls_open_by_hour,
+        warnings: warnings.clone(),
     };
+    // Printed as run prints its warnings: on stderr, even with --quiet.
+    for warning in &warnings {
+        eprintln!("Warning: {warning}.");
+    }
     let json = serde_json::to_string_pretty(&document).unwrap_or_default() + "\n";
     let path = plan.out_dir.join(BACKTEST_FILE);
     output::write_atomic(&path, json.as_bytes()).map_err(|source| AppError::Write {

@@ -250,6 +250,15 @@ fn read_backtest(
         document["replications"],
         rows.len()
     );
+    let warnings: Vec<&str> = document["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let note = if warnings.is_empty() {
+        note
+    } else {
+        format!("{note} Warning: {}.", warnings.join("; "))
+    };
     let svg = std::fs::read_to_string(dir.join("backtest.svg")).ok();
     Ok(Some((table, note, svg)))
 }
