@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             let svg = chart.svg().expect("a chart of readable results draws");
             assert!(svg.starts_with("<svg"));
         }
-        let html = output::report_html(&parsed.results, None, None).expect("the report renders");
+        let html = output::report_html(&parsed.results, None, None, None).expect("the report renders");
         assert!(html.ends_with("</html>\n"));
     }
     if let Ok(sweep) = serde_json::from_str::<output::SweepDocument>(text)

@@ -44,6 +44,19 @@ pub enum ImportError {
         "{path}: strict import, and some rows could not be imported (nothing was written)\n{report}"
     )]
     Strict { path: PathBuf, report: String },
+    #[error(
+        "{}: the calls span {days:.0} days, from {first} (line {first_line}) to {last} (line {last_line}), more than the longest horizon ({max} days); a stream could not replay them. Check the mapping's time formats (a two-digit year read as a year of the first century, say), or split the export",
+        path.display(),
+        max = crate::scenario::MAX_HORIZON_DAYS
+    )]
+    TooLong {
+        path: PathBuf,
+        days: f64,
+        first: String,
+        first_line: u64,
+        last: String,
+        last_line: u64,
+    },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -896,6 +909,19 @@ pub fn import(
             path: raw_path.to_path_buf(),
             report: report.render(),
         });
+    }
+    if let (Some(first), Some(last)) = (calls.first(), calls.last()) {
+        let days = (last.at - first.at).num_seconds() as f64 / 86_400.0;
+        if days >= crate::scenario::MAX_HORIZON_DAYS - 1.0 {
+            return Err(ImportError::TooLong {
+                path: raw_path.to_path_buf(),
+                days,
+                first: first.at.to_string(),
+                first_line: first.line,
+                last: last.at.to_string(),
+                last_line: last.line,
+            });
+        }
     }
     if strict && report.rejected() > 0 {
         return Err(ImportError::Strict {

@@ -324,3 +324,20 @@ priority = ["A", "B"]
         "{error}"
     );
 }
+
+/// Found by the fuzzer: a date misread (a two-digit year as the first century) made calls
+/// span more than the longest horizon, and import wrote a stream that could not be opened.
+/// It is refused, naming both ends.
+#[test]
+fn calls_spanning_more_than_the_longest_horizon_are_refused() {
+    let raw = b"time,code\n2024-01-01 10:00:00,MH\n0022-01-12 08:05:26,DIST\n";
+    let error = try_import(raw, SIMPLE_MAPPING, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("more than the longest horizon")
+            && error.contains("(line 3)")
+            && error.contains("(line 2)"),
+        "{error}"
+    );
+}
