@@ -1596,13 +1596,24 @@ impl FitReport {
         }
         let _ = writeln!(
             out,
-            "\nWrote {}: demand and mix fitted{}; fleet, costs{} and outcomes are the base scenario's.",
+            "\nWrote {}: demand and mix fitted{}{}{}; {}costs{} and outcomes are the base scenario's.",
             self.output.display(),
-            if !self.dispatch_delay.is_empty() {
+            if self.dispatch_delay.is_empty() {
+                ""
+            } else {
                 ", call processing and travel from the timestamp chain"
+            },
+            if self.fitted_zones.is_some() {
+                ", zones from the coordinates"
             } else {
                 ""
             },
+            if self.fleet.is_some() {
+                ", units on duty by block of hours"
+            } else {
+                ""
+            },
+            if self.fleet.is_some() { "" } else { "fleet, " },
             if self.travel.is_some() {
                 ""
             } else {
