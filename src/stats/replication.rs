@@ -28,12 +28,109 @@ pub struct FigureDef {
     pub detail: bool,
 }
 
+/// An HDR histogram's counts (3 significant figures, lowest discernible value 1), recorded
+/// into a plain array: the same bucket for every value as `hdrhistogram` gives, at a fraction
+/// of its cost per record (no range check past the array's, no min/max upkeep). Percentiles
+/// come from an `hdrhistogram::Histogram` rebuilt from the counts, identical to one that had
+/// recorded the values itself (a test checks both ways agree).
+#[derive(Clone, Debug)]
+struct TickCounts {
+    counts: Box<[u64]>,
+    /// The highest trackable value: a value past the array is counted as this (as
+    /// `saturating_record` does).
+    highest: u64,
+}
+
+/// HDR's layout for 3 significant figures and a lowest value of 1: 2,048 sub-buckets, the
+/// first bucket's lower half shared.
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE: u32 = 10;
+const SUB_BUCKET_HALF_COUNT: usize = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const SUB_BUCKET_MASK: u64 = (2 * SUB_BUCKET_HALF_COUNT as u64) - 1;
+/// 64 less the bits of the largest value in bucket 0.
+const LEADING_ZERO_COUNT_BASE: u32 = 64 - (SUB_BUCKET_HALF_COUNT_MAGNITUDE + 1);
+
+impl TickCounts {
+    fn new(highest: u64) -> Self {
+        let len = Self::len_for(highest);
+        Self {
+            counts: vec![0; len].into_boxed_slice(),
+            highest,
+        }
+    }
+
+    /// How many counts HDR keeps to track values up to `highest` (its `buckets_to_cover`):
+    /// one more bucket each time the range doubles past the first bucket's 2,048 values, and
+    /// half a bucket's worth of counts per bucket, plus the first bucket's lower half.
+    fn len_for(highest: u64) -> usize {
+        let mut smallest_untrackable = 2 * SUB_BUCKET_HALF_COUNT as u64;
+        let mut buckets = 1;
+        while smallest_untrackable <= highest {
+            if smallest_untrackable > u64::MAX / 2 {
+                buckets += 1;
+                break;
+            }
+            smallest_untrackable <<= 1;
+            buckets += 1;
+        }
+        (buckets + 1) * SUB_BUCKET_HALF_COUNT
+    }
+
+    /// HDR's `index_for`.
+    #[inline(always)]
+    fn index_of(value: u64) -> usize {
+        let bucket = LEADING_ZERO_COUNT_BASE - (value | SUB_BUCKET_MASK).leading_zeros();
+        let sub_bucket = (value >> bucket) as usize;
+        ((bucket as usize + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + sub_bucket
+            - SUB_BUCKET_HALF_COUNT
+    }
+
+    /// HDR's `value_for`: the lowest value of the bucket at `index`.
+    fn value_of(index: usize) -> u64 {
+        let bucket = (index >> SUB_BUCKET_HALF_COUNT_MAGNITUDE) as i64 - 1;
+        let sub_bucket = (index & (SUB_BUCKET_HALF_COUNT - 1)) + SUB_BUCKET_HALF_COUNT;
+        if bucket < 0 {
+            (sub_bucket - SUB_BUCKET_HALF_COUNT) as u64
+        } else {
+            (sub_bucket as u64) << bucket
+        }
+    }
+
+    #[inline(always)]
+    fn record(&mut self, value: u64) {
+        let index = Self::index_of(value);
+        let index = if index < self.counts.len() {
+            index
+        } else {
+            Self::index_of(self.highest)
+        };
+        self.counts[index] += 1;
+    }
+
+    fn add(&mut self, other: &TickCounts) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *mine += theirs;
+        }
+    }
+
+    /// The `hdrhistogram` histogram with these counts.
+    fn histogram(&self) -> Histogram<u64> {
+        let mut histogram = Histogram::<u64>::new_with_max(self.highest, 3)
+            .expect("3 significant figures and a max >= 2048 are valid bounds");
+        for (index, &count) in self.counts.iter().enumerate() {
+            if count > 0 {
+                histogram.saturating_record_n(Self::value_of(index), count);
+            }
+        }
+        histogram
+    }
+}
+
 /// Mean, median and 90th percentile of a time, in fixed memory.
 #[derive(Clone, Debug)]
 struct TimeSummary {
     count: u64,
     sum_minutes: f64,
-    histogram: Histogram<u64>,
+    ticks: TickCounts,
 }
 
 impl TimeSummary {
@@ -42,8 +139,7 @@ impl TimeSummary {
         Self {
             count: 0,
             sum_minutes: 0.0,
-            histogram: Histogram::new_with_max(max_ticks, 3)
-                .expect("3 significant figures and a max >= 2048 are valid bounds"),
+            ticks: TickCounts::new(max_ticks),
         }
     }
 
@@ -52,18 +148,16 @@ impl TimeSummary {
         self.count += 1;
         self.sum_minutes += minutes;
         // Times are >= 0, so adding a half and truncating rounds (f64::round is a libm call).
-        self.histogram
-            .saturating_record((minutes * TICKS_PER_MINUTE + 0.5) as u64);
+        self.ticks.record((minutes * TICKS_PER_MINUTE + 0.5) as u64);
     }
 
-    /// The union of several summaries (HDR histograms merge exactly).
+    /// The union of several summaries (the counts add exactly).
     fn merged<'a>(parts: impl Iterator<Item = &'a TimeSummary>, max_minutes: f64) -> Self {
         let mut out = Self::new(max_minutes);
         for part in parts {
             out.count += part.count;
             out.sum_minutes += part.sum_minutes;
-            // Same bounds on both sides, so adding cannot fail.
-            let _ = out.histogram.add(&part.histogram);
+            out.ticks.add(&part.ticks);
         }
         out
     }
@@ -77,11 +171,16 @@ impl TimeSummary {
     }
 
     fn quantile(&self, q: f64) -> f64 {
+        self.quantiles([q])[0]
+    }
+
+    /// Several quantiles from one rebuilt histogram.
+    fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [f64; N] {
         if self.count == 0 {
-            f64::NAN
-        } else {
-            self.histogram.value_at_quantile(q) as f64 / TICKS_PER_MINUTE
+            return [f64::NAN; N];
         }
+        let histogram = self.ticks.histogram();
+        qs.map(|q| histogram.value_at_quantile(q) as f64 / TICKS_PER_MINUTE)
     }
 }
 
@@ -725,12 +824,13 @@ impl ReplicationStats {
                 &self.response_eligible,
             ),
         ] {
-            for percent in DISTRIBUTION_PERCENTILES {
+            let values = summary.quantiles(DISTRIBUTION_PERCENTILES.map(|p| f64::from(p) / 100.0));
+            for (percent, value) in DISTRIBUTION_PERCENTILES.into_iter().zip(values) {
                 out.push_detail(
                     &key::response_percentile(prefix, percent),
                     &format!("{label}, percentile {percent}"),
                     "min",
-                    summary.quantile(f64::from(percent) / 100.0),
+                    value,
                 );
             }
         }
@@ -885,27 +985,72 @@ impl Figures {
     /// Mean, median and p90 of a time, keys prefixed by `prefix`.
     fn times(&mut self, prefix: &str, label: &str, summary: &TimeSummary) {
         let [mean, median, p90] = key::response(prefix);
+        let [median_value, p90_value] = summary.quantiles([0.5, 0.9]);
         self.push(&mean, &format!("{label}, mean"), "min", summary.mean());
-        self.push(
-            &median,
-            &format!("{label}, median"),
-            "min",
-            summary.quantile(0.5),
-        );
-        self.push(
-            &p90,
-            &format!("{label}, 90th percentile"),
-            "min",
-            summary.quantile(0.9),
-        );
+        self.push(&median, &format!("{label}, median"), "min", median_value);
+        self.push(&p90, &format!("{label}, 90th percentile"), "min", p90_value);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{Histogram, TickCounts};
     use crate::experiment::run_replication;
     use crate::scenario::Scenario;
     use crate::stats::figures as key;
+
+    /// The plain-array counts give the very histogram `hdrhistogram` builds from the same
+    /// values: every recorded (value, count), every percentile, and the clamp past the top.
+    #[test]
+    fn tick_counts_bucket_exactly_as_hdr_does() {
+        use rand::{RngExt, SeedableRng};
+        let highest = 525_600_000; // a year in thousandths of a minute
+        let mut ours = TickCounts::new(highest);
+        let mut hdr = Histogram::<u64>::new_with_max(highest, 3).unwrap();
+        let mut record = |value: u64| {
+            ours.record(value);
+            hdr.saturating_record(value);
+        };
+        for value in 0..20_000 {
+            record(value);
+        }
+        for shift in 0..64 {
+            for delta in [0u64, 1, 2, 3] {
+                record((1u64 << shift).saturating_sub(delta));
+                record((1u64 << shift).saturating_add(delta));
+            }
+        }
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        for _ in 0..200_000 {
+            let magnitude: u32 = rng.random_range(1..40);
+            record(rng.random::<u64>() >> (64 - magnitude));
+        }
+        for value in [highest - 1, highest, highest + 1, highest * 2, u64::MAX] {
+            record(value);
+        }
+        let rebuilt = ours.histogram();
+        assert_eq!(rebuilt.len(), hdr.len());
+        for high in [2048, 2049, 4095, 4096, 100_000, highest, 1 << 40, u64::MAX / 2] {
+            assert_eq!(
+                TickCounts::len_for(high),
+                Histogram::<u64>::new_with_max(high, 3).unwrap().distinct_values(),
+                "{high}"
+            );
+        }
+        let recorded = |h: &Histogram<u64>| -> Vec<(u64, u64)> {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect()
+        };
+        assert_eq!(recorded(&rebuilt), recorded(&hdr));
+        for q in (0..=1000).map(|i| f64::from(i) / 1000.0) {
+            assert_eq!(
+                rebuilt.value_at_quantile(q),
+                hdr.value_at_quantile(q),
+                "q = {q}"
+            );
+        }
+    }
 
     /// Issue #17: work that is not 911 demand (scheduled transports) takes units, so it counts
     /// in utilization exactly as before, but no call figure sees it.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Issue #18's yardstick: crisis-sim's engine against the hand-written loop for the canonical
+# two-pool model (../shared/bench/rust_floor, engine d4), one thread, one simulated year per
+# replication, interleaved trials in one session. Prints calls/s per trial, the medians and the
+# ratio crisis-sim / floor for each policy.
+#
+#   scripts/vs-floor.sh [TRIALS] [REPLICATIONS]        (defaults 5 and 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TRIALS=${1:-5}
+REPS=${2:-10}
+SCENARIO=../shared/bench/canonical-config-b.toml
+FLOOR_DIR=../shared/bench/rust_floor
+[ -f "$SCENARIO" ] && [ -d "$FLOOR_DIR" ] || { echo "needs ../shared/bench (the canonical scenario and rust_floor)" >&2; exit 2; }
+export CARGO_TARGET_DIR_FLOOR=${CARGO_TARGET_DIR_FLOOR:-target/rust_floor}
+cargo build --release -q --manifest-path "$FLOOR_DIR/Cargo.toml" --target-dir "$CARGO_TARGET_DIR_FLOOR"
+cargo build --release -q --example one_replication
+FLOOR="$CARGO_TARGET_DIR_FLOOR/release/rust_floor"
+OURS=target/release/examples/one_replication
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+for policy in police_only care_first; do
+  : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours
+  for _ in $(seq "$TRIALS"); do
+    "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
+      --reps "$REPS" --engine d4 | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.floor
+    "$OURS" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.ours
+  done
+  f=$(median < /tmp/vs-floor.$$.floor); o=$(median < /tmp/vs-floor.$$.ours)
+  printf '%-12s floor %s  crisis-sim %s  (trials: floor %s | ours %s)\n' "$policy" \
+    "$(awk -v x="$f" 'BEGIN{printf "%.2f M/s", x/1e6}')" "$(awk -v x="$o" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
+    "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.floor)" "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.ours)"
+  awk -v f="$f" -v o="$o" -v p="$policy" 'BEGIN{printf "%-12s ratio crisis-sim / floor = %.3f (target >= 0.5)\n", p, o/f}'
+done
+rm -f /tmp/vs-floor.$$.*
