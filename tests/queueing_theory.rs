@@ -243,3 +243,48 @@ fn dispatch_delay_adds_to_response_and_not_to_the_queue() {
     let travel = results.estimate("police_only", "travel_mean").unwrap();
     assert_eq!(travel.mean, 0.0, "the validation city has no travel");
 }
+
+/// Issue #18's yardstick model (`benches/canonical-config-b.toml`, a copy of
+/// `../shared/bench/canonical-config-b.toml`) answers as theory does: under `police_only` the
+/// 60 police units are an M/M/60 pool (Erlang C), under `care_first` the 15 care teams lose
+/// to police at once every eligible call they cannot take (Erlang B). Forty days keep the test
+/// short; the intervals are still tight.
+#[test]
+fn the_canonical_yardstick_model_answers_as_theory_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("benches/canonical-config-b.toml")).unwrap();
+    // The copy stays the same as the yardstick it was taken from (when that is at hand).
+    if let Ok(shared) =
+        std::fs::read_to_string(root.join("../shared/bench/canonical-config-b.toml"))
+    {
+        assert!(
+            text.ends_with(&shared),
+            "benches/ has drifted from ../shared/bench/"
+        );
+    }
+    let mut scenario = Scenario::from_toml_str(&text, "canonical-config-b.toml").unwrap();
+    scenario.horizon_days = 40.0;
+    let mut settings = RunSettings::from_scenario(&scenario);
+    settings.replications = 8;
+    let results = experiment::run(&scenario, &settings).unwrap();
+    let per_minute = scenario.demand.calls_per_day / 1440.0;
+    let police = scenario.pools[0].count;
+    let police_load = per_minute * 45.0;
+    assert_within_ci(
+        &results,
+        "police_only",
+        "police.utilization",
+        police_load / f64::from(police),
+    );
+    let waited = erlang_c(police, police_load);
+    let e = results.estimate("police_only", "waited_share").unwrap();
+    assert!(
+        (e.ci_low..=e.ci_high).contains(&waited),
+        "Erlang C {waited:.4} outside [{:.4}, {:.4}]",
+        e.ci_low,
+        e.ci_high
+    );
+    let care_load = per_minute * 0.3 * 60.0;
+    let blocked = erlang_b(scenario.pools[1].count, care_load);
+    assert_within_ci(&results, "care_first", "eligible.overflow_share", blocked);
+}

@@ -1030,10 +1030,21 @@ mod tests {
         }
         let rebuilt = ours.histogram();
         assert_eq!(rebuilt.len(), hdr.len());
-        for high in [2048, 2049, 4095, 4096, 100_000, highest, 1 << 40, u64::MAX / 2] {
+        for high in [
+            2048,
+            2049,
+            4095,
+            4096,
+            100_000,
+            highest,
+            1 << 40,
+            u64::MAX / 2,
+        ] {
             assert_eq!(
                 TickCounts::len_for(high),
-                Histogram::<u64>::new_with_max(high, 3).unwrap().distinct_values(),
+                Histogram::<u64>::new_with_max(high, 3)
+                    .unwrap()
+                    .distinct_values(),
                 "{high}"
             );
         }
