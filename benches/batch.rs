@@ -9,7 +9,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crisis_sim::Scenario;
 use crisis_sim::experiment::{RunSettings, run};
 
-const REPLICATIONS: u32 = 8;
+const REPLICATIONS: u32 = 20;
 
 fn batch(c: &mut Criterion) {
     let scenario = Scenario::default_scenario();
