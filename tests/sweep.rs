@@ -487,3 +487,214 @@ fn a_stopped_sweep_resumes_to_the_same_bytes() {
     );
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// The arguments of the sharding tests' sweep (a short city, 5 points, 4 replications, a
+/// target), into `out`, with `extra` after them.
+fn shard_sweep_args(
+    scenario: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "sweep",
+        path_str(scenario),
+        "--vary",
+        "care.count=0..=8:2",
+        "-r",
+        "4",
+        "--target",
+        "eligible.response_p90 <= 30",
+        "-q",
+        "-o",
+        path_str(out),
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// The files a finished sweep writes, to compare byte for byte.
+const SWEEP_FILES: [&str; 6] = [
+    "sweep.json",
+    "sweep.csv",
+    "sweep.svg",
+    "sweep.png",
+    "sweep_tradeoff.svg",
+    "sweep_tradeoff.png",
+];
+
+/// Issue #19: a sweep split into 1, 3 or 7 shards (7 does not divide its 24 replication
+/// runs: the baseline once, and five points of the program, 4 replications each) and merged gives the very bytes of the sweep run whole: sweep.json, sweep.csv and the
+/// charts. The shards split the runs evenly, in order.
+#[test]
+fn sharded_sweeps_merge_to_the_bytes_of_one_machine() {
+    let dir = scratch("sweep-shards");
+    let scenario = short_scenario(&dir, 20);
+    let whole = dir.join("whole");
+    let out = common::binary()
+        .args(shard_sweep_args(&scenario, &whole, &[]))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for shards in [1u32, 3, 7] {
+        let mut parts = Vec::new();
+        let mut sizes = Vec::new();
+        for i in 1..=shards {
+            let part = dir.join(format!("n{shards}-part{i}"));
+            let shard = format!("{i}/{shards}");
+            let out = common::binary()
+                .args(shard_sweep_args(&scenario, &part, &["--shard", &shard]))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{shard}: {}", text(&out.stderr));
+            assert!(
+                !part.join("sweep.json").exists(),
+                "a shard writes no results"
+            );
+            let manifest: serde_json::Value =
+                serde_json::from_str(&fs::read_to_string(part.join("sweep-shard.json")).unwrap())
+                    .unwrap();
+            let runs = manifest["runs"].as_array().unwrap();
+            sizes.push(runs[1].as_u64().unwrap() - runs[0].as_u64().unwrap());
+            parts.push(part);
+        }
+        assert_eq!(
+            sizes.iter().sum::<u64>(),
+            24,
+            "{shards} shards cover every run"
+        );
+        assert!(
+            sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+            "{shards} shards: {sizes:?}"
+        );
+        let merged = dir.join(format!("merged-{shards}"));
+        let mut args = vec!["merge".to_string()];
+        // Given in any order.
+        args.extend(parts.iter().rev().map(|p| path_str(p).to_string()));
+        args.extend(["-q", "--out", path_str(&merged)].map(String::from));
+        let out = common::binary().args(&args).output().unwrap();
+        assert!(out.status.success(), "{shards}: {}", text(&out.stderr));
+        for file in SWEEP_FILES {
+            assert_eq!(
+                fs::read(whole.join(file)).unwrap(),
+                fs::read(merged.join(file)).unwrap(),
+                "{shards} shards: {file}"
+            );
+        }
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue #19: a merge refuses a missing shard, a shard given twice, a shard of another sweep,
+/// and a mix of run and sweep shards, each with exit 2 and what is wrong.
+#[test]
+fn a_merge_of_sweep_shards_refuses_what_does_not_add_up() {
+    let dir = scratch("sweep-shards-bad");
+    let scenario = short_scenario(&dir, 10);
+    let shard = |name: &str, spec: &str, extra: &[&str]| {
+        let part = dir.join(name);
+        let mut more = vec!["--shard", spec];
+        more.extend_from_slice(extra);
+        let out = common::binary()
+            .args(shard_sweep_args(&scenario, &part, &more))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        part
+    };
+    let (a, b, c) = (
+        shard("a", "1/3", &[]),
+        shard("b", "2/3", &[]),
+        shard("c", "3/3", &[]),
+    );
+    let other = shard("other", "3/3", &["--seed", "99"]);
+    let merge = |inputs: &[&std::path::Path]| {
+        let mut args = vec!["merge".to_string()];
+        args.extend(inputs.iter().map(|p| path_str(p).to_string()));
+        args.extend(["--out", path_str(&dir.join("merged"))].map(String::from));
+        let out = common::binary().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{inputs:?}");
+        text(&out.stderr)
+    };
+    assert!(merge(&[&a, &c]).contains("shards missing: 2/3"));
+    assert!(merge(&[&a, &b, &b]).contains("shard 2/3 is given twice"));
+    assert!(merge(&[&a, &b, &other]).contains("is a shard of another sweep"));
+    let run = dir.join("run");
+    let out = common::binary()
+        .args([
+            "run",
+            path_str(&scenario),
+            "-r",
+            "2",
+            "--shard",
+            "1/1",
+            "-q",
+            "-o",
+            path_str(&run),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(merge(&[&a, &run]).contains("some inputs are shards of a sweep"));
+    // An unfinished shard has no manifest: it is not taken for a finished one.
+    fs::remove_file(c.join("sweep-shard.json")).unwrap();
+    let stderr = merge(&[&a, &b, &c]);
+    assert!(
+        stderr.contains("some inputs are shards of a sweep"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue #19: a shard stopped part-way resumes (`--resume`) to the bytes of one that ran
+/// through, and the merge is the same.
+#[test]
+fn a_stopped_shard_resumes_to_the_same_bytes() {
+    let dir = scratch("sweep-shard-resume");
+    let scenario = short_scenario(&dir, 30);
+    let whole = dir.join("whole");
+    let out = common::binary()
+        .args(shard_sweep_args(
+            &scenario,
+            &whole,
+            &["--shard", "1/2", "--threads", "1"],
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let part = dir.join("part");
+    let args = shard_sweep_args(&scenario, &part, &["--shard", "1/2", "--threads", "1"]);
+    let mut child = common::binary().args(&args).spawn().unwrap();
+    let saved = part.join("sweep-checkpoint.jsonl");
+    let started = std::time::Instant::now();
+    while fs::read_to_string(&saved).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no progress in 2 minutes"
+        );
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    if !part.join("sweep-shard.json").exists() {
+        let refused = common::binary().args(&args).output().unwrap();
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(text(&refused.stderr).contains("pass --resume"));
+        let mut resume = args.clone();
+        resume.push("--resume".to_string());
+        let out = common::binary().args(&resume).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    for file in ["sweep-checkpoint.jsonl", "sweep-shard.json"] {
+        assert_eq!(
+            fs::read(whole.join(file)).unwrap(),
+            fs::read(part.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

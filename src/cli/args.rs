@@ -290,6 +290,11 @@ pub struct SweepPlan {
     /// with --resume).
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard I of N of the grid's replication runs (I from 1; e.g. Slurm's
+    /// SLURM_ARRAY_TASK_ID of --array=1-N), into --out; `crisis-sim merge` of every shard's
+    /// --out finishes the sweep, byte for byte as one machine would.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Print nothing but errors (set from the global `--quiet`).
     #[arg(skip)]
     pub quiet: bool,

@@ -134,7 +134,7 @@ pub fn main() -> ExitCode {
         )
         .map(|_| ()),
         Command::Merge { inputs, out, csv } => {
-            results::merge(&inputs, &out, csv, force, quiet, &mut stdout).map(|_| ())
+            results::merge(&inputs, &out, csv, force, quiet, &mut stdout)
         }
         Command::Validate { scenario } => {
             results::validate(scenario.as_deref(), quiet, &mut stdout)

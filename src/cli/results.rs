@@ -12,8 +12,179 @@ use crisis_sim::stats::load;
 use super::common::{human_bytes, load_scenario, refuse_overwrite, write_file, write_results};
 use super::error::AppError;
 
-/// `crisis-sim merge`: combine shards' results into the whole run's.
+/// `crisis-sim merge`: combine shards' results into the whole run's (or, for the shards of a
+/// sweep, finish the sweep from them).
 pub fn merge(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    csv: bool,
+    force: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    let is_sweep_shard = |input: &PathBuf| input.join(super::sweep::SWEEP_SHARD_FILE).is_file();
+    match inputs.iter().filter(|i| is_sweep_shard(i)).count() {
+        0 => merge_runs(inputs, out_dir, csv, force, quiet, stdout).map(|_| ()),
+        n if n == inputs.len() => merge_sweep(inputs, out_dir, force, quiet, stdout),
+        _ => Err(AppError::BadInput(format!(
+            "some inputs are shards of a sweep ({}) and some are not: merge the shards of one run or of one sweep at a time",
+            inputs
+                .iter()
+                .filter(|i| is_sweep_shard(i))
+                .map(|i| i.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The shards of a sweep (each `sweep --shard I/N --out DIR`), checked to be the same sweep and
+/// every shard exactly once, finished into the whole sweep's outputs in `out_dir`: their
+/// checkpoints joined, and the sweep run on them (no replication runs again, except the probe
+/// of the grid's ends, which an unsharded sweep also runs), so `sweep.json`, `sweep.csv` and
+/// the charts are byte for byte those of the sweep on one machine.
+fn merge_sweep(
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    force: bool,
+    quiet: bool,
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    use super::sweep::{SWEEP_CHECKPOINT_FILE, SWEEP_SHARD_FILE, ShardManifest};
+    let mut shards: Vec<(PathBuf, ShardManifest)> = Vec::new();
+    for input in inputs {
+        let path = input.join(SWEEP_SHARD_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+        let manifest: ShardManifest = serde_json::from_str(&text).map_err(|e| {
+            AppError::BadInput(format!(
+                "{}: not a sweep shard's manifest: {e}",
+                path.display()
+            ))
+        })?;
+        shards.push((input.clone(), manifest));
+    }
+    let first = shards[0].1.clone();
+    for (input, manifest) in &shards[1..] {
+        if !manifest.same_sweep(&first) {
+            return Err(AppError::BadInput(format!(
+                "{} is a shard of another sweep than {} (scenario, settings, grid, seed, shard count or version differ)",
+                input.display(),
+                shards[0].0.display()
+            )));
+        }
+    }
+    let count = first.shard[1];
+    let mut seen: Vec<Option<&PathBuf>> = vec![None; count as usize];
+    for (input, manifest) in &shards {
+        let i = manifest.shard[0];
+        if !(1..=count).contains(&i) {
+            return Err(AppError::BadInput(format!(
+                "{}: shard {i} of {count} cannot exist",
+                input.display()
+            )));
+        }
+        if let Some(other) = seen[i as usize - 1] {
+            return Err(AppError::BadInput(format!(
+                "shard {i}/{count} is given twice: {} and {}",
+                other.display(),
+                input.display()
+            )));
+        }
+        seen[i as usize - 1] = Some(input);
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| seen[*i as usize - 1].is_none())
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::BadInput(format!(
+            "shards missing: {} (every shard of the sweep is needed; a shard is finished when its --out holds {SWEEP_SHARD_FILE})",
+            missing.join(", ")
+        )));
+    }
+    // Join the checkpoints: one header (the same in every shard), then each shard's runs.
+    shards.sort_by_key(|(_, m)| m.shard[0]);
+    let mut header: Option<String> = None;
+    let mut joined = String::new();
+    for (input, manifest) in &shards {
+        let path = input.join(SWEEP_CHECKPOINT_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+        let mut lines = text.lines();
+        let head = lines.next().unwrap_or_default();
+        match &header {
+            None => {
+                header = Some(head.to_string());
+                joined.push_str(head);
+                joined.push('\n');
+            }
+            Some(expected) if expected != head => {
+                return Err(AppError::BadInput(format!(
+                    "{}: its checkpoint belongs to another sweep than the first shard's",
+                    path.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        let runs: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+        let expected = manifest.runs[1] - manifest.runs[0];
+        if runs.len() != expected {
+            return Err(AppError::BadInput(format!(
+                "{}: shard {}/{} holds {} replication runs, {expected} expected: run it again with --resume",
+                path.display(),
+                manifest.shard[0],
+                count,
+                runs.len()
+            )));
+        }
+        for run in runs {
+            joined.push_str(run);
+            joined.push('\n');
+        }
+    }
+    std::fs::create_dir_all(out_dir).map_err(|source| AppError::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    refuse_overwrite(
+        &out_dir.join(output::SWEEP_JSON),
+        "a finished sweep's results",
+        force,
+    )?;
+    let checkpoint = out_dir.join(SWEEP_CHECKPOINT_FILE);
+    output::write_atomic(&checkpoint, joined.as_bytes()).map_err(|source| AppError::Write {
+        path: checkpoint.clone(),
+        source,
+    })?;
+    let scenario = match &first.scenario {
+        None => crisis_sim::Scenario::default_scenario(),
+        Some(copy) => crisis_sim::Scenario::from_toml_str(&copy.text, &copy.source)?,
+    };
+    let plan = super::sweep::SweepPlan {
+        scenario: first.scenario.as_ref().map(|c| PathBuf::from(&c.source)),
+        varies: first.varies.clone(),
+        policies: first.policies.clone(),
+        targets: first.targets.clone(),
+        replications: Some(first.replications),
+        seed: Some(first.seed),
+        threads: None,
+        out_dir: out_dir.to_path_buf(),
+        hourly: first.hourly,
+        resume: true,
+        shard: None,
+        quiet,
+        force: true,
+    };
+    super::sweep::sweep_with(&plan, scenario, stdout)?;
+    if !quiet {
+        let _ = writeln!(stdout, "Merged {count} shards of the sweep.");
+    }
+    Ok(())
+}
+
+/// The shards of a run (`run --shard I/N`): their results.json merged.
+fn merge_runs(
     inputs: &[PathBuf],
     out_dir: &Path,
     csv: bool,

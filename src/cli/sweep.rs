@@ -12,9 +12,162 @@ use super::error::AppError;
 
 /// Where a sweep saves finished replication runs, in its --out, until it is done.
 pub const SWEEP_CHECKPOINT_FILE: &str = "sweep-checkpoint.jsonl";
+/// What a finished shard of a sweep leaves beside its checkpoint: the sweep it belongs to.
+pub const SWEEP_SHARD_FILE: &str = "sweep-shard.json";
 
-/// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json.
-pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::SweepResults, AppError> {
+/// A finished shard of a sweep (`sweep-shard.json`): everything `merge` needs to finish the
+/// sweep as one machine would have run it, and which runs this shard holds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ShardManifest {
+    pub crisis_sim_version: String,
+    /// `[I, N]`: shard I of N.
+    pub shard: [u32; 2],
+    /// Its replication runs, a half-open range of the grid's `total_runs`.
+    pub runs: [usize; 2],
+    pub total_runs: usize,
+    /// The scenario as the shard read it (its name in outputs, and its text); `null` for the
+    /// built-in default.
+    pub scenario: Option<ScenarioCopy>,
+    pub varies: Vec<String>,
+    pub policies: Vec<String>,
+    pub targets: Vec<String>,
+    pub replications: u32,
+    pub seed: u64,
+    pub hourly: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScenarioCopy {
+    pub source: String,
+    pub text: String,
+}
+
+impl ShardManifest {
+    /// The same sweep as `other` (all but which shard).
+    pub fn same_sweep(&self, other: &ShardManifest) -> bool {
+        let strip = |m: &ShardManifest| ShardManifest {
+            shard: [0, m.shard[1]],
+            runs: [0, 0],
+            ..m.clone()
+        };
+        strip(self) == strip(other)
+    }
+}
+
+/// `crisis-sim sweep`: run the grid, print the table and recommendation, write sweep.csv/json;
+/// with `--shard`, run one shard's share of it (`None`).
+pub fn sweep(
+    options: &SweepPlan,
+    stdout: &mut dyn Write,
+) -> Result<Option<sweep::SweepResults>, AppError> {
+    let (scenario, copy) = match options.scenario.as_deref() {
+        None => (load_scenario(None)?, None),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| {
+                AppError::from(crisis_sim::scenario::ScenarioError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
+            })?;
+            let source = path.display().to_string();
+            let scenario = crisis_sim::Scenario::from_toml_str(&text, &source)?;
+            (scenario, Some(ScenarioCopy { source, text }))
+        }
+    };
+    if let Some(shard) = options.shard {
+        sweep_shard(options, scenario, copy, shard, stdout)?;
+        return Ok(None);
+    }
+    sweep_with(options, scenario, stdout).map(Some)
+}
+
+/// The sweep's varied settings and its settings, from the plan.
+fn plan_settings(
+    options: &SweepPlan,
+    scenario: &crisis_sim::Scenario,
+    checkpoint: std::path::PathBuf,
+) -> Result<(Vec<sweep::Vary>, SweepSettings), AppError> {
+    let varies = options
+        .varies
+        .iter()
+        .map(|text| sweep::parse_vary(text, scenario))
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = SweepSettings {
+        replications: options.replications.unwrap_or(scenario.replications),
+        seed: options.seed.unwrap_or(scenario.seed),
+        threads: options.threads,
+        policies: options.policies.clone(),
+        targets: options.targets.clone(),
+        checkpoint: Some(checkpoint),
+        resume: options.resume,
+        shard: options.shard,
+    };
+    Ok((varies, settings))
+}
+
+/// One shard of a sweep: its runs into the checkpoint in --out, then the manifest beside it.
+fn sweep_shard(
+    options: &SweepPlan,
+    mut scenario: crisis_sim::Scenario,
+    copy: Option<ScenarioCopy>,
+    shard: (u32, u32),
+    stdout: &mut dyn Write,
+) -> Result<(), AppError> {
+    let checkpoint = options.out_dir.join(SWEEP_CHECKPOINT_FILE);
+    let manifest_path = options.out_dir.join(SWEEP_SHARD_FILE);
+    if !options.resume {
+        refuse_overwrite(&manifest_path, "a finished shard", options.force)?;
+        if !options.force && checkpoint.exists() {
+            return Err(AppError::BadInput(format!(
+                "{} holds an interrupted shard: pass --resume to finish it, or --force to start afresh",
+                checkpoint.display()
+            )));
+        }
+    }
+    let _lock = output::OutputDir::lock(&options.out_dir, "sweep")?;
+    scenario.report_hourly = options.hourly;
+    let (varies, settings) = plan_settings(options, &scenario, checkpoint.clone())?;
+    let bar = Bar::new(options.quiet);
+    let run = sweep::run_sweep_shard(&scenario, &varies, &settings, &bar)?;
+    bar.finish();
+    let manifest = ShardManifest {
+        crisis_sim_version: env!("CARGO_PKG_VERSION").to_string(),
+        shard: [shard.0, shard.1],
+        runs: [run.jobs.0, run.jobs.1],
+        total_runs: run.total,
+        scenario: copy,
+        varies: options.varies.clone(),
+        policies: options.policies.clone(),
+        targets: options.targets.clone(),
+        replications: settings.replications,
+        seed: settings.seed,
+        hourly: options.hourly,
+    };
+    let json = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+    write_file(manifest_path.clone(), json.as_bytes())?;
+    if !options.quiet {
+        let _ = writeln!(
+            stdout,
+            "Shard {}/{}: replication runs {} to {} of the grid's {} ({} from an earlier start).\nWrote {}\nWrote {}\nWhen every shard is done: crisis-sim merge SHARD-DIRS... --out OUT",
+            shard.0,
+            shard.1,
+            run.jobs.0 + 1,
+            run.jobs.1,
+            run.total,
+            run.resumed,
+            checkpoint.display(),
+            manifest_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The sweep of `options` on `scenario` (already read).
+pub fn sweep_with(
+    options: &SweepPlan,
+    mut scenario: crisis_sim::Scenario,
+    stdout: &mut dyn Write,
+) -> Result<sweep::SweepResults, AppError> {
     let checkpoint = options.out_dir.join(SWEEP_CHECKPOINT_FILE);
     if options.resume {
         if !checkpoint.exists()
@@ -40,22 +193,8 @@ pub fn sweep(options: &SweepPlan, stdout: &mut dyn Write) -> Result<sweep::Sweep
         }
     }
     let out = output::OutputDir::lock(&options.out_dir, "sweep")?;
-    let mut scenario = load_scenario(options.scenario.as_deref())?;
     scenario.report_hourly = options.hourly;
-    let varies = options
-        .varies
-        .iter()
-        .map(|text| sweep::parse_vary(text, &scenario))
-        .collect::<Result<Vec<_>, _>>()?;
-    let settings = SweepSettings {
-        replications: options.replications.unwrap_or(scenario.replications),
-        seed: options.seed.unwrap_or(scenario.seed),
-        threads: options.threads,
-        policies: options.policies.clone(),
-        targets: options.targets.clone(),
-        checkpoint: Some(checkpoint.clone()),
-        resume: options.resume,
-    };
+    let (varies, settings) = plan_settings(options, &scenario, checkpoint.clone())?;
     if !options.quiet {
         eprintln!("{}", time_estimate(&scenario, &varies, &settings));
     }

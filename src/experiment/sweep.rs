@@ -496,6 +496,28 @@ pub struct SweepSettings {
     pub checkpoint: Option<std::path::PathBuf>,
     /// Continue from the checkpoint instead of starting afresh.
     pub resume: bool,
+    /// Run only shard I of N (I from 1) of the grid's replication runs, saving them to the
+    /// checkpoint for a merge ([`run_sweep_shard`]).
+    pub shard: Option<(u32, u32)>,
+}
+
+/// What one shard of a sweep ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardRun {
+    /// Its replication runs: the half-open range of the grid's, in the sweep's job order.
+    pub jobs: (usize, usize),
+    /// The grid's distinct replication runs, all shards together.
+    pub total: usize,
+    /// Runs already in the checkpoint (a resumed shard).
+    pub resumed: usize,
+}
+
+/// The replication runs shard `index` of `shards` takes out of `total` (half-open): the
+/// shards split them evenly and in order, whatever the grid's shape, so 16 shards of a
+/// 21-point sweep each take the same number of runs, give or take one.
+pub fn shard_range(total: usize, (index, shards): (u32, u32)) -> (usize, usize) {
+    let (i, n) = (index as usize, shards as usize);
+    ((i - 1) * total / n, i * total / n)
 }
 
 /// One point's results: the baseline and the swept policies, with the sweep's derived figures.
@@ -569,7 +591,40 @@ pub fn run_sweep(
     settings: &SweepSettings,
     progress: &dyn Progress,
 ) -> Result<SweepResults, SweepError> {
-    run_sweep_checked(base, varies, settings, progress, true)
+    let settings = SweepSettings {
+        shard: None,
+        ..settings.clone()
+    };
+    match run_sweep_checked(base, varies, &settings, progress, true)? {
+        Ran::All(results) => Ok(*results),
+        Ran::Shard(_) => unreachable!("no shard was asked for"),
+    }
+}
+
+/// Runs one shard (`settings.shard`) of the sweep's replication runs and saves them to
+/// `settings.checkpoint` (required). No probe of the grid's ends and no results: the merge of
+/// every shard's checkpoint finishes the sweep ([`run_sweep`] with `resume`), with the same
+/// numbers an unsharded sweep gives.
+pub fn run_sweep_shard(
+    base: &Scenario,
+    varies: &[Vary],
+    settings: &SweepSettings,
+    progress: &dyn Progress,
+) -> Result<ShardRun, SweepError> {
+    assert!(
+        settings.shard.is_some() && settings.checkpoint.is_some(),
+        "a shard needs its index and a checkpoint"
+    );
+    match run_sweep_checked(base, varies, settings, progress, false)? {
+        Ran::Shard(run) => Ok(run),
+        Ran::All(_) => unreachable!("a shard returns its runs"),
+    }
+}
+
+/// What [`run_sweep_checked`] did: the whole sweep, or one shard of its runs.
+enum Ran {
+    All(Box<SweepResults>),
+    Shard(ShardRun),
 }
 
 /// Runs every point of the grid (no probe of its ends first).
@@ -579,7 +634,10 @@ fn run_sweep_points(
     settings: &SweepSettings,
     progress: &dyn Progress,
 ) -> Result<SweepResults, SweepError> {
-    run_sweep_checked(base, varies, settings, progress, false)
+    match run_sweep_checked(base, varies, settings, progress, false)? {
+        Ran::All(results) => Ok(*results),
+        Ran::Shard(_) => unreachable!("the probe is never a shard"),
+    }
 }
 
 fn run_sweep_checked(
@@ -588,7 +646,7 @@ fn run_sweep_checked(
     settings: &SweepSettings,
     progress: &dyn Progress,
     probe_ends: bool,
-) -> Result<SweepResults, SweepError> {
+) -> Result<Ran, SweepError> {
     if settings.replications == 0 {
         return Err(ExperimentError::ZeroReplications.into());
     }
@@ -643,7 +701,8 @@ fn run_sweep_checked(
         .map(|(i, k)| (*k, i))
         .collect();
     let job_index = |key: &String| index_of.get(key).copied().unwrap_or(0);
-    let saving = match (&settings.checkpoint, probe_ends) {
+    // The whole sweep saves its runs (not the probe, which sets no checkpoint); a shard must.
+    let saving = match (&settings.checkpoint, probe_ends || settings.shard.is_some()) {
         (Some(path), true) => {
             let identity = crate::scenario::fingerprint(&format!(
                 "{}|{}",
@@ -684,13 +743,18 @@ fn run_sweep_checked(
             .as_ref()
             .and_then(|(done, _)| done.get(&(r, job_index(key))))
     };
-    let already = jobs
+    // A shard runs its share of the jobs; the rest are another shard's.
+    let (first, last) = settings
+        .shard
+        .map_or((0, jobs.len()), |shard| shard_range(jobs.len(), shard));
+    let mine = &jobs[first..last];
+    let already = mine
         .iter()
         .filter(|(k, _, _, r)| resumed(k, *r).is_some())
         .count();
-    progress.set(jobs.len() as u64, already as u64);
+    progress.set(mine.len() as u64, already as u64);
     let values: Vec<Vec<f64>> = experiment::with_threads(settings.threads, || {
-        jobs.par_iter()
+        mine.par_iter()
             .map(|(key, x, p, r)| {
                 let (x, p, r) = (*x, *p, *r);
                 if let Some(values) = resumed(key, r) {
@@ -723,6 +787,13 @@ fn run_sweep_checked(
             })
             .collect::<Result<_, ExperimentError>>()
     })??;
+    if settings.shard.is_some() {
+        return Ok(Ran::Shard(ShardRun {
+            jobs: (first, last),
+            total: jobs.len(),
+            resumed: already,
+        }));
+    }
     let by_job: BTreeMap<(&String, u64), &Vec<f64>> = jobs
         .iter()
         .zip(&values)
@@ -743,7 +814,7 @@ fn run_sweep_checked(
         .map(|(x, point)| sweep.point_results(point, |p, r| by_job[&(&key_of[&(x, p)], r)]))
         .collect();
     let recommendations = sweep.recommend(&point_results);
-    Ok(SweepResults {
+    Ok(Ran::All(Box::new(SweepResults {
         scenario: ScenarioInfo::of(base),
         seed: settings.seed,
         replications: settings.replications,
@@ -767,7 +838,7 @@ fn run_sweep_checked(
         figures,
         points: point_results,
         recommendations,
-    })
+    })))
 }
 
 /// The most calls left unserved at the horizon, as a share of calls, for a point to meet a
