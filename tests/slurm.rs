@@ -145,7 +145,8 @@ fn the_readme_slurm_recipes_run_on_slurm_and_merge_to_the_whole_runs_bytes() {
         return;
     }
     let dir = scratch("slurm");
-    let scenario = short_scenario(&dir, 30);
+    // A short city: the recipes' replications, on days enough for their figures.
+    let scenario = short_scenario(&dir, 10);
     fs::rename(&scenario, dir.join("city.toml")).unwrap();
 
     // A run sharded 4 ways, merged by a dependent job, against the same run whole.
