@@ -81,6 +81,21 @@ pub fn sweep(
     sweep_with(options, scenario, stdout).map(Some)
 }
 
+/// Refuses to start afresh over an interrupted `what`'s checkpoint, unless forced.
+fn refuse_interrupted(
+    checkpoint: &std::path::Path,
+    what: &str,
+    force: bool,
+) -> Result<(), AppError> {
+    if !force && checkpoint.exists() {
+        return Err(AppError::BadInput(format!(
+            "{} holds an interrupted {what}: pass --resume to finish it, or --force to start afresh",
+            checkpoint.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The sweep's varied settings and its settings, from the plan.
 fn plan_settings(
     options: &SweepPlan,
@@ -117,12 +132,7 @@ fn sweep_shard(
     let manifest_path = options.out_dir.join(SWEEP_SHARD_FILE);
     if !options.resume {
         refuse_overwrite(&manifest_path, "a finished shard", options.force)?;
-        if !options.force && checkpoint.exists() {
-            return Err(AppError::BadInput(format!(
-                "{} holds an interrupted shard: pass --resume to finish it, or --force to start afresh",
-                checkpoint.display()
-            )));
-        }
+        refuse_interrupted(&checkpoint, "shard", options.force)?;
     }
     let _lock = output::OutputDir::lock(&options.out_dir, "sweep")?;
     scenario.report_hourly = options.hourly;
@@ -185,12 +195,7 @@ pub fn sweep_with(
             "a finished sweep's results",
             options.force,
         )?;
-        if !options.force && checkpoint.exists() {
-            return Err(AppError::BadInput(format!(
-                "{} holds an interrupted sweep: pass --resume to finish it, or --force to start afresh",
-                checkpoint.display()
-            )));
-        }
+        refuse_interrupted(&checkpoint, "sweep", options.force)?;
     }
     let out = output::OutputDir::lock(&options.out_dir, "sweep")?;
     scenario.report_hourly = options.hourly;
