@@ -211,7 +211,7 @@ impl<E: Copy> EventQueue<E> {
         );
         let sequence = self.reserve();
         self.heap.push(Entry {
-            key: (u128::from(time.0.to_bits()) << 64) | u128::from(sequence.0),
+            key: Key { time, sequence }.packed(),
             event,
         });
     }
@@ -281,21 +281,38 @@ pub enum Stop {
     Empty,
 }
 
+impl Key {
+    /// The key packed as the queue packs it: `time bits << 64 | sequence`. Non-negative
+    /// times order like their bits, so packed keys order exactly like (time, sequence).
+    #[inline(always)]
+    fn packed(self) -> u128 {
+        // `+ 0.0` turns a -0.0 into 0.0, whose bits order with the rest.
+        (u128::from((self.time.0 + 0.0).to_bits()) << 64) | u128::from(self.sequence.0)
+    }
+}
+
 /// Runs events in (time, sequence) order while they precede `limit` (if given) and lie before
-/// `horizon`.
+/// `horizon`. Each step compares packed keys: one integer compare against the limit, one
+/// against the horizon (the first key at the horizon's time, sequence 0).
 #[inline(always)]
 pub fn run<M: Model + ?Sized>(model: &mut M, limit: Option<Key>, horizon: Time) -> Stop {
+    let limit = limit.map_or(u128::MAX, Key::packed);
+    let horizon = Key {
+        time: horizon,
+        sequence: Sequence(0),
+    }
+    .packed();
     loop {
         let events = model.events();
-        let Some(next) = events.peek() else {
+        let Some(next) = events.heap.peek().map(|entry| entry.key) else {
             return Stop::Empty;
         };
-        if let Some(limit) = limit
-            && !next.precedes(limit)
-        {
+        // `limit` is u128::MAX without a held event: a key never reaches it (its sequence
+        // would have to be u64::MAX at an infinite time).
+        if next >= limit {
             return Stop::Limit;
         }
-        if next.time.0 >= horizon.0 {
+        if next >= horizon {
             return Stop::Horizon;
         }
         if let Some(event) = events.pop() {
@@ -367,6 +384,28 @@ mod tests {
         assert_eq!(run(&mut model, None, Time::new(5.0)), Stop::Horizon);
         assert_eq!(model.seen.last(), Some(&(1.0, 9)));
         assert_eq!(model.events.len(), 2);
+    }
+
+    /// A time of -0.0 (a stream may write `-0`) is the same instant as 0.0: the packed keys
+    /// order it by sequence, not after every other event (its sign bit would).
+    #[test]
+    fn negative_zero_is_time_zero() {
+        let mut model = Recorder {
+            events: EventQueue::with_capacity(4),
+            seen: Vec::new(),
+        };
+        model.events.schedule(Time::new(-0.0), 7);
+        model.events.schedule(Time::new(0.5), 8);
+        let held = Key {
+            time: Time::new(-0.0),
+            sequence: model.events.reserve(),
+        };
+        // Event 7 (sequence 0) precedes the held one (sequence 2); event 8 does not.
+        assert_eq!(run(&mut model, Some(held), Time::new(10.0)), Stop::Limit);
+        assert_eq!(
+            model.seen.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+            vec![7]
+        );
     }
 
     #[test]
