@@ -284,14 +284,7 @@ fn fit_writes_a_scenario_that_runs() {
     let calls = dir.join("calls.csv");
     generate(&scenario, &calls, &[]);
     let fitted = dir.join("fitted.toml");
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&calls),
-        "--scenario",
-        path_str(&scenario),
-        "-o",
-        path_str(&fitted),
-    ]);
+    let out = fit_with(&calls, &scenario, &fitted, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("arrivals vs a Poisson process"), "{stdout}");
@@ -547,18 +540,12 @@ fn a_backtest_compares_the_log_with_the_simulation() {
     let dir = scratch("backtest");
     let (stream, scenario) = import_boone(&dir);
     let run = dir.join("q4");
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&scenario),
-        "--from",
-        "2016-10-01",
-        "-r",
-        "3",
-        "-o",
-        path_str(&run),
-    ]);
+    let out = backtest(
+        &stream,
+        &scenario,
+        &run,
+        &["--from", "2016-10-01", "-r", "3"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("2,851 of 11,652 rows"), "{stdout}");
@@ -635,39 +622,21 @@ fn a_backtest_compares_the_log_with_the_simulation() {
     assert!(html.contains("Response, 90th percentile, priority A"));
     assert!(html.contains("The log (680 calls)"), "the overlay chart");
     // Again into the same place: refused without --force (a back-test, or a run's results).
-    let again = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&scenario),
-        "-o",
-        path_str(&run),
-    ]);
+    let again = backtest(&stream, &scenario, &run, &[]);
     assert_eq!(again.status.code(), Some(2));
     assert!(text(&again.stderr).contains("--force"));
     // Days with no call, and a stream without the chain: exit 2, said why.
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&scenario),
-        "--from",
-        "2017-01-01",
-        "-o",
-        path_str(&dir.join("none")),
-    ]);
+    let out = backtest(
+        &stream,
+        &scenario,
+        &dir.join("none"),
+        &["--from", "2017-01-01"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no call is received between 2017-01-01"));
     let generated = dir.join("generated.csv");
     generate(&scenario, &generated, &["--days", "3"]);
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&generated),
-        "--scenario",
-        path_str(&scenario),
-        "-o",
-        path_str(&dir.join("nochain")),
-    ]);
+    let out = backtest(&generated, &scenario, &dir.join("nochain"), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("no timestamp chain"),
@@ -685,16 +654,7 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
     let dir = scratch("out-of-sample");
     let (stream, base) = import_boone(&dir);
     let fitted = dir.join("fitted.toml");
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&stream),
-        "--scenario",
-        path_str(&base),
-        "--to",
-        "2016-10-01",
-        "-o",
-        path_str(&fitted),
-    ]);
+    let out = fit_with(&stream, &base, &fitted, &["--to", "2016-10-01"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
     // Call processing by priority: coded calls (priority 2) fit a lognormal; the others, with
@@ -723,14 +683,7 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
             .replacen("count = 12", "count = 6", 1),
     )
     .unwrap();
-    let warned = crisis_sim(&[
-        "fit",
-        path_str(&stream),
-        "--scenario",
-        path_str(&thin),
-        "-o",
-        path_str(&dir.join("thin-fitted.toml")),
-    ]);
+    let warned = fit_with(&stream, &thin, &dir.join("thin-fitted.toml"), &[]);
     assert!(warned.status.success(), "{}", text(&warned.stderr));
     assert!(
         text(&warned.stdout).contains(
@@ -739,19 +692,12 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         "{}",
         text(&warned.stdout)
     );
-    let thin_test = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&thin),
-        "--from",
-        "2016-10-01",
-        "-r",
-        "2",
-        "-q",
-        "-o",
-        path_str(&dir.join("thin-q4")),
-    ]);
+    let thin_test = backtest(
+        &stream,
+        &thin,
+        &dir.join("thin-q4"),
+        &["--from", "2016-10-01", "-r", "2", "-q"],
+    );
     assert!(thin_test.status.success(), "{}", text(&thin_test.stderr));
     assert!(
         text(&thin_test.stderr).contains("calls open at once, but the scenario has 6 units"),
@@ -764,19 +710,12 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         dir.join("fitted-calls.csv").exists(),
         "the days fitted on are kept"
     );
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&fitted),
-        "--from",
-        "2016-10-01",
-        "-r",
-        "5",
-        "-q",
-        "-o",
-        path_str(&dir.join("q4")),
-    ]);
+    let out = backtest(
+        &stream,
+        &fitted,
+        &dir.join("q4"),
+        &["--from", "2016-10-01", "-r", "5", "-q"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let document = json(&dir.join("q4/backtest.json"));
     // Overall, and for each of the log's priority letters with at least 200 calls (A, and the
@@ -798,18 +737,12 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
     assert_eq!(checked, 6, "overall, A and none: median and p90");
     // Zones from the calls' coordinates (k-means), with travel by zone: the back-test holds.
     let zoned = dir.join("zoned.toml");
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&stream),
-        "--scenario",
-        path_str(&base),
-        "--to",
-        "2016-10-01",
-        "--zones",
-        "4",
-        "-o",
-        path_str(&zoned),
-    ]);
+    let out = fit_with(
+        &stream,
+        &base,
+        &zoned,
+        &["--to", "2016-10-01", "--zones", "4"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout)
@@ -824,19 +757,12 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
             .all(|z| z["center"].as_array().unwrap().len() == 2)
     );
     assert_eq!(scenario["travel"]["minutes"].as_array().unwrap().len(), 4);
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&stream),
-        "--scenario",
-        path_str(&zoned),
-        "--from",
-        "2016-10-01",
-        "-r",
-        "5",
-        "-q",
-        "-o",
-        path_str(&dir.join("q4-zoned")),
-    ]);
+    let out = backtest(
+        &stream,
+        &zoned,
+        &dir.join("q4-zoned"),
+        &["--from", "2016-10-01", "-r", "5", "-q"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let document = json(&dir.join("q4-zoned/backtest.json"));
     for row in document["rows"].as_array().unwrap() {
@@ -850,16 +776,12 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
     // A stream without coordinates cannot be zoned: exit 2, said why.
     let generated = dir.join("generated.csv");
     generate(&base, &generated, &["--days", "10"]);
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&generated),
-        "--scenario",
-        path_str(&base),
-        "--zones",
-        "3",
-        "-o",
-        path_str(&dir.join("nozones.toml")),
-    ]);
+    let out = fit_with(
+        &generated,
+        &base,
+        &dir.join("nozones.toml"),
+        &["--zones", "3"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("calls with coordinates"),
@@ -867,6 +789,27 @@ fn fitted_on_three_quarters_the_model_reproduces_the_fourth() {
         text(&out.stderr)
     );
     fs::remove_dir_all(dir).unwrap();
+}
+
+/// `crisis-sim backtest STREAM --scenario SCENARIO EXTRA... -o OUT`.
+fn backtest(stream: &Path, scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "backtest",
+        path_str(stream),
+        "--scenario",
+        path_str(scenario),
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["-o", path_str(out)]);
+    crisis_sim(&args)
+}
+
+/// `crisis-sim fit STREAM --scenario BASE EXTRA... -o OUT`.
+fn fit_with(stream: &Path, base: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["fit", path_str(stream), "--scenario", path_str(base)];
+    args.extend_from_slice(extra);
+    args.extend(["-o", path_str(out)]);
+    crisis_sim(&args)
 }
 
 /// The shipped Boone County 2016 log imported into `dir` (`boone.csv`), with the scenario its
@@ -954,16 +897,7 @@ policy = "police_only"
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let fitted = dir.join("fitted.toml");
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&log),
-        "--scenario",
-        path_str(&truth),
-        "--to",
-        "2024-02-15",
-        "-o",
-        path_str(&fitted),
-    ]);
+    let out = fit_with(&log, &truth, &fitted, &["--to", "2024-02-15"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
     // "N times, mean M [LOW, HIGH]": the interval must hold the truth.
@@ -1013,17 +947,12 @@ policy = "police_only"
     // The fleet: searched with the engine (fit --fleet), the busiest block gets the 8 units
     // that made the log, and none gets more.
     let with_fleet = dir.join("with-fleet.toml");
-    let out = crisis_sim(&[
-        "fit",
-        path_str(&log),
-        "--scenario",
-        path_str(&truth),
-        "--to",
-        "2024-02-15",
-        "--fleet",
-        "-o",
-        path_str(&with_fleet),
-    ]);
+    let out = fit_with(
+        &log,
+        &truth,
+        &with_fleet,
+        &["--to", "2024-02-15", "--fleet"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Units on duty (units)"));
     let refitted: toml::Value = toml::from_str(&fs::read_to_string(&with_fleet).unwrap()).unwrap();
@@ -1032,17 +961,12 @@ policy = "police_only"
     assert_eq!(shifts.len(), 4);
     assert!(shifts.iter().all(|s| s["count"].as_integer().unwrap() <= 8));
     // The fitted model, back-tested on the days it did not see, agrees with its own log.
-    let out = crisis_sim(&[
-        "backtest",
-        path_str(&log),
-        "--scenario",
-        path_str(&fitted),
-        "--from",
-        "2024-02-15",
-        "-q",
-        "-o",
-        path_str(&dir.join("test")),
-    ]);
+    let out = backtest(
+        &log,
+        &fitted,
+        &dir.join("test"),
+        &["--from", "2024-02-15", "-q"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let document = json(&dir.join("test/backtest.json"));
     for row in document["rows"].as_array().unwrap() {
