@@ -78,7 +78,7 @@ pub fn backtest(plan: &BacktestPlan, stdout: &mut dyn Write) -> Result<(), AppEr
     // never end): the replay queues calls the log did not.
     let mut warnings = Vec::new();
     let units: u32 = scenario.pools.iter().map(|p| p.count).sum();
-    if let Some(busy) = backtest::busy_profile(&tested).map_err(bad)?
+    if let Some(busy) = backtest::busy_profile(&log)
         && busy.peak > units
     {
         warnings.push(format!(

@@ -797,40 +797,29 @@ pub struct BusyProfile {
     pub calls: u64,
 }
 
-/// The busy profile of a stream with the timestamp chain; `None` without one.
-pub fn busy_profile(stream: &Path) -> Result<Option<BusyProfile>, BacktestError> {
-    use chrono::NaiveDateTime;
-    let mut table = Table::open(stream)?;
-    let (Some(at_c), Some(dispatched_c), Some(cleared_c)) = (
-        table.column(RECEIVED_AT),
-        table.column(DISPATCHED_AFTER),
-        table.column(CLEARED_AFTER),
-    ) else {
-        return Ok(None);
-    };
-    // (minute since the first call's midnight, +1 open / -1 closed)
+/// When each call of `calls` with a dispatch and a clear opens and closes (+1 at its first
+/// dispatch, -1 at its last clear, in minutes since the first call's midnight), in time order:
+/// closings before openings at the same minute, since a unit cleared can take the next call.
+pub fn opens_and_closes<'a>(calls: impl Iterator<Item = &'a ChainCall>) -> Vec<(f64, i32)> {
     let mut changes: Vec<(f64, i32)> = Vec::new();
-    let mut origin: Option<NaiveDateTime> = None;
-    for record in table.rows() {
-        let record = record?;
-        let Ok(at) = NaiveDateTime::parse_from_str(&record[at_c], "%Y-%m-%dT%H:%M:%S%.f") else {
-            continue;
-        };
-        let origin = *origin.get_or_insert_with(|| at.date().and_hms_opt(0, 0, 0).unwrap_or(at));
-        let received = (at - origin).num_milliseconds() as f64 / 60_000.0;
-        let minutes = |i: usize| record[i].parse::<f64>().ok().filter(|m| m.is_finite());
-        if let (Some(d), Some(c)) = (minutes(dispatched_c), minutes(cleared_c))
+    for call in calls {
+        if let (Some(d), Some(c)) = (call.dispatched, call.cleared)
             && c >= d
         {
-            changes.push((received + d, 1));
-            changes.push((received + c, -1));
+            changes.push((call.received + d, 1));
+            changes.push((call.received + c, -1));
         }
     }
-    if changes.is_empty() {
-        return Ok(None);
-    }
-    // Closings before openings at the same minute: a unit cleared can take the next call.
     changes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    changes
+}
+
+/// The busy profile of a log's chain (every call); `None` when no call has both stamps.
+pub fn busy_profile(calls: &[ChainCall]) -> Option<BusyProfile> {
+    let changes = opens_and_closes(calls.iter());
+    if changes.is_empty() {
+        return None;
+    }
     let (mut open, mut peak) = (0i32, 0i32);
     let mut busy_minutes = [0.0f64; 24];
     let mut last = changes[0].0;
@@ -849,9 +838,9 @@ pub fn busy_profile(stream: &Path) -> Result<Option<BusyProfile>, BacktestError>
         peak = peak.max(open);
     }
     let days = ((changes[changes.len() - 1].0 - changes[0].0) / 1440.0).max(1.0);
-    Ok(Some(BusyProfile {
+    Some(BusyProfile {
         peak: peak.max(0) as u32,
         by_hour: busy_minutes.map(|m| m / (60.0 * days)),
         calls: (changes.len() / 2) as u64,
-    }))
+    })
 }

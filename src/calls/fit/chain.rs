@@ -411,19 +411,15 @@ pub fn fit_fleet(
     };
     // The log: received-to-dispatch of 911 calls by block, and the most calls open at once.
     let mut observed: Vec<Vec<f64>> = vec![Vec::new(); HOUR_BLOCKS.len()];
-    let mut changes: Vec<(f64, i32)> = Vec::new();
     for call in chain {
-        if let (Some(t), Some(d)) = (call.call_type, call.dispatched) {
-            if demand(t) {
-                observed[block_of(call.received)].push(d);
-            }
-            if let Some(c) = call.cleared.filter(|&c| c >= d) {
-                changes.push((call.received + d, 1));
-                changes.push((call.received + c, -1));
-            }
+        if let (Some(t), Some(d)) = (call.call_type, call.dispatched)
+            && demand(t)
+        {
+            observed[block_of(call.received)].push(d);
         }
     }
-    changes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let changes =
+        crate::stats::backtest::opens_and_closes(chain.iter().filter(|c| c.call_type.is_some()));
     let mut lower = [1u32; 4];
     let mut open = 0i32;
     for (time, change) in changes {

@@ -257,7 +257,7 @@ pub fn fit(
         travel: found.travel,
         travel_by_priority: found.travel_by_priority,
         fitted_zones: found.fitted_zones,
-        busy: crate::stats::backtest::busy_profile(path).ok().flatten(),
+        busy: crate::stats::backtest::busy_profile(&chain),
         fleet: fleet_fit,
         base_units: base.pools.iter().map(|p| p.count).sum(),
         output: output.to_path_buf(),
