@@ -50,6 +50,11 @@ impl StreamWriter {
     }
 }
 
+/// A boolean as a stream writes it.
+fn bool_field(value: bool) -> &'static [u8] {
+    if value { b"true" } else { b"false" }
+}
+
 /// What `generate` wrote.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GenerateSummary {
@@ -110,11 +115,7 @@ pub fn generate(
                 spreadsheet_safe(&call_type.name).as_bytes(),
                 priorities[call.call_type.0 as usize].as_bytes(),
                 spreadsheet_safe(&scenario.zones[call.zone.0 as usize].name).as_bytes(),
-                if call_type.care_eligible {
-                    b"true".as_slice()
-                } else {
-                    b"false".as_slice()
-                },
+                bool_field(call_type.care_eligible),
                 key.as_bytes(),
             ])?;
             calls += 1;
@@ -186,11 +187,7 @@ pub fn generate_with_chain(
             spreadsheet_safe(&call_type.name).as_bytes(),
             call_type.priority.to_string().as_bytes(),
             spreadsheet_safe(&scenario.zones[call.zone.0 as usize].name).as_bytes(),
-            if call_type.care_eligible {
-                b"true".as_slice()
-            } else {
-                b"false".as_slice()
-            },
+            bool_field(call_type.care_eligible),
             on_scene.as_bytes(),
             dispatched.as_bytes(),
             // A simulated unit sets out the moment it is sent.
