@@ -417,6 +417,25 @@ fn no_police_is_refused_and_no_teams_is_explained() {
     fs::remove_dir_all(dir).unwrap();
 }
 
+/// Starts `crisis-sim ARGS` and kills it once `saved` holds `lines` lines (or it has ended):
+/// a sweep or shard stopped part-way.
+fn stop_once_saved(args: &[String], saved: &std::path::Path, lines: usize) {
+    let mut child = common::binary().args(args).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while fs::read_to_string(saved).map_or(0, |t| t.lines().count()) < lines {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no progress saved in 2 minutes"
+        );
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Issue #16: a sweep stopped part-way resumes (`--resume`) to the very bytes of one that was
 /// never stopped.
 #[test]
@@ -446,21 +465,8 @@ fn a_stopped_sweep_resumes_to_the_same_bytes() {
 
     // Stopped once a few runs are saved.
     let part = dir.join("part");
-    let mut child = common::binary().args(args(&part)).spawn().unwrap();
     let saved = part.join("sweep-checkpoint.jsonl");
-    let started = std::time::Instant::now();
-    while fs::read_to_string(&saved).map_or(0, |t| t.lines().count()) < 4 {
-        assert!(
-            started.elapsed().as_secs() < 120,
-            "no progress saved in 2 minutes"
-        );
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    stop_once_saved(&args(&part), &saved, 4);
     if part.join("sweep.json").exists() {
         // It finished before it could be stopped (a fast machine): nothing to resume.
         fs::remove_dir_all(dir).unwrap();
@@ -665,21 +671,8 @@ fn a_stopped_shard_resumes_to_the_same_bytes() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let part = dir.join("part");
     let args = shard_sweep_args(&scenario, &part, &["--shard", "1/2", "--threads", "1"]);
-    let mut child = common::binary().args(&args).spawn().unwrap();
     let saved = part.join("sweep-checkpoint.jsonl");
-    let started = std::time::Instant::now();
-    while fs::read_to_string(&saved).map_or(0, |t| t.lines().count()) < 3 {
-        assert!(
-            started.elapsed().as_secs() < 120,
-            "no progress in 2 minutes"
-        );
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    stop_once_saved(&args, &saved, 3);
     if !part.join("sweep-shard.json").exists() {
         let refused = common::binary().args(&args).output().unwrap();
         assert_eq!(refused.status.code(), Some(2));
