@@ -33,7 +33,10 @@
 //!      │              checkpoint, resume, precision target; sweep: grids; merge
 //!      ▼
 //!  output/            tables, results.json / sweep.json (typed documents), CSV, logs,
-//!                     charts (PNG/SVG), report.html; atomic writes
+//!      │              charts (PNG/SVG), report.html; atomic writes
+//!      ▼
+//!  explorer/          the what-if page (`crisis-sim serve`): a form read from the scenario
+//!                     file, runs in the background, the results' view, the report's charts
 //! ```
 //!
 //! The command line lives in the binary (`src/cli/`), not here: this library takes settings
@@ -49,6 +52,7 @@
 //! - [`policy::Policy`] (and [`policy::UnitChooser`], which sees a [`policy::FleetQuery`]) to
 //!   add a routing rule.
 //! - [`output`] to write what the command line writes.
+//! - [`explorer::Explorer`] to serve the what-if page on a scenario.
 //!
 //! ## Glossary
 //! - **call**: one 911 call for service: when it came, its type, its zone.
@@ -84,6 +88,7 @@
 pub mod calls;
 pub mod engine;
 pub mod experiment;
+pub mod explorer;
 pub mod output;
 pub mod policy;
 pub mod scenario;

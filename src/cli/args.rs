@@ -154,6 +154,25 @@ mix and on-scene times replaced; edit its fleet and costs.")]
 --vary takes POOL.count=A..=B[:STEP] | A..B | a,b,c, or POOL.shifts=24x7|day|night|16h|H-H[+H-H],...
 --target takes FIGURE <= VALUE (or <, >=, >); a point meets it only if the 95% CI bound does.")]
     Sweep(SweepPlan),
+    /// Start the what-if explorer: a page in the browser where anyone can change the city's key
+    /// numbers (care teams, police units, calls, costs) and watch the answer come in.
+    #[command(after_help = "Examples:
+  crisis-sim serve                         # the built-in default city; open the address it prints
+  crisis-sim serve city.toml --port 9000
+
+It listens on 127.0.0.1 only (this machine). It reads only the scenario given, writes no file,
+and runs one simulation at a time; stop it with Ctrl-C.")]
+    Serve {
+        /// Scenario file (TOML); the built-in default scenario when omitted.
+        scenario: Option<PathBuf>,
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// Address to listen on. Any other than 127.0.0.1 or ::1 lets other machines reach
+        /// the explorer, which has no login: use it only on a network you trust.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
     /// Check a scenario and print offered load per pool and policy (work sent over hours on duty).
     #[command(after_help = "Example:\n  crisis-sim validate scenarios/default.toml")]
     Validate {

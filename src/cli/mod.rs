@@ -15,6 +15,7 @@ mod common;
 mod error;
 mod results;
 mod run;
+mod serve;
 mod streams;
 mod sweep;
 
@@ -139,6 +140,11 @@ pub fn main() -> ExitCode {
         Command::Validate { scenario } => {
             results::validate(scenario.as_deref(), quiet, &mut stdout)
         }
+        Command::Serve {
+            scenario,
+            port,
+            host,
+        } => serve::serve(scenario.as_deref(), host, port, &mut stdout),
         Command::Report {
             results,
             sweep,

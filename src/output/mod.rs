@@ -25,6 +25,7 @@ pub use json::{
     parse_results, results_json,
 };
 pub use outdir::{OutputDir, OutputDirError, Replace};
+pub(crate) use report::headline;
 pub use report::{BacktestSection, SweepAnswer, report_html};
 pub use sweep::{
     RecommendationDocument, SWEEP_CSV, SWEEP_JSON, SweepDocument, SweepPointDocument,

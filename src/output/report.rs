@@ -72,7 +72,7 @@ fn calls_per_year(results: &Results, label: &str) -> Option<f64> {
 
 /// The one sentence a reader takes away, first: what the first program against the baseline
 /// frees, how much of the eligible work care teams take, and what it costs net a year.
-fn headline(results: &Results) -> Option<String> {
+pub(crate) fn headline(results: &Results) -> Option<String> {
     let policy = results.policies.get(1)?;
     let (label, baseline) = (policy.label(), results.baseline().name());
     let diff = |key: &str| results.difference(label, key);
