@@ -63,6 +63,8 @@ pub struct Field {
     pub source: String,
     /// The comment calls the figure an assumption.
     pub assumption: bool,
+    /// What the setting does, for a field that is not a figure about the city (the run's).
+    pub note: &'static str,
     #[serde(skip)]
     target: Target,
     #[serde(skip)]
@@ -175,17 +177,81 @@ fn share(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
+/// A field being read: where it lives and how the page draws it.
 struct Spec {
     id: String,
     group: &'static str,
     label: String,
     unit: &'static str,
     target: Target,
+    /// (min, max, step) of the input.
     range: (f64, f64, f64),
     slider: bool,
     percent: bool,
     integer: bool,
     source: String,
+    note: &'static str,
+}
+
+impl Spec {
+    fn new(
+        id: impl Into<String>,
+        group: &'static str,
+        label: impl Into<String>,
+        unit: &'static str,
+        target: Target,
+        range: (f64, f64, f64),
+    ) -> Self {
+        Self {
+            id: id.into(),
+            group,
+            label: label.into(),
+            unit,
+            target,
+            range,
+            slider: false,
+            percent: false,
+            integer: false,
+            source: String::new(),
+            note: "",
+        }
+    }
+
+    /// One of the main levers: drawn with a slider.
+    fn slider(self) -> Self {
+        self.slider_if(true)
+    }
+
+    fn slider_if(mut self, slider: bool) -> Self {
+        self.slider = slider;
+        self
+    }
+
+    /// A share, shown as a percentage.
+    fn percent(self) -> Self {
+        self.percent_if(true)
+    }
+
+    fn percent_if(mut self, percent: bool) -> Self {
+        self.percent = percent;
+        self
+    }
+
+    /// Written as a whole number.
+    fn integer(mut self) -> Self {
+        self.integer = true;
+        self
+    }
+
+    fn source(mut self, source: String) -> Self {
+        self.source = source;
+        self
+    }
+
+    fn note(mut self, note: &'static str) -> Self {
+        self.note = note;
+        self
+    }
 }
 
 impl Form {
@@ -196,33 +262,33 @@ impl Form {
         let mut specs = Vec::new();
         let top = |name: &str| doc.get(name).and_then(Item::as_table);
         if let Some(city) = top("city") {
-            specs.push(Spec {
-                id: "population".into(),
-                group: "City",
-                label: "Population".into(),
-                unit: "residents",
-                target: Target::Key("city", "population"),
-                range: (1000.0, 20_000_000.0, 1000.0),
-                slider: false,
-                percent: false,
-                integer: true,
-                source: key_comment(city, "population"),
-            });
+            specs.push(
+                Spec::new(
+                    "population",
+                    "City",
+                    "Population",
+                    "residents",
+                    Target::Key("city", "population"),
+                    (1000.0, 20_000_000.0, 1000.0),
+                )
+                .integer()
+                .source(key_comment(city, "population")),
+            );
         }
         if let Some(demand) = top("demand") {
             let calls = scenario.demand.calls_per_day;
-            specs.push(Spec {
-                id: "calls_per_day".into(),
-                group: "Calls",
-                label: "911 calls a day".into(),
-                unit: "calls a day",
-                target: Target::Key("demand", "calls_per_day"),
-                range: (1.0, (calls * 3.0).max(100.0).round(), 1.0),
-                slider: true,
-                percent: false,
-                integer: false,
-                source: key_comment(demand, "calls_per_day"),
-            });
+            specs.push(
+                Spec::new(
+                    "calls_per_day",
+                    "Calls",
+                    "911 calls a day",
+                    "calls a day",
+                    Target::Key("demand", "calls_per_day"),
+                    (1.0, (calls * 3.0).max(100.0).round(), 1.0),
+                )
+                .slider()
+                .source(key_comment(demand, "calls_per_day")),
+            );
         }
         let eligible: f64 = scenario
             .call_types
@@ -235,18 +301,19 @@ impl Form {
                 .get("call_types")
                 .and_then(Item::as_array_of_tables)
                 .and_then(|types| types.get(0));
-            specs.push(Spec {
-                id: "eligible_share".into(),
-                group: "Calls",
-                label: "Care-eligible calls".into(),
-                unit: "% of calls",
-                target: Target::EligibleShare,
-                range: (0.005, 0.6, 0.005),
-                slider: true,
-                percent: true,
-                integer: false,
-                source: first.map_or_else(String::new, table_comment),
-            });
+            specs.push(
+                Spec::new(
+                    "eligible_share",
+                    "Calls",
+                    "Care-eligible calls",
+                    "% of calls",
+                    Target::EligibleShare,
+                    (0.005, 0.6, 0.005),
+                )
+                .slider()
+                .percent()
+                .source(first.map_or_else(String::new, table_comment)),
+            );
         }
         let pools = fleet(&doc);
         for (p, pool) in scenario.pools.iter().enumerate() {
@@ -258,18 +325,19 @@ impl Form {
                 "care" => ("teams", true),
                 _ => ("units", false),
             };
-            specs.push(Spec {
-                id: format!("{}.count", pool.name),
-                group: "Fleet",
-                label: format!("{} {noun}", capitalised(&pool.name)),
-                unit: if noun == "teams" { "teams" } else { "units" },
-                target: Target::PoolCount(p),
-                range: (1.0, (f64::from(pool.count) * 3.0).max(30.0), 1.0),
-                slider,
-                percent: false,
-                integer: true,
-                source: comment("count"),
-            });
+            specs.push(
+                Spec::new(
+                    format!("{}.count", pool.name),
+                    "Fleet",
+                    format!("{} {noun}", capitalised(&pool.name)),
+                    if noun == "teams" { "teams" } else { "units" },
+                    Target::PoolCount(p),
+                    (1.0, (f64::from(pool.count) * 3.0).max(30.0), 1.0),
+                )
+                .slider_if(slider)
+                .integer()
+                .source(comment("count")),
+            );
             // Shift hours: around the clock, or one block a day (a pool with several blocks
             // keeps them: its file is the place to change those).
             let blocks = table
@@ -288,33 +356,32 @@ impl Form {
                 } else {
                     shift_comment
                 };
-                specs.push(Spec {
-                    id: format!("{}.shift_hours", pool.name),
-                    group: "Fleet",
-                    label: format!(
-                        "{} hours a day (24 = around the clock)",
-                        capitalised(&pool.name)
-                    ),
-                    unit: "hours",
-                    target: Target::ShiftHours(p),
-                    range: (1.0, 24.0, 1.0),
-                    slider: true,
-                    percent: false,
-                    integer: false,
-                    source: source.clone(),
-                });
-                specs.push(Spec {
-                    id: format!("{}.shift_start", pool.name),
-                    group: "Fleet",
-                    label: format!("{} shift starts at", capitalised(&pool.name)),
-                    unit: "hour of day",
-                    target: Target::ShiftStart(p),
-                    range: (0.0, 23.0, 1.0),
-                    slider: false,
-                    percent: false,
-                    integer: false,
-                    source,
-                });
+                specs.push(
+                    Spec::new(
+                        format!("{}.shift_hours", pool.name),
+                        "Fleet",
+                        format!(
+                            "{} hours a day (24 = around the clock)",
+                            capitalised(&pool.name)
+                        ),
+                        "hours",
+                        Target::ShiftHours(p),
+                        (1.0, 24.0, 1.0),
+                    )
+                    .slider()
+                    .source(source.clone()),
+                );
+                specs.push(
+                    Spec::new(
+                        format!("{}.shift_start", pool.name),
+                        "Fleet",
+                        format!("{} shift starts at", capitalised(&pool.name)),
+                        "hour of day",
+                        Target::ShiftStart(p),
+                        (0.0, 23.0, 1.0),
+                    )
+                    .source(source),
+                );
             }
         }
         for (parameter, label, unit, range, percent, slider) in [
@@ -348,35 +415,36 @@ impl Form {
             else {
                 continue;
             };
-            specs.push(Spec {
-                id: parameter.into(),
-                group: "Policy",
-                label: label.into(),
-                unit,
-                target: Target::PolicyParameter(parameter),
-                range,
-                slider,
-                percent,
-                integer: false,
-                source: key_comment(table, parameter),
-            });
+            specs.push(
+                Spec::new(
+                    parameter,
+                    "Policy",
+                    label,
+                    unit,
+                    Target::PolicyParameter(parameter),
+                    range,
+                )
+                .slider_if(slider)
+                .percent_if(percent)
+                .source(key_comment(table, parameter)),
+            );
         }
         for (p, pool) in scenario.pools.iter().enumerate() {
             let table = pools.and_then(|f| f.get(p));
             if table.is_some_and(|t| number(t.get("cost_per_unit_hour")).is_some()) {
-                specs.push(Spec {
-                    id: format!("{}.cost_per_unit_hour", pool.name),
-                    group: "Costs",
-                    label: format!("{} cost per unit-hour on duty", capitalised(&pool.name)),
-                    unit: "dollars",
-                    target: Target::PoolCost(p),
-                    range: (0.0, 2000.0, 1.0),
-                    slider: false,
-                    percent: false,
-                    integer: false,
-                    source: table
-                        .map_or_else(String::new, |t| key_comment(t, "cost_per_unit_hour")),
-                });
+                specs.push(
+                    Spec::new(
+                        format!("{}.cost_per_unit_hour", pool.name),
+                        "Costs",
+                        format!("{} cost per unit-hour on duty", capitalised(&pool.name)),
+                        "dollars",
+                        Target::PoolCost(p),
+                        (0.0, 2000.0, 1.0),
+                    )
+                    .source(
+                        table.map_or_else(String::new, |t| key_comment(t, "cost_per_unit_hour")),
+                    ),
+                );
             }
         }
         if let Some(costs) = top("costs") {
@@ -387,46 +455,45 @@ impl Form {
                 let Some(line) = cost_line(key) else {
                     continue;
                 };
-                specs.push(Spec {
-                    id: format!("costs.{key}"),
-                    group: "Costs",
-                    label: line.label.into(),
-                    unit: line.unit,
-                    target: Target::Cost(key.to_string()),
-                    range: line.range,
-                    slider: false,
-                    percent: line.percent,
-                    integer: false,
-                    source: key_comment(costs, key),
-                });
+                specs.push(
+                    Spec::new(
+                        format!("costs.{key}"),
+                        "Costs",
+                        line.label,
+                        line.unit,
+                        Target::Cost(key.to_string()),
+                        line.range,
+                    )
+                    .percent_if(line.percent)
+                    .source(key_comment(costs, key)),
+                );
             }
         }
         if top("run").is_some() {
-            specs.push(Spec {
-                id: "replications".into(),
-                group: "Run",
-                label: "Replications".into(),
-                unit: "runs of the year",
-                target: Target::Key("run", "replications"),
-                range: (2.0, f64::from(MAX_REPLICATIONS), 1.0),
-                slider: false,
-                percent: false,
-                integer: true,
-                source: "More replications give narrower intervals; each is one simulated period with its own calls.".into(),
-            });
-            specs.push(Spec {
-                id: "seed".into(),
-                group: "Run",
-                label: "Seed".into(),
-                unit: "",
-                target: Target::Key("run", "seed"),
-                range: (0.0, 9.0e15, 1.0),
-                slider: false,
-                percent: false,
-                integer: true,
-                source: "The same seed gives the same numbers, here and with crisis-sim run."
-                    .into(),
-            });
+            specs.push(
+                Spec::new(
+                    "replications",
+                    "Run",
+                    "Replications",
+                    "runs of the year",
+                    Target::Key("run", "replications"),
+                    (2.0, f64::from(MAX_REPLICATIONS), 1.0),
+                )
+                .integer()
+                .note("More replications narrow the intervals; the explorer runs up to 200."),
+            );
+            specs.push(
+                Spec::new(
+                    "seed",
+                    "Run",
+                    "Seed",
+                    "",
+                    Target::Key("run", "seed"),
+                    (0.0, 9.0e15, 1.0),
+                )
+                .integer()
+                .note("The same seed gives the same numbers, here and with crisis-sim run."),
+            );
         }
         let mut fields = Vec::new();
         for spec in specs {
@@ -448,6 +515,7 @@ impl Form {
                 percent: spec.percent,
                 source: spec.source,
                 assumption,
+                note: spec.note,
                 target: spec.target,
                 integer: spec.integer,
             });

@@ -28,6 +28,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (e) => fail("script error in the page: " + e.message));
+  // A refused value is answered 422 on purpose (the browser logs that); nothing else may fail.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().includes("status of 422")) fail("console error in the page: " + m.text());
+  });
   await page.goto(url);
   const done = async () => {
     await page.waitForFunction(() => {

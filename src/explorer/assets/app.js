@@ -57,10 +57,15 @@ function buildForm(form) {
     number.addEventListener("change", () => changed(0));
     inputs.append(number, el("span", { class: "unit", text: field.percent ? "%" : field.unit }));
     box.append(el("label", { for: inputId, text: field.label }), inputs);
-    const badge = field.source ? el("span", { class: "badge" + (field.assumption ? " assumption" : ""), text: field.assumption ? "assumption" : "source" }) : null;
-    const source = el("details", {}, el("summary", {}, field.source ? "Where this number comes from" : "No source given in the scenario", badge));
-    if (field.source) source.append(el("p", { text: field.source }));
-    box.append(source, el("p", { class: "error", id: "error-" + field.id, role: "alert" }));
+    if (field.note) {
+      box.append(el("p", { class: "note", text: field.note }));
+    } else {
+      const badge = field.source ? el("span", { class: "badge" + (field.assumption ? " assumption" : ""), text: field.assumption ? "assumption" : "source" }) : null;
+      const source = el("details", {}, el("summary", {}, field.source ? "Where this number comes from" : "No source given in the scenario", badge));
+      if (field.source) source.append(el("p", { text: field.source }));
+      box.append(source);
+    }
+    box.append(el("p", { class: "error", id: "error-" + field.id, role: "alert" }));
     groups.get(field.group).append(box);
   }
   // The main levers open; the costs and the run's settings folded away until wanted.
