@@ -98,6 +98,9 @@ function showRefusal(refused) {
     const message = (refused && refused.fields[field.id]) || "";
     $("error-" + field.id).textContent = message;
     $("field-" + field.id).classList.toggle("invalid", message !== "");
+    // A refused value in a folded group opens the group, so its message is seen.
+    const group = $("field-" + field.id).closest("details.group");
+    if (message && group) group.open = true;
   }
   $("form-errors").textContent = refused ? refused.general.join(" ") : "";
 }
