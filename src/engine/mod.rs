@@ -143,7 +143,7 @@ impl<'a, O: Observer + ?Sized> Simulation<'a, O> {
             let horizon = Time::new(self.model.horizon);
             core::run(&mut self.model, None, horizon);
         }
-        let mut totals = self.model.finish();
+        let mut totals = self.model.finish(self.overload.map(|o| o.minutes));
         totals.overload = self.overload;
         totals
     }

@@ -60,7 +60,8 @@ pub enum Event {
     ShiftEnd { pool: u16, block: u16 },
     /// A unit taking a person somewhere reaches the facility its trip is headed for.
     AtFacility { unit: u32 },
-    /// A person's stay at a facility ends: a bed is free.
+    /// A person's stay at a facility with a bed limit ends: a bed is free. (Stays at
+    /// unlimited facilities need no event: `Facilities::hold`.)
     BedFrees { facility: u16 },
     /// The dispatcher has taken the call (`[dispatch_delay]`): it can be routed now.
     Processed { slot: u32, call_id: u64 },
@@ -813,7 +814,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     /// A unit with a person reaches a facility: admitted, it hands the person over and goes on
     /// to its next leg; full, it drives on to the next facility on the list (counted as
-    /// turned away).
+    /// turned away). Kept out of line: only scenarios with facilities come here, and the
+    /// event handler stays small for the rest.
+    #[inline(never)]
     fn at_facility(&mut self, unit: u32) {
         let now = self.now();
         let (trip, list) = self.trip_list(unit);
@@ -827,7 +830,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             return;
         }
         let stay = self.service.stay_minutes(f, &call, trip.booking);
-        self.schedule(now + stay, Event::BedFrees { facility: f as u16 });
+        if self.facilities.unlimited(f) {
+            self.facilities.hold(f, now + stay);
+        } else {
+            self.schedule(now + stay, Event::BedFrees { facility: f as u16 });
+        }
         let handed_over = now + self.service.handover_minutes(f, &call, trip.booking);
         self.facilities.handover(f, now, handed_over);
         self.next_leg_or_clear(unit, zone, handed_over);
@@ -971,15 +978,16 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         self.calls.remove(slot);
     }
 
-    /// Closes the books at the horizon: work under way counts up to it; open calls are
-    /// reported (unserved if no unit reached them).
     /// Calls open now (waiting for a unit or being served).
     #[inline]
     pub fn open_calls(&self) -> usize {
         self.calls.open()
     }
 
-    pub fn finish(mut self) -> FleetTotals {
+    /// Closes the books at the horizon: work under way counts up to it; open calls are
+    /// reported (unserved if no unit reached them). `stopped_at`: when an overloaded run
+    /// stopped (events after it never ran).
+    pub fn finish(mut self, stopped_at: Option<f64>) -> FleetTotals {
         self.events.advance_to(Time::new(self.horizon));
         let open: Vec<OpenSpells> = self
             .fleet
@@ -1001,7 +1009,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             books, facilities, ..
         } = self;
         let mut totals = books.finish(open.into_iter());
-        totals.facilities = facilities.finish();
+        totals.facilities = facilities.finish(stopped_at);
         totals
     }
 }
