@@ -284,8 +284,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         });
         if delay > 0.0 {
             let now = self.now();
-            self.schedule(
-                now + delay,
+            // Each call has one, due within a minute or so: a handful pending at a time.
+            self.events.schedule_soon(
+                Time::new(now + delay),
                 Event::Processed {
                     slot,
                     call_id: call.id,
