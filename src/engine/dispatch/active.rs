@@ -28,6 +28,9 @@ pub struct ActiveCall {
     pub police_alongside: bool,
     /// Follow up with a care team within this many minutes of the call clearing.
     pub follow_up_window: Option<f64>,
+    /// `record.outcomes` already holds the outcomes, drawn when the scene ended to see whether
+    /// they keep a unit (the same draws `end_call` would make).
+    pub outcomes_drawn: bool,
 }
 
 /// Open calls by slot; a freed slot is reused by the next call.

@@ -254,6 +254,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             wants_clinician: false,
             police_alongside: false,
             follow_up_window: routing.follow_up_within_minutes,
+            outcomes_drawn: false,
         });
         self.start_route(slot, routing.route);
     }
@@ -281,6 +282,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             wants_clinician: false,
             police_alongside: false,
             follow_up_window: None,
+            outcomes_drawn: false,
         });
         if delay > 0.0 {
             let now = self.now();
@@ -726,6 +728,10 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         let call = record.call;
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
         let drawn = outcomes::draw(&call_type.outcomes[scene.index()], &call);
+        // Kept for `end_call`: the scene is over, so its kind and so these draws are final.
+        let active = self.calls.get_mut(slot);
+        active.record.outcomes = drawn;
+        active.outcomes_drawn = true;
         let extra = self.service.outcome_minutes(scene, &drawn, &call);
         let treatment = drawn.er_transport && !self.treatment_list(&call).is_empty();
         let booking = drawn.booking
@@ -971,7 +977,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         record.unserved_at_horizon = !record
             .primary
             .is_some_and(|p| p.on_scene_minutes < self.horizon);
-        if let Some(kind) = outcomes::scene_kind(record, self.horizon) {
+        if !active.outcomes_drawn
+            && let Some(kind) = outcomes::scene_kind(record, self.horizon)
+        {
             let call_type = &self.scenario.call_types[usize::from(record.call.call_type.0)];
             record.outcomes = outcomes::draw(&call_type.outcomes[kind.index()], &record.call);
         }
