@@ -98,7 +98,9 @@ impl Categorical {
     #[inline]
     fn pick_with(&self, u: f64) -> usize {
         let last = self.cumulative.len() - 1;
-        let mut index = self.guide[((u * GUIDE_SIZE as f64) as usize).min(GUIDE_SIZE - 1)] as usize;
+        // `u` is in [0, 1): through i64, the cheaper float conversion, to the same index.
+        let slot = ((u * GUIDE_SIZE as f64) as i64 as usize).min(GUIDE_SIZE - 1);
+        let mut index = self.guide[slot] as usize;
         // A zero-share category is never picked: its bound equals the previous one.
         while index < last && self.cumulative[index] <= u {
             index += 1;

@@ -202,7 +202,8 @@ impl Sampler {
             Self::Empirical(quantiles) => {
                 let uniform: f64 = rand::distr::StandardUniform.sample(rng);
                 let position = uniform * (quantiles.len() - 1) as f64;
-                let i = (position as usize).min(quantiles.len() - 2);
+                // `position` is in [0, len - 1): through i64, the cheaper float conversion.
+                let i = (position as i64 as usize).min(quantiles.len() - 2);
                 let (low, high) = (quantiles[i], quantiles[i + 1]);
                 low + (high - low) * (position - i as f64)
             }

@@ -148,7 +148,10 @@ impl TimeSummary {
         self.count += 1;
         self.sum_minutes += minutes;
         // Times are >= 0, so adding a half and truncating rounds (f64::round is a libm call).
-        self.ticks.record((minutes * TICKS_PER_MINUTE + 0.5) as u64);
+        // Through i64: a float-to-u64 conversion costs a second path for values of 2^63 and
+        // more, which no time here reaches (and both saturate into the last bucket).
+        self.ticks
+            .record((minutes * TICKS_PER_MINUTE + 0.5).max(0.0) as i64 as u64);
     }
 
     /// The union of several summaries (the counts add exactly).
