@@ -389,6 +389,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     }
 
     /// Sends a police unit the policy picks, or queues the job.
+    // Inlined into its callers: on every call's path, where saving the registers a call
+    // needs cost more than the copies of its body (BENCHMARKS.md, issue #18).
+    #[inline(always)]
     fn request_police(&mut self, slot: u32, job: Job) {
         let police = ResponderKind::Police;
         if let Some(unit) = self.choose_unit(police, slot, job) {
@@ -443,6 +446,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     }
 
     /// Sends `unit` (free, or just released and marked taken) to the call in `slot`.
+    // Inlined into its callers: on every call's path, where saving the registers a call
+    // needs cost more than the copies of its body (BENCHMARKS.md, issue #18).
+    #[inline(always)]
     fn dispatch(&mut self, unit: u32, slot: u32, job: Job) {
         let now = self.now();
         let (kind, from, pool) = {
@@ -848,6 +854,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     }
 
     /// A unit done with work: off duty if its shift is over, else available.
+    // Inlined into its callers: on every call's path, where saving the registers a call
+    // needs cost more than the copies of its body (BENCHMARKS.md, issue #18).
+    #[inline(always)]
     fn release(&mut self, unit: u32) {
         if self.fleet.unit(unit).active_blocks == 0 {
             self.go_off_duty(unit);
@@ -857,6 +866,9 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     }
 
     /// Gives the unit the head of its kind's queue, or marks it free.
+    // Inlined into its callers: on every call's path, where saving the registers a call
+    // needs cost more than the copies of its body (BENCHMARKS.md, issue #18).
+    #[inline(always)]
     fn make_available(&mut self, unit: u32) {
         let kind = self.fleet.unit(unit).kind;
         while let Some(waiting) = self.queues.pop(kind) {
