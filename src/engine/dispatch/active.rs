@@ -54,6 +54,7 @@ impl ActiveCalls {
         self.slots.len() - self.free_slots.len()
     }
 
+    #[inline]
     pub fn insert(&mut self, active: ActiveCall) -> u32 {
         match self.free_slots.pop() {
             Some(slot) => {
@@ -102,6 +103,7 @@ impl ActiveCalls {
     }
 
     /// Frees a slot for reuse.
+    #[inline]
     pub fn remove(&mut self, slot: u32) {
         self.slots[slot as usize] = None;
         self.free_slots.push(slot);
