@@ -934,6 +934,17 @@ mod tests {
         dir
     }
 
+    /// `fit` of `log` on the default scenario with default options, into `output`.
+    fn fit_default(log: &Path, output: &Path) -> Result<FitReport, FitError> {
+        fit(
+            log,
+            &Scenario::default_scenario(),
+            DEFAULT_SCENARIO_TOML,
+            output,
+            FitOptions::default(),
+        )
+    }
+
     /// p-value of a chi-square test that two samples of counts come from one distribution.
     fn homogeneity_p(a: &[f64], b: &[f64]) -> f64 {
         let (na, nb): (f64, f64) = (a.iter().sum(), b.iter().sum());
@@ -972,14 +983,7 @@ mod tests {
         crate::calls::stream::generate(&city, 1, 1, &log).unwrap();
         let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(
-            &log,
-            &base,
-            DEFAULT_SCENARIO_TOML,
-            &output,
-            FitOptions::default(),
-        )
-        .unwrap();
+        let report = fit_default(&log, &output).unwrap();
         assert_eq!(report.days, 56.0);
         assert!(
             (report.calls_per_day / 700.0 - 1.0).abs() < 0.02,
@@ -1062,16 +1066,8 @@ mod tests {
         }
         let _ = writeln!(text, "30001,disturbance,12");
         std::fs::write(&log, text).unwrap();
-        let base = Scenario::default_scenario();
         let output = dir.join("fitted.toml");
-        let report = fit(
-            &log,
-            &base,
-            DEFAULT_SCENARIO_TOML,
-            &output,
-            FitOptions::default(),
-        )
-        .unwrap();
+        let report = fit_default(&log, &output).unwrap();
         let mental = report
             .on_scene
             .iter()
@@ -1130,17 +1126,9 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let base = Scenario::default_scenario();
         // Poisson arrivals written to the second (as CAD exports are): many ties, still Poisson.
         let log = write_log("seconds.csv", &mut calls.iter().map(|c| c.received_minutes));
-        let report = fit(
-            &log,
-            &base,
-            DEFAULT_SCENARIO_TOML,
-            &dir.join("a.toml"),
-            FitOptions::default(),
-        )
-        .unwrap();
+        let report = fit_default(&log, &dir.join("a.toml")).unwrap();
         assert!(report.seconds_resolution);
         assert!(report.arrivals.fits(), "{:?}", report.arrivals);
         // Each call followed by two more within half a minute: bursts.
@@ -1151,14 +1139,7 @@ mod tests {
             .collect();
         bursts.sort_by(f64::total_cmp);
         let log = write_log("bursts.csv", &mut bursts.into_iter());
-        let report = fit(
-            &log,
-            &base,
-            DEFAULT_SCENARIO_TOML,
-            &dir.join("b.toml"),
-            FitOptions::default(),
-        )
-        .unwrap();
+        let report = fit_default(&log, &dir.join("b.toml")).unwrap();
         assert!(!report.arrivals.fits(), "{:?}", report.arrivals);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -1168,15 +1149,7 @@ mod tests {
         let dir = temp_dir("short");
         let log = dir.join("log.csv");
         std::fs::write(&log, "received_minutes,call_type\n1,disturbance\n").unwrap();
-        let base = Scenario::default_scenario();
-        let error = fit(
-            &log,
-            &base,
-            DEFAULT_SCENARIO_TOML,
-            &dir.join("f.toml"),
-            FitOptions::default(),
-        )
-        .unwrap_err();
+        let error = fit_default(&log, &dir.join("f.toml")).unwrap_err();
         assert!(error.to_string().contains("too few"), "{error}");
         assert!(!dir.join("f.toml").exists());
         std::fs::remove_dir_all(dir).unwrap();
