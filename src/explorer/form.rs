@@ -74,10 +74,11 @@ pub struct Field {
 /// The form of one scenario: its text and the fields read from it.
 #[derive(Clone, Debug)]
 pub struct Form {
-    /// The scenario file as given (or the built-in default).
-    text: String,
-    /// How error messages name it.
-    file: String,
+    /// The scenario file as given (or the built-in default), parsed once: each change edits
+    /// a copy.
+    doc: DocumentMut,
+    /// The scenario it loads as.
+    scenario: Scenario,
     pub scenario_name: String,
     pub fields: Vec<Field>,
     /// Policy names in scenario order (the first is the baseline).
@@ -521,8 +522,6 @@ impl Form {
             });
         }
         Ok(Self {
-            text: text.to_string(),
-            file: file.to_string(),
             scenario_name: scenario.name.clone(),
             fields,
             policies: scenario
@@ -530,12 +529,9 @@ impl Form {
                 .iter()
                 .map(|p| crate::experiment::PolicyInfo::of(p).name().to_string())
                 .collect(),
+            doc,
+            scenario,
         })
-    }
-
-    /// The scenario's text as given.
-    pub fn text(&self) -> &str {
-        &self.text
     }
 
     /// The scenario with `values` (by field id) set, checked as `crisis-sim run` checks a file,
@@ -549,14 +545,8 @@ impl Form {
                     .push(format!("no field `{id}` in this form"));
             }
         }
-        let mut doc: DocumentMut = self.text.parse().map_err(|e| Refusal {
-            general: vec![format!("{e}")],
-            ..Refusal::default()
-        })?;
-        let scenario = Scenario::from_toml_str(&self.text, &self.file).map_err(|e| Refusal {
-            general: vec![e.to_string()],
-            ..Refusal::default()
-        })?;
+        let mut doc = self.doc.clone();
+        let scenario = &self.scenario;
         let mut applied = BTreeMap::new();
         for field in &self.fields {
             let Some(&value) = values.get(&field.id) else {
@@ -572,7 +562,7 @@ impl Form {
             if value == field.value {
                 continue;
             }
-            if let Err(message) = write(&mut doc, &scenario, field, value) {
+            if let Err(message) = write(&mut doc, scenario, field, value) {
                 refusal.fields.insert(field.id.clone(), message);
             }
         }
