@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp, Gamma, LogNormal};
+use rand_distr::{Distribution, Exp, Exp1, Gamma, LogNormal, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// A duration distribution as written in a scenario: `{ dist = "lognormal", mean = 45, sd = 30 }`.
@@ -148,9 +148,23 @@ impl DurationSpec {
             Self::Empirical { ref quantiles } if quantiles.first() == quantiles.last() => fixed,
             Self::Empirical { ref quantiles } => Sampler::Empirical(quantiles.as_slice().into()),
             Self::Fixed { mean } => Sampler::Fixed(mean),
-            Self::Exponential { mean } => Exp::new(1.0 / mean).map_or(fixed, Sampler::Exponential),
+            // rand_distr's `Exp::new(1 / mean)` keeps `1 / (1 / mean)`: the same scale here.
+            Self::Exponential { mean } => {
+                Exp::new(1.0 / mean).map_or(fixed, |_| Sampler::Exponential {
+                    scale: 1.0 / (1.0 / mean),
+                })
+            }
             Self::Lognormal { mean, sd } if sd > 0.0 => {
-                LogNormal::from_mean_cv(mean, sd / mean).map_or(fixed, Sampler::Lognormal)
+                let cv = sd / mean;
+                LogNormal::from_mean_cv(mean, cv).map_or(fixed, |_| {
+                    // rand_distr's `LogNormal::from_mean_cv`, step for step (its parameters
+                    // are private); `samplers_draw_what_rand_distr_draws` holds the two equal.
+                    let a = 1.0 + cv * cv;
+                    Sampler::Lognormal {
+                        mu: 0.5 * (mean * mean / a).ln(),
+                        sigma: a.ln().sqrt(),
+                    }
+                })
             }
             Self::Gamma { mean, sd } if sd > 0.0 => {
                 let shape = (mean / sd).powi(2);
@@ -180,11 +194,23 @@ fn empirical_moments(quantiles: &[f64]) -> (f64, f64) {
 }
 
 /// A ready-to-sample distribution of minutes.
+///
+/// The exponential and lognormal draw exactly what rand_distr's `Exp` and `LogNormal` draw (the
+/// same ziggurat, the same arithmetic), but call its `Exp1` and `StandardNormal` directly: those
+/// inline into the engine's draw, where `Exp` and `LogNormal` sample through two calls that do
+/// not (about 40 instructions a draw; BENCHMARKS.md, issue #18).
 #[derive(Clone, Debug)]
 pub enum Sampler {
     Fixed(f64),
-    Exponential(Exp<f64>),
-    Lognormal(LogNormal<f64>),
+    /// `Exp1 x scale` (rand_distr's `Exp`: `scale` is its `1 / lambda`).
+    Exponential {
+        scale: f64,
+    },
+    /// `exp(mu + sigma x StandardNormal)` (rand_distr's `LogNormal`).
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
     Gamma(Gamma<f64>),
     /// Quantiles at evenly spaced probabilities, sampled by inverting the piecewise-linear
     /// distribution through them (shared, since every replication samples the same table).
@@ -194,12 +220,18 @@ pub enum Sampler {
 impl Sampler {
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        match self {
-            Self::Fixed(value) => *value,
-            Self::Exponential(d) => d.sample(rng),
-            Self::Lognormal(d) => d.sample(rng),
-            Self::Gamma(d) => d.sample(rng),
-            Self::Empirical(quantiles) => {
+        match *self {
+            Self::Fixed(value) => value,
+            Self::Exponential { scale } => {
+                let exp1: f64 = Exp1.sample(rng);
+                exp1 * scale
+            }
+            Self::Lognormal { mu, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                (mu + sigma * z).exp()
+            }
+            Self::Gamma(ref d) => d.sample(rng),
+            Self::Empirical(ref quantiles) => {
                 let uniform: f64 = rand::distr::StandardUniform.sample(rng);
                 let position = uniform * (quantiles.len() - 1) as f64;
                 // `position` is in [0, len - 1): through i64, the cheaper float conversion.
@@ -250,6 +282,45 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// The exponential and lognormal samplers draw, bit for bit, what rand_distr's `Exp` and
+    /// `LogNormal` built the way the scenario builds them draw from the same stream: results
+    /// depend on it (a rand_distr upgrade that changed its arithmetic would fail here).
+    #[test]
+    fn samplers_draw_what_rand_distr_draws() {
+        for (mean, sd) in [
+            (45.0, 20.0),
+            (1.0, 0.35),
+            (60.0, 60.0),
+            (0.7, 2.5),
+            (1e-3, 1e-4),
+        ] {
+            let lognormal = DurationSpec::Lognormal { mean, sd }.sampler();
+            let theirs = LogNormal::from_mean_cv(mean, sd / mean).unwrap();
+            let exponential = DurationSpec::Exponential { mean }.sampler();
+            let theirs_exp = Exp::new(1.0 / mean).unwrap();
+            assert!(matches!(lognormal, Sampler::Lognormal { .. }));
+            assert!(matches!(exponential, Sampler::Exponential { .. }));
+            let (mut ours, mut reference) = (
+                Xoshiro256PlusPlus::seed_from_u64(7),
+                Xoshiro256PlusPlus::seed_from_u64(7),
+            );
+            // 200,000 draws reach the ziggurats' rare slow paths (the tails, the wedges).
+            for _ in 0..100_000 {
+                let (a, b) = (lognormal.sample(&mut ours), theirs.sample(&mut reference));
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "lognormal({mean}, {sd}): {a} vs {b}"
+                );
+                let (a, b) = (
+                    exponential.sample(&mut ours),
+                    theirs_exp.sample(&mut reference),
+                );
+                assert_eq!(a.to_bits(), b.to_bits(), "exponential({mean}): {a} vs {b}");
+            }
+        }
+    }
 
     fn moments(spec: DurationSpec) -> (f64, f64) {
         let sampler = spec.sampler();
