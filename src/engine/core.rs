@@ -11,7 +11,7 @@
 //!   queued events that precede it ([`run`] with a limit). It is then ordered exactly as if it
 //!   had been scheduled.
 //! - Events scheduled with [`EventQueue::schedule_soon`] (a kind with only a few pending at a
-//!   time) wait in a small heap of their own, and run in the same one order.
+//!   time) wait in a short sorted list of their own, and run in the same one order.
 //! - The clock never goes back: a model may schedule at the current time, never before it.
 //! - Times are finite and non-negative; their unit is the model's (the dispatch model uses
 //!   minutes).
@@ -175,18 +175,20 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// The clock and the future events of one run, in two std binary heaps of packed keys: the
-/// main one, and a small one for events that are many but each due soon, so that few are
-/// pending at a time (a call's processing: [`EventQueue::schedule_soon`]). Kept apart, they do
-/// not deepen the main heap, and each costs a push and a pop on a heap of one or two. The next
-/// event is the earlier of the two heaps' first, so the order is the one (time, sequence)
+/// The clock and the future events of one run, by packed key: a std binary heap, and a short
+/// sorted list for events that are many but each due soon, so that few are pending at a time
+/// (a call's processing: [`EventQueue::schedule_soon`]). Kept apart, they do not deepen the
+/// heap, and each costs a sorted insert into a list of one or two and a pop from its end. The
+/// next event is the earlier of the two firsts, so the order is the one (time, sequence)
 /// order either way. (Other shapes measured against std's heap: BENCHMARKS.md.)
 #[derive(Clone, Debug)]
 pub struct EventQueue<E> {
     now: Time,
     next_sequence: u64,
     heap: BinaryHeap<Entry<E>>,
-    soon: BinaryHeap<Entry<E>>,
+    /// The events scheduled soon, latest first: a handful, so a sorted insert is cheaper than
+    /// a heap's, and the next is the last.
+    soon: Vec<Entry<E>>,
 }
 
 impl<E: Copy> EventQueue<E> {
@@ -196,7 +198,7 @@ impl<E: Copy> EventQueue<E> {
             now: Time::ZERO,
             next_sequence: 0,
             heap: BinaryHeap::with_capacity(capacity),
-            soon: BinaryHeap::with_capacity(16),
+            soon: Vec::with_capacity(16),
         }
     }
 
@@ -233,7 +235,10 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn schedule_soon(&mut self, time: Time, event: E) {
         let entry = self.entry(time, event);
-        self.soon.push(entry);
+        // Latest first: the new entry goes after every later one. It has the largest sequence
+        // yet, so among equal times it is the latest of all and goes first among them.
+        let at = self.soon.partition_point(|queued| queued.key > entry.key);
+        self.soon.insert(at, entry);
     }
 
     /// Takes the next sequence number for an event held outside the queue (or for any order
@@ -245,10 +250,11 @@ impl<E: Copy> EventQueue<E> {
         Sequence(sequence)
     }
 
-    /// The packed key of the earliest pending event, and whether it is in the small heap.
+    /// The packed key of the earliest pending event, and whether it is in the list of soon
+    /// events.
     #[inline(always)]
     fn first(&self) -> Option<(u128, bool)> {
-        match (self.heap.peek(), self.soon.peek()) {
+        match (self.heap.peek(), self.soon.last()) {
             (Some(main), Some(soon)) if soon.key < main.key => Some((soon.key, true)),
             (Some(main), _) => Some((main.key, false)),
             (None, Some(soon)) => Some((soon.key, true)),
