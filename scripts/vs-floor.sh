@@ -5,6 +5,7 @@
 # ratio crisis-sim / floor for each policy.
 #
 #   scripts/vs-floor.sh [TRIALS] [REPLICATIONS]        (defaults 5 and 10)
+#   PGO=1 scripts/vs-floor.sh ...     also times the PGO build (scripts/pgo-build.sh makes it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-5}
@@ -17,18 +18,31 @@ cargo build --release -q --manifest-path "$FLOOR_DIR/Cargo.toml" --target-dir "$
 cargo build --release -q --example one_replication
 FLOOR="$CARGO_TARGET_DIR_FLOOR/release/rust_floor"
 OURS=target/release/examples/one_replication
+PGO_BIN=target/pgo/one_replication
+if [ -n "${PGO:-}" ] && [ ! -x "$PGO_BIN" ]; then
+  echo "PGO=1 needs $PGO_BIN: run scripts/pgo-build.sh first" >&2; exit 2
+fi
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for policy in police_only care_first; do
-  : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours
+  : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours; : > /tmp/vs-floor.$$.pgo
   for _ in $(seq "$TRIALS"); do
     "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
       --reps "$REPS" --engine d4 | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.floor
     "$OURS" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.ours
+    if [ -n "${PGO:-}" ]; then
+      "$PGO_BIN" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.pgo
+    fi
   done
   f=$(median < /tmp/vs-floor.$$.floor); o=$(median < /tmp/vs-floor.$$.ours)
   printf '%-12s floor %s  crisis-sim %s  (trials: floor %s | ours %s)\n' "$policy" \
     "$(awk -v x="$f" 'BEGIN{printf "%.2f M/s", x/1e6}')" "$(awk -v x="$o" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
     "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.floor)" "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.ours)"
   awk -v f="$f" -v o="$o" -v p="$policy" 'BEGIN{printf "%-12s ratio crisis-sim / floor = %.3f (target >= 0.5)\n", p, o/f}'
+  if [ -n "${PGO:-}" ]; then
+    g=$(median < /tmp/vs-floor.$$.pgo)
+    printf '%-12s PGO build %s  (trials: %s)\n' "$policy" "$(awk -v x="$g" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
+      "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.pgo)"
+    awk -v f="$f" -v g="$g" -v p="$policy" 'BEGIN{printf "%-12s ratio PGO build / floor = %.3f (target >= 0.5)\n", p, g/f}'
+  fi
 done
 rm -f /tmp/vs-floor.$$.*
