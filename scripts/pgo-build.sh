@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/target/pgo
+# Cargo would take these over RUSTFLAGS, and build without the profile flags.
+unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
@@ -58,6 +60,10 @@ $ONE benches/canonical-config-b.toml 365 2 police_only >/dev/null
 $ONE benches/canonical-config-b.toml 365 2 care_first >/dev/null
 
 echo "3/4 Merging the profile..." >&2
+if ! ls "$WORK/profiles"/*.profraw >/dev/null 2>&1; then
+  echo "error: the training runs wrote no profile into $WORK/profiles" >&2
+  exit 1
+fi
 "$profdata" merge -o "$WORK/merged.profdata" "$WORK/profiles"
 
 echo "4/4 Building with the profile..." >&2
