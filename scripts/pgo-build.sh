@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A profile-guided (PGO) release build of crisis-sim: about a fifth faster on the engine, the
-# same results byte for byte (the script checks). For long studies: sweeps, back-tests,
-# Slurm or Kubernetes arrays, the explorer on a big scenario.
+# same outputs byte for byte (the script checks, with scripts/freeze-results.sh). For long
+# studies: sweeps, back-tests, Slurm or Kubernetes arrays, the explorer on a big scenario.
 #
 #   scripts/pgo-build.sh            writes target/pgo/crisis-sim (and target/pgo/one_replication)
 #
@@ -10,12 +10,12 @@
 #
 # How: build an instrumented binary, run it on the built-in scenarios (the default city under
 # every policy, the policy variants, the canonical two-pool model, the queueing-theory checks,
-# Boone County, a sweep), merge the profile, build again with it. The compiler then lays out and inlines the
-# hot paths by measured counts. It changes no arithmetic: floating-point results are the same.
+# Boone County, a sweep), merge the profile, build again with it. The compiler then lays out
+# and inlines the hot paths by measured counts. It changes no arithmetic: floating-point results are the same.
 # The profile is made fresh from the current source every time, so it is never stale.
 #
 # Needs rustup's llvm-tools component (for llvm-profdata); the script adds it if rustup is there.
-# Takes about five minutes: two release builds and half a minute of training runs.
+# Takes 5 to 7 minutes: two release builds, half a minute of training, the check's runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -35,7 +35,7 @@ if [ ! -x "$profdata" ]; then
   exit 3
 fi
 
-rm -rf "$WORK/profiles" "$WORK/training" "$WORK/merged.profdata" "$WORK/check.profraw"
+rm -rf "$WORK/profiles" "$WORK/training" "$WORK/merged.profdata" "$WORK"/check*
 mkdir -p "$WORK/profiles" "$WORK/training"
 
 echo "1/4 Building the instrumented binary..." >&2
@@ -73,21 +73,21 @@ rm -rf "$WORK/optimized"
 RUSTFLAGS="-Cprofile-use=$WORK/merged.profdata" \
   cargo build --release --quiet --target-dir "$WORK/optimized" --bin crisis-sim --example one_replication
 
-# The same results and logs, byte for byte, from the instrumented (plain-optimised) build and
-# the PGO build. (The instrumented run's counts go to a file the profile no longer reads.)
-CHECK="-q run -r 2 --seed 1 --force --csv --hourly --log calls,units"
-LLVM_PROFILE_FILE="$WORK/check.profraw" $TRAIN $CHECK -o "$T/check-plain"
+# The same outputs, byte for byte, from the instrumented (plain-optimised) build and the PGO
+# build: scripts/freeze-results.sh's fixed-seed runs (results, CSVs, logs, charts, the report,
+# a sweep, shards and their merge). The instrumented runs' counts go to files the profile no
+# longer reads.
 PGO=$WORK/optimized/release/crisis-sim
-$PGO $CHECK -o "$T/check-pgo"
-for f in results.json replications.csv calls.csv units.csv; do
-  if ! cmp -s "$T/check-plain/$f" "$T/check-pgo/$f"; then
-    echo "error: the PGO build's $f differs from the plain build's; not installing it" >&2
-    exit 1
-  fi
-done
+LLVM_PROFILE_FILE="$WORK/check-profiles/%p.profraw" scripts/freeze-results.sh "$TRAIN" "$WORK/check-plain" >/dev/null
+scripts/freeze-results.sh "$PGO" "$WORK/check-pgo" >/dev/null
+if ! cmp -s "$WORK/check-plain.sums" "$WORK/check-pgo.sums"; then
+  echo "error: the PGO build's outputs differ from the plain build's; not installing it:" >&2
+  diff "$WORK/check-plain.sums" "$WORK/check-pgo.sums" | head -20 >&2
+  exit 1
+fi
 
 # Installed by rename, so a reader never sees half a binary.
 cp "$PGO" "$WORK/crisis-sim.tmp" && mv "$WORK/crisis-sim.tmp" "$WORK/crisis-sim"
 cp "$WORK/optimized/release/examples/one_replication" "$WORK/one_replication.tmp"
 mv "$WORK/one_replication.tmp" "$WORK/one_replication"
-echo "PGO build: target/pgo/crisis-sim (results checked byte-identical to the plain build)" >&2
+echo "PGO build: target/pgo/crisis-sim ($(wc -l < "$WORK/check-pgo.sums") fixed-seed outputs checked byte-identical to the plain build)" >&2
