@@ -13,6 +13,8 @@ pub enum Stage {
     Assigned,
     /// The call's units have cleared; a care follow-up visit is waiting for a team.
     WaitingFollowUp,
+    /// The call has ended: its slot is free (what it holds is the last call's, and stale).
+    Ended,
 }
 
 /// A call in the system.
@@ -33,10 +35,12 @@ pub struct ActiveCall {
     pub outcomes_drawn: bool,
 }
 
-/// Open calls by slot; a freed slot is reused by the next call.
+/// Open calls by slot; a freed slot is reused by the next call. A free slot keeps its last call,
+/// marked [`Stage::Ended`], rather than an `Option`'s `None`: the live calls' accessors, on every
+/// call's path, then check no variant (BENCHMARKS.md, issue #18).
 #[derive(Clone, Debug, Default)]
 pub struct ActiveCalls {
-    slots: Vec<Option<ActiveCall>>,
+    slots: Vec<ActiveCall>,
     free_slots: Vec<u32>,
 }
 
@@ -58,11 +62,11 @@ impl ActiveCalls {
     pub fn insert(&mut self, active: ActiveCall) -> u32 {
         match self.free_slots.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(active);
+                self.slots[slot as usize] = active;
                 slot
             }
             None => {
-                self.slots.push(Some(active));
+                self.slots.push(active);
                 (self.slots.len() - 1) as u32
             }
         }
@@ -71,41 +75,46 @@ impl ActiveCalls {
     /// The live call in `slot`.
     #[inline]
     pub fn get(&self, slot: u32) -> &ActiveCall {
-        self.slots[slot as usize]
-            .as_ref()
-            .expect("slot of a live call")
+        let active = &self.slots[slot as usize];
+        debug_assert!(
+            active.stage != Stage::Ended,
+            "slot {slot} holds no live call"
+        );
+        active
     }
 
     #[inline]
     pub fn get_mut(&mut self, slot: u32) -> &mut ActiveCall {
-        self.slots[slot as usize]
-            .as_mut()
-            .expect("slot of a live call")
+        let active = &mut self.slots[slot as usize];
+        debug_assert!(
+            active.stage != Stage::Ended,
+            "slot {slot} holds no live call"
+        );
+        active
     }
 
     /// The call in `slot` if it is still the call `call_id` (a slot may have been reused).
     #[inline]
     pub fn find_mut(&mut self, slot: u32, call_id: u64) -> Option<&mut ActiveCall> {
-        self.slots[slot as usize]
-            .as_mut()
-            .filter(|active| active.record.call.id == call_id)
+        Some(&mut self.slots[slot as usize])
+            .filter(|active| active.stage != Stage::Ended && active.record.call.id == call_id)
     }
 
     /// The call in `slot`, if any.
     #[inline]
     pub fn slot_mut(&mut self, slot: u32) -> Option<&mut ActiveCall> {
-        self.slots[slot as usize].as_mut()
+        Some(&mut self.slots[slot as usize]).filter(|active| active.stage != Stage::Ended)
     }
 
     #[inline]
     pub fn slot(&self, slot: u32) -> Option<&ActiveCall> {
-        self.slots[slot as usize].as_ref()
+        Some(&self.slots[slot as usize]).filter(|active| active.stage != Stage::Ended)
     }
 
     /// Frees a slot for reuse.
     #[inline]
     pub fn remove(&mut self, slot: u32) {
-        self.slots[slot as usize] = None;
+        self.slots[slot as usize].stage = Stage::Ended;
         self.free_slots.push(slot);
     }
 
