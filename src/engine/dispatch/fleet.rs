@@ -3,7 +3,7 @@
 //! dispatch model turns them into events.
 
 use super::free_units::FreeUnits;
-use crate::scenario::{KINDS, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::scenario::{AfterClear, KINDS, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 const MINUTES_PER_DAY: f64 = 1440.0;
 
@@ -26,6 +26,9 @@ pub struct Unit {
     pub state: UnitState,
     /// Shift blocks covering now; on duty by schedule while > 0.
     pub active_blocks: u8,
+    /// Its pool drives back to base after a call (`after_clear = "return"`), kept here so a
+    /// clear reads it with the unit.
+    pub returns_to_base: bool,
     /// When it was sent to its call (or, returning, when it cleared).
     pub busy_since: f64,
     /// When it came on duty.
@@ -87,6 +90,7 @@ impl Fleet {
                     zone: home,
                     state: UnitState::OffDuty,
                     active_blocks: 0,
+                    returns_to_base: pool.after_clear == AfterClear::Return,
                     busy_since: 0.0,
                     duty_since: 0.0,
                     call_slot: u32::MAX,

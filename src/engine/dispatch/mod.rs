@@ -39,7 +39,7 @@ use super::record::{Assignment, CallRecord, FleetTotals, Observer, UnitEvent, Un
 use crate::calls::Call;
 use crate::calls::rng::Purpose;
 use crate::policy::{CallContext, Escalation, Policy, Route, SystemView, UnitChooser, UnitRequest};
-use crate::scenario::{AfterClear, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::scenario::{PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 /// Something that will happen at a known time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -242,8 +242,14 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             self.hold_for_processing(call);
             return;
         }
-        let routing = self.ask_route(&call);
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let routing = self.policy.route(
+            &CallContext {
+                call: &call,
+                call_type,
+            },
+            &self.system_view(),
+        );
         let mut record = CallRecord::new(call, call_type.priority, call_type.care_eligible);
         record.triaged_eligible = routing.triaged_eligible;
         record.routed_to_care = routing.route.is_care();
@@ -647,14 +653,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         if self.after_scene_work && self.stays_for_outcomes(unit) {
             return;
         }
-        let (slot, pool, zone, home, blocks, since) = {
+        let (slot, zone, home, since, returns) = {
             let u = self.fleet.unit(unit);
-            let (slot, pool) = (u.call_slot, u.pool as usize);
-            (slot, pool, u.zone, u.home, u.active_blocks, u.busy_since)
+            let returns = u.active_blocks > 0 && u.returns_to_base && u.zone != u.home;
+            (u.call_slot, u.zone, u.home, u.busy_since, returns)
         };
-        let returns = blocks > 0
-            && self.scenario.pools[pool].after_clear == AfterClear::Return
-            && zone != home;
         let (call_id, eligible) = {
             let record = &self.calls.get(slot).record;
             (record.call.id, record.care_eligible)
