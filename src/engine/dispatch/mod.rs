@@ -39,7 +39,7 @@ use super::record::{Assignment, CallRecord, FleetTotals, Observer, UnitEvent, Un
 use crate::calls::Call;
 use crate::calls::rng::Purpose;
 use crate::policy::{CallContext, Escalation, Policy, Route, SystemView, UnitChooser, UnitRequest};
-use crate::scenario::{PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::scenario::{OutcomeProbabilities, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
 
 /// Something that will happen at a known time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,6 +106,9 @@ pub struct Dispatch<'a, O: ?Sized> {
     after_scene_work: bool,
     /// The policy's own treatment list, overriding the scenario's and the call types'.
     policy_treatment: Option<&'a [u16]>,
+    /// Some call type has an outcome with a probability above zero: only then are a call's
+    /// outcomes drawn when it ends (else every draw would come out "nothing happened").
+    draws_outcomes: bool,
 }
 
 impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
@@ -185,6 +188,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             after_scene_work: scenario.outcome_time.iter().any(|t| !t.is_empty())
                 || !scenario.facilities.is_empty(),
             policy_treatment: policy.treatment_list(),
+            draws_outcomes: scenario
+                .call_types
+                .iter()
+                .flat_map(|t| &t.outcomes)
+                .any(|p| *p != OutcomeProbabilities::default()),
         };
         dispatch.start_shifts();
         dispatch
@@ -992,7 +1000,8 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         record.unserved_at_horizon = !record
             .primary
             .is_some_and(|p| p.on_scene_minutes < self.horizon);
-        if !active.outcomes_drawn
+        if self.draws_outcomes
+            && !active.outcomes_drawn
             && let Some(kind) = outcomes::scene_kind(record, self.horizon)
         {
             let call_type = &self.scenario.call_types[usize::from(record.call.call_type.0)];
