@@ -237,8 +237,14 @@ impl<E: Copy> EventQueue<E> {
         let entry = self.entry(time, event);
         // Latest first: the new entry goes after every later one. It has the largest sequence
         // yet, so among equal times it is the latest of all and goes first among them.
-        let at = self.soon.partition_point(|queued| queued.key > entry.key);
-        self.soon.insert(at, entry);
+        // Pushed at the end (the earliest place), then moved up past every earlier one: one
+        // or two steps for the few pending.
+        self.soon.push(entry);
+        let mut at = self.soon.len() - 1;
+        while at > 0 && self.soon[at - 1].key < entry.key {
+            self.soon.swap(at - 1, at);
+            at -= 1;
+        }
     }
 
     /// Takes the next sequence number for an event held outside the queue (or for any order
