@@ -97,13 +97,10 @@ impl TickCounts {
 
     #[inline(always)]
     fn record(&mut self, value: u64) {
-        let index = Self::index_of(value);
-        let index = if index < self.counts.len() {
-            index
-        } else {
-            Self::index_of(self.highest)
-        };
-        self.counts[index] += 1;
+        match self.counts.get_mut(Self::index_of(value)) {
+            Some(count) => *count += 1,
+            None => self.counts[Self::index_of(self.highest)] += 1,
+        }
     }
 
     fn add(&mut self, other: &TickCounts) {
