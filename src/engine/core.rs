@@ -89,7 +89,6 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// A point in simulated time: finite and non-negative. Its unit is the model's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
@@ -153,29 +152,87 @@ impl<E> Entry<E> {
     }
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
+/// A binary min-heap of entries by packed key. std's `BinaryHeap` does the same sifts, but
+/// writes a new entry and reads it straight back (and hands a popped one back through a
+/// reordered copy): on this loop, loads of data still in the store buffer, which stall
+/// (`perf annotate`, BENCHMARKS.md, issue #18). Here a moving entry stays in registers: a push
+/// finds the new entry's place first and writes it once, a pop walks the last entry's hole down
+/// and up before writing it. Keys are unique (the sequence), so the pops come in one order
+/// whatever the heap's shape.
+#[derive(Clone, Debug)]
+struct Heap<E> {
+    entries: Vec<Entry<E>>,
 }
 
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl<E: Copy> Heap<E> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(capacity),
+        }
     }
-}
 
-/// Reversed, so std's max-heap pops the earliest (time, sequence) first.
-impl<E> Ord for Entry<E> {
     #[inline(always)]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+    fn first_key(&self) -> Option<u128> {
+        self.entries.first().map(|entry| entry.key)
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline(always)]
+    fn push(&mut self, entry: Entry<E>) {
+        let mut hole = self.entries.len();
+        // Room at the end; later parents move down into the hole until the new entry's place.
+        self.entries.push(entry);
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if self.entries[parent].key < entry.key {
+                break;
+            }
+            self.entries[hole] = self.entries[parent];
+            hole = parent;
+        }
+        self.entries[hole] = entry;
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<Entry<E>> {
+        let last = self.entries.pop()?;
+        let Some(&first) = self.entries.first() else {
+            return Some(last);
+        };
+        // The last entry refills the root's hole. As std does: the hole goes down to the
+        // bottom along the earlier child, then the last entry rises from there (it nearly
+        // always belongs near the bottom, so this compares less than stopping on the way).
+        let len = self.entries.len();
+        let mut hole = 0;
+        let mut child = 1;
+        while child + 1 < len {
+            child += usize::from(self.entries[child + 1].key < self.entries[child].key);
+            self.entries[hole] = self.entries[child];
+            hole = child;
+            child = 2 * hole + 1;
+        }
+        if child + 1 == len {
+            self.entries[hole] = self.entries[child];
+            hole = child;
+        }
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if self.entries[parent].key < last.key {
+                break;
+            }
+            self.entries[hole] = self.entries[parent];
+            hole = parent;
+        }
+        self.entries[hole] = last;
+        Some(first)
     }
 }
 
-/// The clock and the future events of one run, by packed key: a std binary heap, and a short
+/// The clock and the future events of one run, by packed key: a binary heap, and a short
 /// sorted list for events that are many but each due soon, so that few are pending at a time
 /// (a call's processing: [`EventQueue::schedule_soon`]). Kept apart, they do not deepen the
 /// heap, and each costs a sorted insert into a list of one or two and a pop from its end. The
@@ -185,7 +242,7 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     now: Time,
     next_sequence: u64,
-    heap: BinaryHeap<Entry<E>>,
+    heap: Heap<E>,
     /// The events scheduled soon, latest first: a handful, so a sorted insert is cheaper than
     /// a heap's, and the next is the last.
     soon: Vec<Entry<E>>,
@@ -197,7 +254,7 @@ impl<E: Copy> EventQueue<E> {
         Self {
             now: Time::ZERO,
             next_sequence: 0,
-            heap: BinaryHeap::with_capacity(capacity),
+            heap: Heap::with_capacity(capacity),
             soon: Vec::with_capacity(16),
         }
     }
@@ -260,9 +317,9 @@ impl<E: Copy> EventQueue<E> {
     /// events.
     #[inline(always)]
     fn first(&self) -> Option<(u128, bool)> {
-        match (self.heap.peek(), self.soon.last()) {
-            (Some(main), Some(soon)) if soon.key < main.key => Some((soon.key, true)),
-            (Some(main), _) => Some((main.key, false)),
+        match (self.heap.first_key(), self.soon.last()) {
+            (Some(main), Some(soon)) if soon.key < main => Some((soon.key, true)),
+            (Some(main), _) => Some((main, false)),
             (None, Some(soon)) => Some((soon.key, true)),
             (None, None) => None,
         }
@@ -310,7 +367,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.soon.is_empty()
+        self.heap.len() == 0 && self.soon.is_empty()
     }
 }
 
@@ -507,6 +564,52 @@ mod tests {
         run(&mut one, None, Time::new(1000.0));
         assert_eq!(two.seen, one.seen);
         assert!(two.events.is_empty());
+    }
+
+    /// The heap against std's, pushes and pops interleaved (the queue grows and shrinks, as
+    /// a run's does), with many equal times: the same entries come out in the same order.
+    #[test]
+    fn the_heap_pops_what_std_binary_heap_pops() {
+        use std::cmp::Reverse;
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut heap = Heap::with_capacity(4);
+        let mut reference = std::collections::BinaryHeap::new();
+        let mut popped = (Vec::new(), Vec::new());
+        for sequence in 0..20_000u64 {
+            // Pushes a little more often than pops: the heap grows to a few hundred.
+            if next() % 100 < 52 {
+                let time = Time::new((next() % 300) as f64 * 0.25);
+                let key = Key {
+                    time,
+                    sequence: Sequence(sequence),
+                }
+                .packed();
+                heap.push(Entry {
+                    key,
+                    event: sequence,
+                });
+                reference.push(Reverse((key, sequence)));
+            } else {
+                popped.0.push(heap.pop().map(|e| (e.key, e.event)));
+                popped.1.push(reference.pop().map(|Reverse(e)| e));
+            }
+            assert_eq!(heap.len(), reference.len());
+            assert_eq!(heap.first_key(), reference.peek().map(|Reverse((k, _))| *k));
+        }
+        while let Some(entry) = heap.pop() {
+            popped.0.push(Some((entry.key, entry.event)));
+        }
+        while let Some(Reverse(entry)) = reference.pop() {
+            popped.1.push(Some(entry));
+        }
+        assert!(popped.0.len() > 10_000);
+        assert_eq!(popped.0, popped.1);
     }
 
     #[test]

@@ -89,6 +89,49 @@ impl CallRecord {
         }
     }
 
+    /// Makes this record the record of `call` just received, as [`CallRecord::new`] makes it,
+    /// one field at a time. The engine opens a call this way in the slot it will live in: a
+    /// record built whole, then moved into the slot, was copied with wide loads over the
+    /// narrow stores that had just built it, which stall (BENCHMARKS.md, issue #18). Every
+    /// field is named, so a new field cannot be forgotten here.
+    #[inline(always)]
+    pub(crate) fn reset(&mut self, call: &Call, priority: u8, care_eligible: bool) {
+        let CallRecord {
+            call: record_call,
+            priority: record_priority,
+            care_eligible: record_care_eligible,
+            triaged_eligible,
+            routed_to_care,
+            overflowed_to_police,
+            primary,
+            backup_requested,
+            backup,
+            companion,
+            follow_up,
+            follow_up_missed,
+            cleared_minutes,
+            unserved_at_horizon,
+            outcomes,
+            dispatch_delay_minutes,
+        } = self;
+        *record_call = *call;
+        *record_priority = priority;
+        *record_care_eligible = care_eligible;
+        *triaged_eligible = false;
+        *routed_to_care = false;
+        *overflowed_to_police = false;
+        *primary = None;
+        *backup_requested = false;
+        *backup = None;
+        *companion = None;
+        *follow_up = None;
+        *follow_up_missed = false;
+        *cleared_minutes = None;
+        *unserved_at_horizon = false;
+        *outcomes = Outcomes::default();
+        *dispatch_delay_minutes = 0.0;
+    }
+
     /// Received to first unit on scene, for a served call (none for a call resolved by phone:
     /// nobody went).
     pub fn response_minutes(&self) -> Option<f64> {

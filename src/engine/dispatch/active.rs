@@ -2,6 +2,7 @@
 //! memory follows the calls open at once, not the calls simulated). Each holds the record being
 //! written and where the call stands.
 
+use crate::calls::Call;
 use crate::engine::record::CallRecord;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,21 @@ pub struct ActiveCall {
     pub outcomes_drawn: bool,
 }
 
+impl ActiveCall {
+    /// A call just opened: nothing sent, nothing requested.
+    pub fn new(record: CallRecord, stage: Stage) -> Self {
+        Self {
+            record,
+            stage,
+            outstanding: 0,
+            wants_clinician: false,
+            police_alongside: false,
+            follow_up_window: None,
+            outcomes_drawn: false,
+        }
+    }
+}
+
 /// Open calls by slot; a freed slot is reused by the next call. A free slot keeps its last call,
 /// marked [`Stage::Ended`], rather than an `Option`'s `None`: the live calls' accessors, on every
 /// call's path, then check no variant (BENCHMARKS.md, issue #18).
@@ -56,6 +72,34 @@ impl ActiveCalls {
     #[inline]
     pub fn open(&self) -> usize {
         self.slots.len() - self.free_slots.len()
+    }
+
+    /// Opens `call` at `stage` in a free slot (or a new one), written field by field where it
+    /// lives (see [`CallRecord::reset`]), as [`ActiveCalls::insert`] of a new call would
+    /// leave it.
+    #[inline(always)]
+    pub fn open_call(
+        &mut self,
+        call: &Call,
+        priority: u8,
+        care_eligible: bool,
+        stage: Stage,
+    ) -> u32 {
+        let Some(slot) = self.free_slots.pop() else {
+            return self.insert(ActiveCall::new(
+                CallRecord::new(*call, priority, care_eligible),
+                stage,
+            ));
+        };
+        let active = &mut self.slots[slot as usize];
+        active.record.reset(call, priority, care_eligible);
+        active.stage = stage;
+        active.outstanding = 0;
+        active.wants_clinician = false;
+        active.police_alongside = false;
+        active.follow_up_window = None;
+        active.outcomes_drawn = false;
+        slot
     }
 
     #[inline]
@@ -121,5 +165,85 @@ impl ActiveCalls {
     /// Slots ever used (live or free).
     pub fn slot_count(&self) -> u32 {
         self.slots.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::{Assignment, Outcomes};
+    use crate::scenario::{CallTypeId, PoolId, ResponderKind, UnitId, ZoneId};
+
+    fn call(id: u64) -> Call {
+        Call {
+            id,
+            received_minutes: id as f64,
+            call_type: CallTypeId(1),
+            zone: ZoneId(2),
+            draw_key: id * 7919,
+        }
+    }
+
+    #[test]
+    fn a_call_opened_in_a_used_slot_is_the_call_a_new_slot_holds() {
+        let mut calls = ActiveCalls::with_capacity(2);
+        let first = calls.open_call(&call(1), 3, false, Stage::WaitingPolice);
+        // Everything a call can change, changed.
+        let sent = Assignment {
+            unit: UnitId(4),
+            pool: PoolId(1),
+            kind: ResponderKind::Care,
+            dispatched_minutes: 1.0,
+            on_scene_minutes: 2.0,
+            cleared_minutes: 3.0,
+        };
+        let active = calls.get_mut(first);
+        let record = &mut active.record;
+        (record.triaged_eligible, record.routed_to_care) = (true, true);
+        (record.overflowed_to_police, record.backup_requested) = (true, true);
+        (record.primary, record.backup) = (Some(sent), Some(sent));
+        (record.companion, record.follow_up) = (Some(sent), Some(sent));
+        (record.follow_up_missed, record.unserved_at_horizon) = (true, true);
+        record.cleared_minutes = Some(9.0);
+        record.outcomes = Outcomes {
+            arrest: true,
+            booking: true,
+            force: true,
+            injury: true,
+            er_transport: true,
+        };
+        record.dispatch_delay_minutes = 0.5;
+        (active.outstanding, active.wants_clinician) = (2, true);
+        (active.police_alongside, active.outcomes_drawn) = (true, true);
+        active.follow_up_window = Some(60.0);
+        calls.remove(first);
+
+        let reused = calls.open_call(&call(2), 1, true, Stage::Processing);
+        assert_eq!(reused, first, "the freed slot is reused");
+        let fresh = ActiveCall::new(CallRecord::new(call(2), 1, true), Stage::Processing);
+        let opened = calls.get(reused);
+        assert_eq!(opened.record, fresh.record);
+        assert_eq!(
+            (opened.stage, opened.outstanding, opened.wants_clinician),
+            (fresh.stage, fresh.outstanding, fresh.wants_clinician)
+        );
+        assert_eq!(
+            (
+                opened.police_alongside,
+                opened.outcomes_drawn,
+                opened.follow_up_window
+            ),
+            (
+                fresh.police_alongside,
+                fresh.outcomes_drawn,
+                fresh.follow_up_window
+            )
+        );
+        assert!(calls.slot(reused).is_some());
+        calls.remove(reused);
+        assert!(
+            calls.slot(reused).is_none(),
+            "an ended call's slot holds no live call"
+        );
     }
 }

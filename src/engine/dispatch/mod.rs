@@ -27,7 +27,7 @@ pub(crate) mod routing;
 mod service;
 
 use accounting::{Accounting, OpenSpells};
-use active::{ActiveCall, ActiveCalls, Stage};
+use active::{ActiveCalls, Stage};
 use facilities::Facilities;
 use fleet::{Fleet, Trip, UnitState};
 use queues::{BACKUP_PRIORITY, FOLLOW_UP_PRIORITY, Job, Waiting, WaitingQueues};
@@ -67,6 +67,74 @@ pub enum Event {
     Processed { slot: u32, call_id: u64 },
 }
 
+/// An [`Event`] as the queue holds it: one 128-bit integer (tag, a 32-bit field, a 64-bit
+/// field). The enum's own layout, a 2-byte tag then 14 bytes of fields, is copied in pieces
+/// that straddle each other, and the CPU stalls on a load that straddles two stores still in
+/// flight: on every event, in `perf annotate` (BENCHMARKS.md, issue #18). An integer moves as
+/// two whole words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedEvent(u128);
+
+impl Event {
+    #[inline(always)]
+    fn packed(self) -> PackedEvent {
+        let (tag, small, wide): (u8, u32, u64) = match self {
+            Event::UnitClears { unit } => (0, unit, 0),
+            Event::BackupRequested { slot, call_id } => (1, slot, call_id),
+            Event::CareWaitExpired { slot, call_id } => (2, slot, call_id),
+            Event::FollowUpExpired { slot, call_id } => (3, slot, call_id),
+            Event::UnitHome { unit } => (4, unit, 0),
+            Event::ShiftStart { pool, block, day } => {
+                (5, u32::from(pool) << 16 | u32::from(block), day as u64)
+            }
+            Event::ShiftEnd { pool, block } => (6, u32::from(pool) << 16 | u32::from(block), 0),
+            Event::AtFacility { unit } => (7, unit, 0),
+            Event::BedFrees { facility } => (8, u32::from(facility), 0),
+            Event::Processed { slot, call_id } => (9, slot, call_id),
+        };
+        PackedEvent(u128::from(wide) << 64 | u128::from(small) << 8 | u128::from(tag))
+    }
+}
+
+impl PackedEvent {
+    #[inline(always)]
+    fn unpacked(self) -> Event {
+        let (tag, small, wide) = (self.0 as u8, (self.0 >> 8) as u32, (self.0 >> 64) as u64);
+        let (pool, block) = ((small >> 16) as u16, small as u16);
+        match tag {
+            0 => Event::UnitClears { unit: small },
+            1 => Event::BackupRequested {
+                slot: small,
+                call_id: wide,
+            },
+            2 => Event::CareWaitExpired {
+                slot: small,
+                call_id: wide,
+            },
+            3 => Event::FollowUpExpired {
+                slot: small,
+                call_id: wide,
+            },
+            4 => Event::UnitHome { unit: small },
+            5 => Event::ShiftStart {
+                pool,
+                block,
+                day: wide as i64,
+            },
+            6 => Event::ShiftEnd { pool, block },
+            7 => Event::AtFacility { unit: small },
+            8 => Event::BedFrees {
+                facility: small as u16,
+            },
+            9 => Event::Processed {
+                slot: small,
+                call_id: wide,
+            },
+            _ => unreachable!("no event has tag {tag}: packed events come from Event::packed"),
+        }
+    }
+}
+
 /// Asks a policy's own unit chooser (kept out of line: the built-in policies have none).
 #[inline(never)]
 fn ask_chooser(
@@ -93,7 +161,7 @@ pub struct Dispatch<'a, O: ?Sized> {
     chooser: Option<&'a dyn UnitChooser>,
     observer: &'a mut O,
     pub(super) horizon: f64,
-    pub(super) events: EventQueue<Event>,
+    pub(super) events: EventQueue<PackedEvent>,
     fleet: Fleet,
     zones: ZoneOrder,
     calls: ActiveCalls,
@@ -112,15 +180,15 @@ pub struct Dispatch<'a, O: ?Sized> {
 }
 
 impl<O: Observer + ?Sized> Model for Dispatch<'_, O> {
-    type Event = Event;
+    type Event = PackedEvent;
 
     #[inline(always)]
-    fn events(&mut self) -> &mut EventQueue<Event> {
+    fn events(&mut self) -> &mut EventQueue<PackedEvent> {
         &mut self.events
     }
 
-    fn handle(&mut self, event: Event) {
-        match event {
+    fn handle(&mut self, event: PackedEvent) {
+        match event.unpacked() {
             Event::UnitClears { unit } => self.unit_clears(unit),
             Event::BackupRequested { slot, .. } => self.request_police(slot, Job::Backup),
             Event::CareWaitExpired { slot, call_id } => {
@@ -205,7 +273,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     #[inline(always)]
     fn schedule(&mut self, time: f64, event: Event) {
-        self.events.schedule(Time::new(time), event);
+        self.events.schedule(Time::new(time), event.packed());
     }
 
     /// Books a unit's change of state and tells the observer (a no-op unless it logs units).
@@ -258,18 +326,14 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             },
             &self.system_view(),
         );
-        let mut record = CallRecord::new(call, call_type.priority, call_type.care_eligible);
-        record.triaged_eligible = routing.triaged_eligible;
-        record.routed_to_care = routing.route.is_care();
-        let slot = self.calls.insert(ActiveCall {
-            record,
-            stage: Stage::WaitingPolice,
-            outstanding: 0,
-            wants_clinician: false,
-            police_alongside: false,
-            follow_up_window: routing.follow_up_within_minutes,
-            outcomes_drawn: false,
-        });
+        let stage = Stage::WaitingPolice;
+        let slot = self
+            .calls
+            .open_call(&call, call_type.priority, call_type.care_eligible, stage);
+        let active = self.calls.get_mut(slot);
+        active.record.triaged_eligible = routing.triaged_eligible;
+        active.record.routed_to_care = routing.route.is_care();
+        active.follow_up_window = routing.follow_up_within_minutes;
         self.start_route(slot, routing.route);
     }
 
@@ -286,18 +350,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     #[inline(never)]
     fn hold_for_processing(&mut self, call: Call) {
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
-        let mut record = CallRecord::new(call, call_type.priority, call_type.care_eligible);
-        let delay = self.service.dispatch_delay_minutes(record.priority, &call);
-        record.dispatch_delay_minutes = delay.max(0.0);
-        let slot = self.calls.insert(ActiveCall {
-            record,
-            stage: Stage::Processing,
-            outstanding: 0,
-            wants_clinician: false,
-            police_alongside: false,
-            follow_up_window: None,
-            outcomes_drawn: false,
-        });
+        let priority = call_type.priority;
+        let delay = self.service.dispatch_delay_minutes(priority, &call);
+        let slot =
+            (self.calls).open_call(&call, priority, call_type.care_eligible, Stage::Processing);
+        self.calls.get_mut(slot).record.dispatch_delay_minutes = delay.max(0.0);
         if delay > 0.0 {
             let now = self.now();
             // Each call has one, due within a minute or so: a handful pending at a time.
@@ -306,7 +363,8 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
                 Event::Processed {
                     slot,
                     call_id: call.id,
-                },
+                }
+                .packed(),
             );
         } else {
             self.route_call(slot);
@@ -1044,5 +1102,59 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         let mut totals = books.finish(open.into_iter());
         totals.facilities = facilities.finish(stopped_at);
         totals
+    }
+}
+
+#[cfg(test)]
+mod packed_event_tests {
+    use super::*;
+
+    /// Every kind of event, with fields at their extremes, comes out of the queue's integer
+    /// as it went in.
+    #[test]
+    fn every_event_survives_packing() {
+        let mut events = Vec::new();
+        for (small, wide) in [(0u32, 0u64), (1, 1), (u32::MAX, u64::MAX), (77, 1 << 40)] {
+            let (short, day) = (small as u16, wide as i64);
+            events.extend([
+                Event::UnitClears { unit: small },
+                Event::BackupRequested {
+                    slot: small,
+                    call_id: wide,
+                },
+                Event::CareWaitExpired {
+                    slot: small,
+                    call_id: wide,
+                },
+                Event::FollowUpExpired {
+                    slot: small,
+                    call_id: wide,
+                },
+                Event::UnitHome { unit: small },
+                Event::ShiftStart {
+                    pool: short,
+                    block: short.wrapping_mul(3),
+                    day,
+                },
+                Event::ShiftStart {
+                    pool: u16::MAX,
+                    block: 0,
+                    day: -day,
+                },
+                Event::ShiftEnd {
+                    pool: short,
+                    block: u16::MAX - short,
+                },
+                Event::AtFacility { unit: small },
+                Event::BedFrees { facility: short },
+                Event::Processed {
+                    slot: small,
+                    call_id: wide,
+                },
+            ]);
+        }
+        for event in events {
+            assert_eq!(event.packed().unpacked(), event);
+        }
     }
 }
