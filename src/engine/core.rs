@@ -183,9 +183,16 @@ impl<E: Copy> Heap<E> {
 
     #[inline(always)]
     fn push(&mut self, entry: Entry<E>) {
-        let mut hole = self.entries.len();
-        // Room at the end; later parents move down into the hole until the new entry's place.
+        let hole = self.entries.len();
+        // Room at the end: the new entry rises from there.
         self.entries.push(entry);
+        self.rise(hole, entry);
+    }
+
+    /// Writes `entry` into the `hole`, or above it: parents later than the entry move down
+    /// into the hole until the entry's place.
+    #[inline(always)]
+    fn rise(&mut self, mut hole: usize, entry: Entry<E>) {
         while hole > 0 {
             let parent = (hole - 1) / 2;
             if self.entries[parent].key < entry.key {
@@ -219,15 +226,7 @@ impl<E: Copy> Heap<E> {
             self.entries[hole] = self.entries[child];
             hole = child;
         }
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if self.entries[parent].key < last.key {
-                break;
-            }
-            self.entries[hole] = self.entries[parent];
-            hole = parent;
-        }
-        self.entries[hole] = last;
+        self.rise(hole, last);
         Some(first)
     }
 }
