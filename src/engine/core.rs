@@ -527,17 +527,21 @@ mod tests {
         );
     }
 
+    /// A xorshift64 stream: enough randomness for a test's event times.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Events scheduled soon run in the one (time, sequence) order with the others, ties in
     /// time included: the same order as if every event were scheduled the usual way.
     #[test]
     fn events_scheduled_soon_keep_the_one_order() {
-        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut two = Recorder {
             events: EventQueue::with_capacity(8),
             seen: Vec::new(),
@@ -550,7 +554,7 @@ mod tests {
             // Few distinct times, so many ties.
             let time = Time::new((next() % 50) as f64 * 0.5);
             let id = id + 10;
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 two.events.schedule_soon(time, id);
             } else {
                 two.events.schedule(time, id);
@@ -570,13 +574,7 @@ mod tests {
     #[test]
     fn the_heap_pops_what_std_binary_heap_pops() {
         use std::cmp::Reverse;
-        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut heap = Heap::with_capacity(4);
         let mut reference = std::collections::BinaryHeap::new();
         let mut popped = (Vec::new(), Vec::new());
