@@ -1,7 +1,14 @@
 use super::*;
 
+/// A fresh directory for one use: tests run in parallel threads of one process, so the process
+/// id alone is not enough (two tests writing `calls.csv` into one directory read each other's).
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crisis-sim-stream-{name}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "crisis-sim-stream-{name}-{}-{n}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
