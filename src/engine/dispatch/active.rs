@@ -49,6 +49,28 @@ impl ActiveCall {
             outcomes_drawn: false,
         }
     }
+
+    /// Makes this the call [`ActiveCall::new`] makes for `call`, field by field where it lies
+    /// (see [`CallRecord::reset`]). Every field is named, so none can be forgotten.
+    #[inline(always)]
+    fn reset(&mut self, call: &Call, priority: u8, care_eligible: bool, stage: Stage) {
+        let ActiveCall {
+            record,
+            stage: call_stage,
+            outstanding,
+            wants_clinician,
+            police_alongside,
+            follow_up_window,
+            outcomes_drawn,
+        } = self;
+        record.reset(call, priority, care_eligible);
+        *call_stage = stage;
+        *outstanding = 0;
+        *wants_clinician = false;
+        *police_alongside = false;
+        *follow_up_window = None;
+        *outcomes_drawn = false;
+    }
 }
 
 /// Open calls by slot; a freed slot is reused by the next call. A free slot keeps its last call,
@@ -74,9 +96,8 @@ impl ActiveCalls {
         self.slots.len() - self.free_slots.len()
     }
 
-    /// Opens `call` at `stage` in a free slot (or a new one), written field by field where it
-    /// lives (see [`CallRecord::reset`]), as [`ActiveCalls::insert`] of a new call would
-    /// leave it.
+    /// Opens `call` at `stage` in a free slot, written field by field where it lives (see
+    /// [`ActiveCall::reset`]), or in a new slot.
     #[inline(always)]
     pub fn open_call(
         &mut self,
@@ -85,32 +106,14 @@ impl ActiveCalls {
         care_eligible: bool,
         stage: Stage,
     ) -> u32 {
-        let Some(slot) = self.free_slots.pop() else {
-            return self.insert(ActiveCall::new(
-                CallRecord::new(*call, priority, care_eligible),
-                stage,
-            ));
-        };
-        let active = &mut self.slots[slot as usize];
-        active.record.reset(call, priority, care_eligible);
-        active.stage = stage;
-        active.outstanding = 0;
-        active.wants_clinician = false;
-        active.police_alongside = false;
-        active.follow_up_window = None;
-        active.outcomes_drawn = false;
-        slot
-    }
-
-    #[inline]
-    pub fn insert(&mut self, active: ActiveCall) -> u32 {
         match self.free_slots.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = active;
+                self.slots[slot as usize].reset(call, priority, care_eligible, stage);
                 slot
             }
             None => {
-                self.slots.push(active);
+                let record = CallRecord::new(*call, priority, care_eligible);
+                self.slots.push(ActiveCall::new(record, stage));
                 (self.slots.len() - 1) as u32
             }
         }

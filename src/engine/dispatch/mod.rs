@@ -39,7 +39,9 @@ use super::record::{Assignment, CallRecord, FleetTotals, Observer, UnitEvent, Un
 use crate::calls::Call;
 use crate::calls::rng::Purpose;
 use crate::policy::{CallContext, Escalation, Policy, Route, SystemView, UnitChooser, UnitRequest};
-use crate::scenario::{OutcomeProbabilities, PoolId, ResponderKind, Scenario, UnitId, ZoneId};
+use crate::scenario::{
+    CallType, OutcomeProbabilities, PoolId, ResponderKind, Scenario, UnitId, ZoneId,
+};
 
 /// Something that will happen at a known time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -319,13 +321,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             return;
         }
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
-        let routing = self.policy.route(
-            &CallContext {
-                call: &call,
-                call_type,
-            },
-            &self.system_view(),
-        );
+        let routing = self.ask_route(&call, call_type);
         let stage = Stage::WaitingPolice;
         let slot = self
             .calls
@@ -339,8 +335,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
 
     /// The policy's route for a call.
     #[inline(always)]
-    fn ask_route(&self, call: &Call) -> crate::policy::Routing {
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+    fn ask_route(&self, call: &Call, call_type: &CallType) -> crate::policy::Routing {
         self.policy
             .route(&CallContext { call, call_type }, &self.system_view())
     }
@@ -352,8 +347,10 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
         let priority = call_type.priority;
         let delay = self.service.dispatch_delay_minutes(priority, &call);
-        let slot =
-            (self.calls).open_call(&call, priority, call_type.care_eligible, Stage::Processing);
+        let stage = Stage::Processing;
+        let slot = self
+            .calls
+            .open_call(&call, priority, call_type.care_eligible, stage);
         self.calls.get_mut(slot).record.dispatch_delay_minutes = delay.max(0.0);
         if delay > 0.0 {
             let now = self.now();
@@ -374,7 +371,8 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     /// Routes a call the dispatcher has finished taking.
     fn route_call(&mut self, slot: u32) {
         let call = self.calls.get(slot).record.call;
-        let routing = self.ask_route(&call);
+        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let routing = self.ask_route(&call, call_type);
         let active = self.calls.get_mut(slot);
         active.stage = Stage::WaitingPolice;
         active.follow_up_window = routing.follow_up_within_minutes;

@@ -51,7 +51,6 @@ impl WaitingQueues {
         self.by_kind[kind.index()].push(waiting);
     }
 
-    /// The head of `kind`'s queue.
     /// The head of `kind`'s queue, taken off it. An empty queue, the common case when a unit
     /// comes free, is answered here without calling into the heap's (out-of-line) pop.
     #[inline]
