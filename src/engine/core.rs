@@ -231,6 +231,10 @@ impl<E: Copy> Heap<E> {
     }
 }
 
+/// The longest the list of soon events grows; later ones wait in the heap. A city at its usual
+/// load has one or two calls in processing at a time.
+const SOON_CAPACITY: usize = 16;
+
 /// The clock and the future events of one run, by packed key: a binary heap, and a short
 /// sorted list for events that are many but each due soon, so that few are pending at a time
 /// (a call's processing: [`EventQueue::schedule_soon`]). Kept apart, they do not deepen the
@@ -254,7 +258,7 @@ impl<E: Copy> EventQueue<E> {
             now: Time::ZERO,
             next_sequence: 0,
             heap: Heap::with_capacity(capacity),
-            soon: Vec::with_capacity(16),
+            soon: Vec::with_capacity(SOON_CAPACITY),
         }
     }
 
@@ -291,6 +295,13 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn schedule_soon(&mut self, time: Time, event: E) {
         let entry = self.entry(time, event);
+        // An overloaded city can have thousands in processing at once, and a sorted insert
+        // into a list that long costs more than a heap's push. The heap takes the overflow:
+        // the next event is the earlier of the two firsts, so the order is the same.
+        if self.soon.len() >= SOON_CAPACITY {
+            self.heap.push(entry);
+            return;
+        }
         // Latest first: the new entry goes after every later one. It has the largest sequence
         // yet, so among equal times it is the latest of all and goes first among them.
         // Pushed at the end (the earliest place), then moved up past every earlier one: one
@@ -562,6 +573,8 @@ mod tests {
             one.events.schedule(time, id);
         }
         assert_eq!(two.events.len(), 2000);
+        // Hundreds were scheduled soon; past its capacity the list handed them to the heap.
+        assert_eq!(two.events.soon.len(), SOON_CAPACITY);
         assert_eq!(two.events.peek(), one.events.peek());
         run(&mut two, None, Time::new(1000.0));
         run(&mut one, None, Time::new(1000.0));
