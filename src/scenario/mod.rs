@@ -489,6 +489,12 @@ impl Scenario {
         self.horizon_days - self.warmup_days
     }
 
+    /// The call type a call's `call_type` names (ids come from this scenario's list).
+    #[inline(always)]
+    pub fn call_type(&self, id: CallTypeId) -> &CallType {
+        &self.call_types[usize::from(id.0)]
+    }
+
     /// Weekday index (0 = Monday) of simulation day `day` (day 0 starts at minute 0).
     pub fn weekday_of_day(&self, day: i64) -> usize {
         (i64::from(self.start_date.weekday_index()) + day).rem_euclid(7) as usize

@@ -38,7 +38,9 @@ use super::core::{EventQueue, Model, Time};
 use super::record::{Assignment, CallRecord, FleetTotals, Observer, UnitEvent, UnitEventKind};
 use crate::calls::Call;
 use crate::calls::rng::Purpose;
-use crate::policy::{CallContext, Escalation, Policy, Route, SystemView, UnitChooser, UnitRequest};
+use crate::policy::{
+    CallContext, Escalation, Policy, Route, Routing, SystemView, UnitChooser, UnitRequest,
+};
 use crate::scenario::{
     CallType, OutcomeProbabilities, PoolId, ResponderKind, Scenario, UnitId, ZoneId,
 };
@@ -320,12 +322,25 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             self.hold_for_processing(call);
             return;
         }
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let call_type = self.scenario.call_type(call.call_type);
         let routing = self.ask_route(&call, call_type);
         let stage = Stage::WaitingPolice;
         let slot = self
             .calls
             .open_call(&call, call_type.priority, call_type.care_eligible, stage);
+        self.follow_routing(slot, routing);
+    }
+
+    /// The policy's route for a call.
+    #[inline(always)]
+    fn ask_route(&self, call: &Call, call_type: &CallType) -> Routing {
+        self.policy
+            .route(&CallContext { call, call_type }, &self.system_view())
+    }
+
+    /// Notes the policy's routing on the call in `slot`, then carries out its route.
+    #[inline(always)]
+    fn follow_routing(&mut self, slot: u32, routing: Routing) {
         let active = self.calls.get_mut(slot);
         active.record.triaged_eligible = routing.triaged_eligible;
         active.record.routed_to_care = routing.route.is_care();
@@ -333,18 +348,11 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
         self.start_route(slot, routing.route);
     }
 
-    /// The policy's route for a call.
-    #[inline(always)]
-    fn ask_route(&self, call: &Call, call_type: &CallType) -> crate::policy::Routing {
-        self.policy
-            .route(&CallContext { call, call_type }, &self.system_view())
-    }
-
     /// Holds a call for its call-processing time before it is routed (kept out of line: only
     /// scenarios with `[dispatch_delay]` come here).
     #[inline(never)]
     fn hold_for_processing(&mut self, call: Call) {
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let call_type = self.scenario.call_type(call.call_type);
         let priority = call_type.priority;
         let delay = self.service.dispatch_delay_minutes(priority, &call);
         let stage = Stage::Processing;
@@ -371,14 +379,10 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     /// Routes a call the dispatcher has finished taking.
     fn route_call(&mut self, slot: u32) {
         let call = self.calls.get(slot).record.call;
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let call_type = self.scenario.call_type(call.call_type);
         let routing = self.ask_route(&call, call_type);
-        let active = self.calls.get_mut(slot);
-        active.stage = Stage::WaitingPolice;
-        active.follow_up_window = routing.follow_up_within_minutes;
-        active.record.triaged_eligible = routing.triaged_eligible;
-        active.record.routed_to_care = routing.route.is_care();
-        self.start_route(slot, routing.route);
+        self.calls.get_mut(slot).stage = Stage::WaitingPolice;
+        self.follow_routing(slot, routing);
     }
 
     /// Carries out a route for the call in `slot`.
@@ -428,7 +432,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
     /// Asks the policy where a call goes when its route failed, and sends it there.
     fn escalate(&mut self, slot: u32, why: Escalation) {
         let call = self.calls.get(slot).record.call;
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let call_type = self.scenario.call_type(call.call_type);
         let asked = self.policy.escalate(
             &CallContext {
                 call: &call,
@@ -570,7 +574,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             on_scene_minutes: on_scene,
             cleared_minutes: clear,
         };
-        let care_backup = self.scenario.call_types[usize::from(call.call_type.0)].care_backup;
+        let care_backup = self.scenario.call_type(call.call_type).care_backup;
         let active = self.calls.get_mut(slot);
         match job {
             Job::Primary => {
@@ -799,7 +803,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             return false;
         }
         let call = record.call;
-        let call_type = &self.scenario.call_types[usize::from(call.call_type.0)];
+        let call_type = self.scenario.call_type(call.call_type);
         let drawn = outcomes::draw(&call_type.outcomes[scene.index()], &call);
         // Kept for `end_call`: the scene is over, so its kind and so these draws are final.
         let active = self.calls.get_mut(slot);
@@ -837,7 +841,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             return list;
         }
         let scenario: &'a Scenario = self.scenario;
-        match &scenario.call_types[usize::from(call.call_type.0)].transport_to {
+        match &scenario.call_type(call.call_type).transport_to {
             Some(list) => list,
             None => &scenario.transport.treatment,
         }
@@ -1060,7 +1064,7 @@ impl<'a, O: Observer + ?Sized> Dispatch<'a, O> {
             && !active.outcomes_drawn
             && let Some(kind) = outcomes::scene_kind(record, self.horizon)
         {
-            let call_type = &self.scenario.call_types[usize::from(record.call.call_type.0)];
+            let call_type = self.scenario.call_type(record.call.call_type);
             record.outcomes = outcomes::draw(&call_type.outcomes[kind.index()], &record.call);
         }
         self.observer.on_call(record);
