@@ -3,6 +3,9 @@
 # two-pool model (../shared/bench/rust_floor, engine d4), one thread, one simulated year per
 # replication, interleaved trials in one session. Prints calls/s per trial, the medians and the
 # ratio crisis-sim / floor for each policy, and the median of each trial's own ratio (paired).
+# Each trial also times the floor's own general version (engine `heap`: one event list for
+# every kind of event, std's binary heap), the same loop with a general event queue and nothing
+# else that crisis-sim does: the ratio d4 / heap is what generality alone costs the floor.
 #
 #   scripts/vs-floor.sh [TRIALS] [REPLICATIONS]        (defaults 5 and 10)
 #   PGO=1 scripts/vs-floor.sh ...     also times the PGO build (scripts/pgo-build.sh makes it)
@@ -24,10 +27,12 @@ if [ -n "${PGO:-}" ] && [ ! -x "$PGO_BIN" ]; then
 fi
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for policy in police_only care_first; do
-  : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours; : > /tmp/vs-floor.$$.pgo
+  : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours; : > /tmp/vs-floor.$$.pgo; : > /tmp/vs-floor.$$.general
   for _ in $(seq "$TRIALS"); do
     "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
       --reps "$REPS" --engine d4 | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.floor
+    "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
+      --reps "$REPS" --engine heap | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.general
     "$OURS" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.ours
     if [ -n "${PGO:-}" ]; then
       "$PGO_BIN" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.pgo
@@ -42,6 +47,10 @@ for policy in police_only care_first; do
   # trials (this shared VM's speed moves by up to 2x): the median of those is the firmer figure.
   pair_ratio() { paste "$1" /tmp/vs-floor.$$.floor | awk '{print $1/$2}' | median; }
   printf '%-12s paired: median of the per-trial ratios = %.3f\n' "$policy" "$(pair_ratio /tmp/vs-floor.$$.ours)"
+  printf '%-12s the floor'"'"'s general version (engine heap) %s: paired, heap / d4 = %.3f, crisis-sim / heap = %.3f\n' \
+    "$policy" "$(awk -v x="$(median < /tmp/vs-floor.$$.general)" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
+    "$(pair_ratio /tmp/vs-floor.$$.general)" \
+    "$(paste /tmp/vs-floor.$$.ours /tmp/vs-floor.$$.general | awk '{print $1/$2}' | median)"
   if [ -n "${PGO:-}" ]; then
     g=$(median < /tmp/vs-floor.$$.pgo)
     printf '%-12s PGO build %s  (trials: %s)\n' "$policy" "$(awk -v x="$g" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
