@@ -26,16 +26,25 @@ if [ -n "${PGO:-}" ] && [ ! -x "$PGO_BIN" ]; then
   echo "PGO=1 needs $PGO_BIN: run scripts/pgo-build.sh first" >&2; exit 2
 fi
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Calls/s of one run of the floor (engine $2) and of one of ours (binary $2), policy $1.
+floor_rate() {
+  "$FLOOR" --policy "$1" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
+    --reps "$REPS" --engine "$2" | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}'
+}
+our_rate() {
+  "$2" "$SCENARIO" 365 "$REPS" "$1" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}'
+}
+# Each trial runs them back to back, so its own ratio cancels the host's drift between trials
+# (this shared VM's speed moves by up to 2x): the median of those is the firmer figure.
+pair_ratio() { paste "$1" "$2" | awk '{print $1/$2}' | median; }
 for policy in police_only care_first; do
   : > /tmp/vs-floor.$$.floor; : > /tmp/vs-floor.$$.ours; : > /tmp/vs-floor.$$.pgo; : > /tmp/vs-floor.$$.general
   for _ in $(seq "$TRIALS"); do
-    "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
-      --reps "$REPS" --engine d4 | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.floor
-    "$FLOOR" --policy "$policy" --lam 60 --P 60 --K 15 --e 0.3 --horizon 8760 --warmup 0 \
-      --reps "$REPS" --engine heap | grep -o '"calls_per_sec": [0-9.e+]*' | awk '{print $2}' >> /tmp/vs-floor.$$.general
-    "$OURS" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.ours
+    floor_rate "$policy" d4 >> /tmp/vs-floor.$$.floor
+    floor_rate "$policy" heap >> /tmp/vs-floor.$$.general
+    our_rate "$policy" "$OURS" >> /tmp/vs-floor.$$.ours
     if [ -n "${PGO:-}" ]; then
-      "$PGO_BIN" "$SCENARIO" 365 "$REPS" "$policy" | awk '{for(i=1;i<=NF;i++) if($i=="measured") c=$(i-1); s=$(NF-1); print c/s}' >> /tmp/vs-floor.$$.pgo
+      our_rate "$policy" "$PGO_BIN" >> /tmp/vs-floor.$$.pgo
     fi
   done
   f=$(median < /tmp/vs-floor.$$.floor); o=$(median < /tmp/vs-floor.$$.ours)
@@ -43,20 +52,18 @@ for policy in police_only care_first; do
     "$(awk -v x="$f" 'BEGIN{printf "%.2f M/s", x/1e6}')" "$(awk -v x="$o" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
     "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.floor)" "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.ours)"
   awk -v f="$f" -v o="$o" -v p="$policy" 'BEGIN{printf "%-12s ratio crisis-sim / floor = %.3f (target >= 0.5)\n", p, o/f}'
-  # Each trial runs the two back to back, so its own ratio cancels the host's drift between
-  # trials (this shared VM's speed moves by up to 2x): the median of those is the firmer figure.
-  pair_ratio() { paste "$1" /tmp/vs-floor.$$.floor | awk '{print $1/$2}' | median; }
-  printf '%-12s paired: median of the per-trial ratios = %.3f\n' "$policy" "$(pair_ratio /tmp/vs-floor.$$.ours)"
+  printf '%-12s paired: median of the per-trial ratios = %.3f\n' "$policy" \
+    "$(pair_ratio /tmp/vs-floor.$$.ours /tmp/vs-floor.$$.floor)"
   printf '%-12s the floor'"'"'s general version (engine heap) %s: paired, heap / d4 = %.3f, crisis-sim / heap = %.3f\n' \
     "$policy" "$(awk -v x="$(median < /tmp/vs-floor.$$.general)" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
-    "$(pair_ratio /tmp/vs-floor.$$.general)" \
-    "$(paste /tmp/vs-floor.$$.ours /tmp/vs-floor.$$.general | awk '{print $1/$2}' | median)"
+    "$(pair_ratio /tmp/vs-floor.$$.general /tmp/vs-floor.$$.floor)" \
+    "$(pair_ratio /tmp/vs-floor.$$.ours /tmp/vs-floor.$$.general)"
   if [ -n "${PGO:-}" ]; then
     g=$(median < /tmp/vs-floor.$$.pgo)
     printf '%-12s PGO build %s  (trials: %s)\n' "$policy" "$(awk -v x="$g" 'BEGIN{printf "%.2f M/s", x/1e6}')" \
       "$(awk '{printf "%.2f ", $1/1e6}' /tmp/vs-floor.$$.pgo)"
     awk -v f="$f" -v g="$g" -v p="$policy" 'BEGIN{printf "%-12s ratio PGO build / floor = %.3f (target >= 0.5)\n", p, g/f}'
-    printf '%-12s paired: median of the per-trial PGO ratios = %.3f\n' "$policy" "$(pair_ratio /tmp/vs-floor.$$.pgo)"
+    printf '%-12s paired: median of the per-trial PGO ratios = %.3f\n' "$policy" "$(pair_ratio /tmp/vs-floor.$$.pgo /tmp/vs-floor.$$.floor)"
   fi
 done
 rm -f /tmp/vs-floor.$$.*

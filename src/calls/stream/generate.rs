@@ -95,7 +95,7 @@ pub fn generate(
         replication_text.clear();
         let _ = write!(replication_text, "{replication}");
         for call in CallGenerator::new(scenario, seed, replication) {
-            let call_type = &scenario.call_types[call.call_type.0 as usize];
+            let call_type = scenario.call_type(call.call_type);
             id.clear();
             let _ = write!(id, "{}", call.id);
             at.clear();
@@ -165,7 +165,7 @@ pub fn generate_with_chain(
     let mut at = Vec::with_capacity(19);
     for record in &records {
         let call = record.call;
-        let call_type = &scenario.call_types[call.call_type.0 as usize];
+        let call_type = scenario.call_type(call.call_type);
         at.clear();
         scenario
             .start_date
